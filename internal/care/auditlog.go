@@ -1,0 +1,77 @@
+package care
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/auth"
+	"kith/internal/store"
+)
+
+// AuditQuery filters the audit log. From and To are dates (YYYY-MM-DD),
+// both inclusive.
+type AuditQuery struct {
+	SubjectID string
+	Actor     string
+	From, To  string
+}
+
+// AuditLog lists audit entries, newest first, within the actor's
+// jurisdiction. Reading the log is itself recorded.
+func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.Entry, string, error) {
+	var f fields
+	limit, err := p.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	var before int64
+	if after, err := p.after(); err != nil {
+		return nil, "", err
+	} else if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil || before < 1 {
+			return nil, "", invalid("page_token", "is not a token this server gave out")
+		}
+	}
+	filter := audit.Filter{SubjectID: q.SubjectID, Actor: NormalizeUsername(q.Actor), BeforeSeq: before, Limit: limit + 1}
+	if q.From != "" {
+		t, ok := ParseDate(q.From)
+		if !ok {
+			f.add("from", "must be a date, YYYY-MM-DD")
+		}
+		filter.From = t
+	}
+	if q.To != "" {
+		t, ok := ParseDate(q.To)
+		if !ok {
+			f.add("to", "must be a date, YYYY-MM-DD")
+		}
+		filter.To = t.Add(24 * time.Hour)
+	}
+	if err := f.err(); err != nil {
+		return nil, "", err
+	}
+	var out []audit.Entry
+	err = s.act(ctx, "audit.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.ID, sub.Unit, sub.Path = "audit_log", q.SubjectID, a.UnitCode, a.UnitPath
+		target := a.UnitPath
+		if a.Role == auth.Admin {
+			target = "/"
+		}
+		if !Allow(a, ReadAudit, Target{Path: target}) {
+			return errForbidden()
+		}
+		if a.Role != auth.Admin {
+			filter.PathPrefix = a.UnitPath
+		}
+		var err error
+		out, err = audit.List(ctx, tx, filter)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(e audit.Entry) string { return strconv.FormatInt(e.Seq, 10) })
+	return out, next, nil
+}

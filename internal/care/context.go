@@ -1,0 +1,50 @@
+package care
+
+import (
+	"context"
+
+	"kith/internal/auth"
+)
+
+// Actor is the signed-in user on whose behalf the service acts.
+type Actor struct {
+	UserID   int64
+	Username string
+	FullName string
+	Role     auth.Role
+	UnitCode string // empty for a system administrator without a unit
+	UnitName string
+	UnitPath string // such as /D1/S1/; the actor's jurisdiction is this prefix
+	Language string
+}
+
+// RequestInfo describes where a request came from, for the audit log.
+type RequestInfo struct {
+	ClientAddr string
+	RequestID  string
+}
+
+type actorKey struct{}
+type requestKey struct{}
+
+// WithActor returns a context carrying the acting user.
+func WithActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the acting user, or nil.
+func ActorFrom(ctx context.Context) *Actor {
+	a, _ := ctx.Value(actorKey{}).(*Actor)
+	return a
+}
+
+// WithRequest returns a context carrying the request's origin.
+func WithRequest(ctx context.Context, r RequestInfo) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the request's origin, if known.
+func RequestFrom(ctx context.Context) RequestInfo {
+	r, _ := ctx.Value(requestKey{}).(RequestInfo)
+	return r
+}

@@ -1,0 +1,98 @@
+package care
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind classifies an error so that each transport can map it in one place.
+type Kind int
+
+// The kinds of error the service returns.
+const (
+	Internal        Kind = iota // anything unexpected; details are logged, not shown
+	Invalid                     // bad input; Fields says which
+	NotFound                    // no such thing, or none the actor may see
+	Forbidden                   // the actor may not do this
+	Conflict                    // the request clashes with the current state
+	Unauthenticated             // no valid session or token
+	TooManyRequests             // slow down; RetryAfter says how long
+)
+
+// FieldError is a message about one input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is the service's error. Message is safe to show to the user.
+type Error struct {
+	Kind       Kind
+	Message    string
+	Fields     []FieldError
+	RetryAfter time.Duration
+	// ExistingID points to the record a conflict is with, where useful.
+	ExistingID string
+	// denied marks an error caused by the access policy, so that the
+	// attempt is audited as denied even when it is reported as not found.
+	denied bool
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s %s", e.Message, e.Fields[0].Field, e.Fields[0].Message)
+}
+
+// ErrorKind returns the kind of err; errors not from this package are Internal.
+func ErrorKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+func isDenied(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.denied
+}
+
+func errNotFound(what string) error { return &Error{Kind: NotFound, Message: what + " not found"} }
+
+func errConflict(msg string) error { return &Error{Kind: Conflict, Message: msg} }
+
+// errForbidden is the policy's refusal.
+func errForbidden() error {
+	return &Error{Kind: Forbidden, Message: "you are not allowed to do this", denied: true}
+}
+
+// errHidden is the policy's refusal where even the record's existence must
+// not be revealed: it reads as not found, but is audited as denied.
+func errHidden(what string) error {
+	return &Error{Kind: NotFound, Message: what + " not found", denied: true}
+}
+
+var errUnauthenticated = &Error{Kind: Unauthenticated, Message: "sign-in required"}
+
+// fields collects field errors during validation.
+type fields []FieldError
+
+func (f *fields) add(field, msg string) { *f = append(*f, FieldError{Field: field, Message: msg}) }
+
+// err returns an Invalid error holding the collected messages, or nil.
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Kind: Invalid, Message: "please correct the fields shown", Fields: f}
+}
+
+// invalid is a one-field Invalid error.
+func invalid(field, msg string) error {
+	var f fields
+	f.add(field, msg)
+	return f.err()
+}

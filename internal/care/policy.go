@@ -1,0 +1,111 @@
+package care
+
+import (
+	"strings"
+
+	"kith/internal/auth"
+)
+
+// Action is something an actor may try to do. The audit log records it.
+type Action string
+
+// The actions the policy decides.
+const (
+	ReadUnit       Action = "unit.read"
+	WriteUnit      Action = "unit.write"
+	ReadUser       Action = "user.read"
+	WriteUser      Action = "user.write"
+	ReadAudit      Action = "audit.read"
+	ReadPatient    Action = "patient.read"
+	WritePatient   Action = "patient.write"
+	WriteFollowUp  Action = "followup.write"
+	WriteEmergency Action = "emergency.write"
+)
+
+// Actions lists every action, for tests and documentation.
+var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency}
+
+// Target is what an action is done to: the org unit it lies in and, for a
+// user account, that user's role.
+type Target struct {
+	Path string    // the org unit's path, such as /D1/S1/C1/
+	Role auth.Role // the role of the user account acted on, if any
+}
+
+// Allow is the access policy, the one place that answers "may this actor do
+// this action on this target?". It denies by default: an action or role not
+// named here is refused.
+//
+// Jurisdiction is the actor's org unit and everything beneath it; a system
+// administrator's is everything. Within it, the role decides:
+//   - org units: everyone reads; admins write anywhere, district
+//     administrators strictly beneath their own unit;
+//   - user accounts and the audit log: admins anywhere, district
+//     administrators within their district, never on an admin account;
+//   - patient records: the clinical roles and the care-and-help group read
+//     (the latter redacted, see View); community managers, nurses and
+//     psychiatrists write and follow up; the care-and-help group also
+//     records emergencies. Administrators see no clinical content.
+func Allow(a *Actor, act Action, t Target) bool {
+	if a == nil || t.Path == "" {
+		return false
+	}
+	inside := a.Role == auth.Admin || (a.UnitPath != "" && strings.HasPrefix(t.Path, a.UnitPath))
+	if !inside {
+		return false
+	}
+	switch act {
+	case ReadUnit:
+		return a.Role.Valid()
+	case WriteUnit:
+		return a.Role == auth.Admin || (a.Role == auth.DistrictAdmin && t.Path != a.UnitPath)
+	case ReadUser, ReadAudit:
+		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
+	case WriteUser:
+		return a.Role == auth.Admin || (a.Role == auth.DistrictAdmin && t.Role != auth.Admin)
+	case ReadPatient:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
+			auth.CommunityManager, auth.CareGroup)
+	case WritePatient, WriteFollowUp:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
+	case WriteEmergency:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
+	}
+	return false
+}
+
+// View is how much of a patient record a role may see.
+type View int
+
+// The views of a patient record, from most to least.
+const (
+	ViewNone     View = iota // nothing
+	ViewFull                 // everything
+	ViewClinical             // clinical record (psychotherapist)
+	ViewSocial               // the record less medication detail (social worker)
+	ViewSafety               // name, address, contact, guardian, risk, follow-up dates only (care-and-help group)
+)
+
+// PatientView returns the view of a patient record a role is given.
+func PatientView(r auth.Role) View {
+	switch r {
+	case auth.Psychiatrist, auth.Nurse, auth.CommunityManager:
+		return ViewFull
+	case auth.Psychotherapist:
+		return ViewClinical
+	case auth.SocialWorker:
+		return ViewSocial
+	case auth.CareGroup:
+		return ViewSafety
+	}
+	return ViewNone
+}
+
+func oneOf(r auth.Role, roles ...auth.Role) bool {
+	for _, x := range roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}

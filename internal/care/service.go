@@ -1,0 +1,134 @@
+// Package care is Kith's service: every read and write of Kith's records goes
+// through one of its methods, which checks the access policy, applies the
+// rules, runs one transaction and writes the audit entry inside it.
+package care
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/secrets"
+	"kith/internal/store"
+)
+
+// Service is the care service.
+type Service struct {
+	db   *store.DB
+	keys *secrets.Keys
+}
+
+// New returns a service over db using keys.
+func New(db *store.DB, keys *secrets.Keys) *Service {
+	return &Service{db: db, keys: keys}
+}
+
+// DB returns the service's database, for health checks and metrics.
+func (s *Service) DB() *store.DB { return s.db }
+
+// subject is what an audited action concerns; the action's body fills it in
+// as soon as it knows, so that even a refused attempt is recorded fully.
+type subject struct {
+	Type, ID, Unit, Path string
+	Detail               string
+}
+
+// act runs fn as one transaction on behalf of the actor in ctx and appends
+// the audit entry for action in the same transaction. If fn fails, nothing
+// it wrote remains, and the attempt is recorded as denied (the policy
+// refused) or failed (anything else) in a transaction of its own.
+func (s *Service) act(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	return s.record(ctx, a.Username, action, func(tx *store.Tx, sub *subject) error { return fn(tx, a, sub) })
+}
+
+// record is act for an actor known only by name (a sign-in, the command line).
+func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *store.Tx, sub *subject) error) error {
+	var sub subject
+	err := s.db.Transact(ctx, func(tx *store.Tx) error {
+		sub = subject{}
+		if err := fn(tx, &sub); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, s.entry(ctx, actor, action, sub, audit.Allowed))
+	})
+	if err == nil {
+		return nil
+	}
+	outcome := audit.Failed
+	if isDenied(err) {
+		outcome = audit.Denied
+	}
+	if aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+		return audit.Append(ctx, tx, s.entry(ctx, actor, action, sub, outcome))
+	}); aerr != nil {
+		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
+	}
+	return err
+}
+
+func (s *Service) entry(ctx context.Context, actor, action string, sub subject, o audit.Outcome) *audit.Entry {
+	r := RequestFrom(ctx)
+	return &audit.Entry{Actor: actor, Action: action, SubjectType: sub.Type, SubjectID: sub.ID,
+		OrgUnit: sub.Unit, OrgPath: sub.Path, Outcome: o, ClientAddr: r.ClientAddr, RequestID: r.RequestID,
+		Detail: sub.Detail}
+}
+
+// Page asks for one page of a list: Token is the next_page_token of the
+// page before (empty for the first) and Limit the page size.
+type Page struct {
+	Token string
+	Limit int
+}
+
+// MaxLimit is the largest page a list returns.
+const MaxLimit = 200
+
+// DefaultLimit is the page size when none is asked for.
+const DefaultLimit = 50
+
+// limit returns the page size to use, or an Invalid error.
+func (p Page) limit() (int, error) {
+	switch {
+	case p.Limit == 0:
+		return DefaultLimit, nil
+	case p.Limit < 1 || p.Limit > MaxLimit:
+		return 0, invalid("limit", "must be between 1 and "+strconv.Itoa(MaxLimit))
+	}
+	return p.Limit, nil
+}
+
+// after decodes the page token: the sort key of the last row already shown.
+func (p Page) after() (string, error) {
+	if p.Token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p.Token)
+	if err != nil || len(b) == 0 {
+		return "", invalid("page_token", "is not a token this server gave out")
+	}
+	return string(b), nil
+}
+
+// cut trims rows, fetched with limit+1, to one page and returns the token
+// for the page after it: the sort key of its last row, or "" when there is
+// nothing after it.
+func cut[T any](rows []T, limit int, key func(T) string) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, base64.RawURLEncoding.EncodeToString([]byte(key(rows[limit-1])))
+}
+
+// ParseDate parses a YYYY-MM-DD date, refusing impossible ones such as 2026-02-30.
+func ParseDate(s string) (time.Time, bool) {
+	t, err := time.Parse(store.DateLayout, s)
+	return t, err == nil
+}

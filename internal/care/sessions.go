@@ -1,0 +1,225 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/auth"
+	"kith/internal/store"
+)
+
+// SessionKind tells a web sign-in from an API token.
+type SessionKind string
+
+// The kinds of session.
+const (
+	WebSession SessionKind = "web"
+	APIToken   SessionKind = "api"
+)
+
+// Session lifetimes. A web session ends after WebIdle without a request or
+// WebAbsolute after sign-in, whichever is first; an API token after APILifetime.
+const (
+	WebIdle     = 30 * time.Minute
+	WebAbsolute = 12 * time.Hour
+	APILifetime = 12 * time.Hour
+	// touchEvery limits the writes that keep a session alive to one a minute.
+	touchEvery = time.Minute
+)
+
+// Sign-in throttling: after freeFailures wrong passwords in a row for one
+// username, further attempts wait lockBase, doubling with each failure up
+// to lockMax.
+const (
+	freeFailures = 5
+	lockBase     = 30 * time.Second
+	lockMax      = 15 * time.Minute
+)
+
+// lockFor returns how long a username is locked after n consecutive failures.
+func lockFor(n int) time.Duration {
+	if n < freeFailures {
+		return 0
+	}
+	d := time.Duration(float64(lockBase) * math.Pow(2, float64(n-freeFailures)))
+	if d > lockMax || d <= 0 {
+		d = lockMax
+	}
+	return d
+}
+
+// Credentials is what a user signs in with.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// Login checks credentials and opens a session of the given kind. Wrong
+// credentials and an unknown username get the same answer, after the same
+// work; repeated failures lock the username for a growing time.
+func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (token string, expires time.Time, err error) {
+	username := NormalizeUsername(c.Username)
+	var f fields
+	if username == "" {
+		f.add("username", "is required")
+	}
+	if c.Password == "" {
+		f.add("password", "is required")
+	}
+	if err := f.err(); err != nil {
+		return "", time.Time{}, err
+	}
+	if len(username) > 100 || len(c.Password) > 1024 {
+		return "", time.Time{}, &Error{Kind: Unauthenticated, Message: "wrong username or password"}
+	}
+	var lockedUntil string
+	err = s.db.QueryRow(ctx, `SELECT locked_until FROM login_failures WHERE username = ?`, username).Scan(&lockedUntil)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, err
+	}
+	if t, perr := store.ParseTime(lockedUntil); perr == nil && time.Now().Before(t) {
+		return "", time.Time{}, &Error{Kind: TooManyRequests, RetryAfter: time.Until(t).Round(time.Second) + time.Second,
+			Message: "too many failed sign-ins; try again later"}
+	}
+	u, err := userByName(ctx, s.db, username)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	// Verify outside any transaction: it is slow on purpose and must not hold
+	// SQLite's writer.
+	ok := false
+	if u == nil {
+		auth.BurnTime(c.Password)
+	} else {
+		ok, _ = auth.VerifyPassword(u.hash, c.Password)
+		ok = ok && !u.Disabled
+	}
+	sub := subject{Type: "user", ID: username, Detail: string(kind)}
+	if u != nil {
+		sub.Unit, sub.Path = u.OrgUnit, u.unitPath
+	}
+	if !ok {
+		if err := s.loginFailed(ctx, username, sub); err != nil {
+			return "", time.Time{}, err
+		}
+		return "", time.Time{}, &Error{Kind: Unauthenticated, Message: "wrong username or password"}
+	}
+	token = auth.NewToken()
+	err = s.record(ctx, username, "auth.login", func(tx *store.Tx, rec *subject) error {
+		*rec = sub
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username = ?`, username); err != nil {
+			return err
+		}
+		life := WebAbsolute
+		if kind == APIToken {
+			life = APILifetime
+		}
+		expires = tx.Now().Add(life)
+		now := store.FormatTime(tx.Now())
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, auth.TokenHash(s.keys.Session, token), u.id, string(kind), now, now, store.FormatTime(expires))
+		return err
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
+}
+
+// loginFailed counts a failed sign-in, locks the username when there have
+// been too many, and records the attempt as denied, all in one transaction
+// that commits although the sign-in failed.
+func (s *Service) loginFailed(ctx context.Context, username string, sub subject) error {
+	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		var n int
+		err := tx.QueryRow(ctx, `INSERT INTO login_failures (username, failures, last_at) VALUES (?, 1, ?)
+			ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = excluded.last_at
+			RETURNING failures`, username, store.FormatTime(tx.Now())).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if d := lockFor(n); d > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE login_failures SET locked_until = ? WHERE username = ?`,
+				store.FormatTime(tx.Now().Add(d)), username); err != nil {
+				return err
+			}
+		}
+		return audit.Append(ctx, tx, s.entry(ctx, username, "auth.login", sub, audit.Denied))
+	})
+}
+
+// ResolveSession returns the actor a session or API token belongs to.
+func (s *Service) ResolveSession(ctx context.Context, token string, kind SessionKind) (*Actor, error) {
+	if token == "" {
+		return nil, errUnauthenticated
+	}
+	h := auth.TokenHash(s.keys.Session, token)
+	var a Actor
+	var lastSeen, expires string
+	var disabled bool
+	err := s.db.QueryRow(ctx, `SELECT u.id, u.username, u.full_name, u.role, COALESCE(o.code, ''), COALESCE(o.name, ''),
+		COALESCE(o.path, ''), u.language, u.disabled, s.last_seen_at, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN org_units o ON o.id = u.org_unit_id
+		WHERE s.token_hash = ? AND s.kind = ?`, h, string(kind)).
+		Scan(&a.UserID, &a.Username, &a.FullName, &a.Role, &a.UnitCode, &a.UnitName, &a.UnitPath, &a.Language,
+			&disabled, &lastSeen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	seen := store.MustTime(lastSeen)
+	if disabled || !now.Before(store.MustTime(expires)) || (kind == WebSession && now.Sub(seen) > WebIdle) {
+		s.db.Transact(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, h)
+			return err
+		})
+		return nil, errUnauthenticated
+	}
+	if now.Sub(seen) > touchEvery {
+		if err := s.db.Transact(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, store.FormatTime(tx.Now()), h)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return &a, nil
+}
+
+// Logout ends the session or token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, auth.TokenHash(s.keys.Session, token))
+		return err
+	})
+}
+
+// SweepSessions removes expired sessions and stale sign-in failure counts;
+// it returns how many rows it removed.
+func (s *Service) SweepSessions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Transact(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		r, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR (kind = 'web' AND last_seen_at < ?)`,
+			store.FormatTime(now), store.FormatTime(now.Add(-WebIdle)))
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		r, err = tx.Exec(ctx, `DELETE FROM login_failures WHERE last_at < ?`, store.FormatTime(now.Add(-24*time.Hour)))
+		if err != nil {
+			return err
+		}
+		m, _ := r.RowsAffected()
+		n += m
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,452 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"kith/internal/auth"
+	"kith/internal/store"
+)
+
+// User is a staff account.
+type User struct {
+	Username  string    `json:"username"`
+	FullName  string    `json:"full_name"`
+	Role      auth.Role `json:"role"`
+	OrgUnit   string    `json:"org_unit,omitempty"`
+	Language  string    `json:"language"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserInput creates an account.
+type UserInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	FullName string `json:"full_name"`
+	Role     string `json:"role"`
+	OrgUnit  string `json:"org_unit"`
+	Language string `json:"language"`
+}
+
+// UserPatch changes an account; nil fields stay as they are.
+type UserPatch struct {
+	FullName *string `json:"full_name"`
+	Role     *string `json:"role"`
+	OrgUnit  *string `json:"org_unit"`
+	Language *string `json:"language"`
+	Disabled *bool   `json:"disabled"`
+	// Password sets a new password (an administrator's reset).
+	Password *string `json:"password"`
+}
+
+// Languages are the UI languages; "" means "as the browser asks".
+var Languages = []string{"en", "zh-Hans"}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,39}$`)
+
+// NormalizeUsername is how usernames are compared: case does not matter.
+func NormalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+func checkLanguage(f *fields, l string) {
+	if l == "" {
+		return
+	}
+	for _, x := range Languages {
+		if l == x {
+			return
+		}
+	}
+	f.add("language", "must be en or zh-Hans")
+}
+
+type userRow struct {
+	User
+	id       int64
+	unitID   sql.NullInt64
+	unitPath string
+	unitName string
+	hash     string
+}
+
+// target is the user as the policy sees it. An account without a unit
+// (a system administrator) lies at the root: only admins reach it.
+func (u *userRow) target() Target {
+	p := u.unitPath
+	if p == "" {
+		p = "/"
+	}
+	return Target{Path: p, Role: u.Role}
+}
+
+const userSelect = `SELECT u.id, u.username, u.full_name, u.role, u.org_unit_id, COALESCE(o.code, ''), COALESCE(o.path, ''),
+	COALESCE(o.name, ''), u.language, u.disabled, u.password_hash, u.created_at, u.updated_at
+	FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id`
+
+func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
+	var r userRow
+	var created, updated string
+	err := sc.Scan(&r.id, &r.Username, &r.FullName, &r.Role, &r.unitID, &r.OrgUnit, &r.unitPath, &r.unitName,
+		&r.Language, &r.Disabled, &r.hash, &created, &updated)
+	r.CreatedAt, r.UpdatedAt = store.MustTime(created), store.MustTime(updated)
+	return &r, err
+}
+
+func userByName(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) *sql.Row
+}, username string) (*userRow, error) {
+	r, err := scanUser(q.QueryRow(ctx, userSelect+` WHERE u.username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// checkUserUnit resolves an org unit code for an account of role r.
+func checkUserUnit(ctx context.Context, tx *store.Tx, f *fields, r auth.Role, code string) (*unitRow, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		if r != auth.Admin {
+			f.add("org_unit", "is required")
+		}
+		return nil, nil
+	}
+	u, err := unitByCode(ctx, tx, code)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		f.add("org_unit", "no org unit has this code")
+	}
+	return u, nil
+}
+
+// CreateUser adds a staff account.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+	var out *User
+	err := s.act(ctx, "user.create", func(tx *store.Tx, a *Actor, sub *subject) error {
+		var err error
+		out, err = s.createUser(ctx, tx, in, sub, func(t Target) bool { return Allow(a, WriteUser, t) })
+		return err
+	})
+	return out, err
+}
+
+// CreateAdmin adds a system administrator from the command line, where the
+// operator already has the database in hand; it is audited as "cli".
+func (s *Service) CreateAdmin(ctx context.Context, username, fullName, password string) (*User, error) {
+	var out *User
+	err := s.record(ctx, "cli", "user.create", func(tx *store.Tx, sub *subject) error {
+		var err error
+		in := UserInput{Username: username, FullName: fullName, Password: password, Role: string(auth.Admin)}
+		out, err = s.createUser(ctx, tx, in, sub, func(Target) bool { return true })
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, sub *subject, allow func(Target) bool) (*User, error) {
+	in.Username = NormalizeUsername(in.Username)
+	sub.Type, sub.ID = "user", in.Username
+	var f fields
+	if !usernameRE.MatchString(in.Username) {
+		f.add("username", "must be 3–40 lower-case letters, digits, '.', '-' or '_'")
+	}
+	if msg := auth.CheckPassword(in.Password); msg != "" {
+		f.add("password", msg)
+	}
+	in.FullName = checkName(&f, "full_name", in.FullName, 100)
+	role := auth.Role(in.Role)
+	if !role.Valid() {
+		f.add("role", "is not a known role")
+	}
+	checkLanguage(&f, in.Language)
+	unit, err := checkUserUnit(ctx, tx, &f, role, in.OrgUnit)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	t := Target{Path: "/", Role: role}
+	var unitID any
+	if unit != nil {
+		t.Path, sub.Unit, sub.Path, unitID = unit.Path, unit.Code, unit.Path, unit.id
+	}
+	if !allow(t) {
+		return nil, errForbidden()
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := store.FormatTime(tx.Now())
+	_, err = tx.Exec(ctx, `INSERT INTO users (username, full_name, role, org_unit_id, language, password_hash, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.Username, in.FullName, string(role), unitID, in.Language, hash, false, now, now)
+	if store.IsUniqueViolation(err) {
+		return nil, &Error{Kind: Conflict, Message: "this username is taken", ExistingID: in.Username,
+			Fields: []FieldError{{Field: "username", Message: "is taken"}}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &User{Username: in.Username, FullName: in.FullName, Role: role, OrgUnit: strings.TrimSpace(in.OrgUnit),
+		Language: in.Language, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}, nil
+}
+
+// User returns one account, if the actor may see it.
+func (s *Service) User(ctx context.Context, username string) (*User, error) {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	r, err := userByName(ctx, s.db, NormalizeUsername(username))
+	if err != nil {
+		return nil, err
+	}
+	if r == nil || !Allow(a, ReadUser, r.target()) {
+		return nil, errNotFound("user")
+	}
+	return &r.User, nil
+}
+
+// Users lists the accounts the actor may manage, by username. Under, if
+// given, limits the list to that unit and everything beneath it.
+func (s *Service) Users(ctx context.Context, under string, p Page) ([]User, string, error) {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return nil, "", errUnauthenticated
+	}
+	limit, err := p.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := p.after()
+	if err != nil {
+		return nil, "", err
+	}
+	var out []User
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
+		q := userSelect + ` WHERE u.username > ?`
+		args := []any{after}
+		prefix := ""
+		if under != "" {
+			r, err := unitByCode(ctx, tx, under)
+			if err != nil {
+				return err
+			}
+			if r == nil || !Allow(a, ReadUser, Target{Path: r.Path}) {
+				return invalid("org_unit", "no org unit you may see has this code")
+			}
+			prefix = r.Path
+		}
+		switch {
+		case prefix != "":
+		case a.Role == auth.Admin:
+		case Allow(a, ReadUser, Target{Path: a.UnitPath}):
+			prefix = a.UnitPath
+		default:
+			return errForbidden()
+		}
+		if prefix != "" {
+			q += ` AND o.path LIKE ? ESCAPE '\'`
+			args = append(args, store.Like(prefix))
+		}
+		q += ` ORDER BY u.username LIMIT ?`
+		args = append(args, limit+1)
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r.User)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(u User) string { return u.Username })
+	return out, next, nil
+}
+
+// UpdateUser changes an account: name, role, unit, language, disabled, or
+// a password reset. Disabling an account ends its sessions.
+func (s *Service) UpdateUser(ctx context.Context, username string, in UserPatch) (*User, error) {
+	var out *User
+	err := s.act(ctx, "user.update", func(tx *store.Tx, a *Actor, sub *subject) error {
+		username = NormalizeUsername(username)
+		sub.Type, sub.ID = "user", username
+		u, err := userByName(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if u == nil || !Allow(a, ReadUser, u.target()) {
+			return errHidden("user")
+		}
+		sub.Unit, sub.Path = u.OrgUnit, u.unitPath
+		if !Allow(a, WriteUser, u.target()) {
+			return errForbidden()
+		}
+		var f fields
+		var changes []string
+		if in.FullName != nil {
+			u.FullName = checkName(&f, "full_name", *in.FullName, 100)
+		}
+		if in.Role != nil && auth.Role(*in.Role) != u.Role {
+			if r := auth.Role(*in.Role); !r.Valid() {
+				f.add("role", "is not a known role")
+			} else {
+				u.Role = r
+				changes = append(changes, "role")
+			}
+		}
+		if in.Language != nil {
+			checkLanguage(&f, *in.Language)
+			u.Language = *in.Language
+		}
+		if in.OrgUnit != nil && strings.TrimSpace(*in.OrgUnit) != u.OrgUnit {
+			unit, err := checkUserUnit(ctx, tx, &f, u.Role, *in.OrgUnit)
+			if err != nil {
+				return err
+			}
+			u.OrgUnit, u.unitPath, u.unitID = strings.TrimSpace(*in.OrgUnit), "", sql.NullInt64{}
+			if unit != nil {
+				u.unitPath, u.unitID = unit.Path, sql.NullInt64{Int64: unit.id, Valid: true}
+			}
+			changes = append(changes, "org_unit")
+		} else if u.Role != auth.Admin && !u.unitID.Valid {
+			f.add("org_unit", "is required for this role")
+		}
+		if in.Disabled != nil && *in.Disabled != u.Disabled {
+			u.Disabled = *in.Disabled
+			changes = append(changes, "disabled")
+		}
+		var hash string
+		if in.Password != nil {
+			if msg := auth.CheckPassword(*in.Password); msg != "" {
+				f.add("password", msg)
+			} else if hash, err = auth.HashPassword(*in.Password); err != nil {
+				return err
+			}
+			changes = append(changes, "password")
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		// The account after the change must still be one the actor may manage.
+		if !Allow(a, WriteUser, u.target()) {
+			return errForbidden()
+		}
+		if u.Username == a.Username && (u.Disabled || u.Role != a.Role) {
+			return errConflict("you cannot disable your own account or change your own role")
+		}
+		now := store.FormatTime(tx.Now())
+		if _, err := tx.Exec(ctx, `UPDATE users SET full_name = ?, role = ?, org_unit_id = ?, language = ?, disabled = ?, updated_at = ?
+			WHERE id = ?`, u.FullName, string(u.Role), u.unitID, u.Language, u.Disabled, now, u.id); err != nil {
+			return err
+		}
+		if hash != "" {
+			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, u.id); err != nil {
+				return err
+			}
+		}
+		if err := lastAdminGuard(ctx, tx); err != nil {
+			return err
+		}
+		if u.Disabled || hash != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.id); err != nil {
+				return err
+			}
+		}
+		sub.Detail = strings.Join(changes, ",")
+		u.UpdatedAt = tx.Now()
+		out = &u.User
+		return nil
+	})
+	return out, err
+}
+
+// lastAdminGuard refuses a change that leaves no enabled system administrator.
+func lastAdminGuard(ctx context.Context, tx *store.Tx) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = ?`, false).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errConflict("this would leave no enabled system administrator")
+	}
+	return nil
+}
+
+// ChangePassword changes the actor's own password after checking the
+// current one, and ends the actor's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, current, next, keepToken string) error {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	u, err := userByName(ctx, s.db, a.Username)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errUnauthenticated
+	}
+	var f fields
+	if ok, _ := auth.VerifyPassword(u.hash, current); !ok {
+		f.add("current_password", "is not your current password")
+	}
+	if msg := auth.CheckPassword(next); msg != "" {
+		f.add("new_password", msg)
+	} else if next == current {
+		f.add("new_password", "must differ from the current password")
+	}
+	if len(f) > 0 {
+		return s.act(ctx, "user.password", func(_ *store.Tx, _ *Actor, sub *subject) error {
+			sub.Type, sub.ID, sub.Unit, sub.Path = "user", a.Username, a.UnitCode, a.UnitPath
+			return f.err()
+		})
+	}
+	hash, err := auth.HashPassword(next)
+	if err != nil {
+		return err
+	}
+	return s.act(ctx, "user.password", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.ID, sub.Unit, sub.Path = "user", a.Username, a.UnitCode, a.UnitPath
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
+			hash, store.FormatTime(tx.Now()), u.id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, u.id,
+			auth.TokenHash(s.keys.Session, keepToken))
+		return err
+	})
+}
+
+// SetLanguage sets the actor's own UI language ("" to follow the browser).
+func (s *Service) SetLanguage(ctx context.Context, lang string) error {
+	var f fields
+	checkLanguage(&f, lang)
+	if err := f.err(); err != nil {
+		return err
+	}
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE users SET language = ?, updated_at = ? WHERE id = ?`, lang, store.FormatTime(tx.Now()), a.UserID)
+		return err
+	})
+}

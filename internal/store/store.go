@@ -1,0 +1,313 @@
+// Package store holds Kith's SQL: opening either engine, migrations, and
+// transactions. Queries are written once, with ? placeholders, and rebound
+// for PostgreSQL; the few engine differences live in dialect.go.
+//
+// Dates and times are stored the same way on both engines, as TEXT:
+// a date is "YYYY-MM-DD" and an instant is UTC in the fixed-width form
+// "YYYY-MM-DDTHH:MM:SS.ffffffZ" (see FormatTime), so that comparing two
+// values as text compares them as times and indexes serve range queries.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The two engines Kith runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrations embed.FS
+
+// DB is a Kith database. Writes go through Transact; on SQLite they share one
+// connection (SQLite has one writer), and reads use a separate pool.
+type DB struct {
+	engine Engine
+	w      *sql.DB
+	r      *sql.DB
+	name   string // the DSN without credentials, for messages
+}
+
+// Open opens the database named by dsn: "sqlite:PATH" or a postgres:// URL.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("store: unsupported database %q (want sqlite:PATH or postgres://...)", dsn)
+}
+
+// sqlitePragmas: busy timeout first so that the others wait for a lock;
+// synchronous(FULL) because an acknowledged patient record must survive a
+// power cut, not just a crash of the process.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	base := "file:" + path + "?" + sqlitePragmas
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(20)
+	p.SetMaxIdleConns(20)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{engine: Postgres, w: p, r: p, name: redact(dsn)}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
+	}
+	return db, nil
+}
+
+// redact drops the password from a URL, for messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres"
+	}
+	return u.Redacted()
+}
+
+// Engine reports which engine db runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// String names the database without credentials.
+func (db *DB) String() string { return db.name }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.r.PingContext(ctx)
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Pools returns the underlying pools by name, for metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.r == db.w {
+		return map[string]*sql.DB{"main": db.w}
+	}
+	return map[string]*sql.DB{"writer": db.w, "reader": db.r}
+}
+
+func (db *DB) provider() (*goose.Provider, error) {
+	dialect := goose.DialectSQLite3
+	if db.engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.engine))
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, db.w, sub)
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	for _, r := range res {
+		slog.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// MigrationState is one migration and whether it has been applied.
+type MigrationState struct {
+	Version   int64
+	File      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// MigrationStatus lists the embedded migrations and their state.
+func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MigrationState, 0, len(st))
+	for _, s := range st {
+		out = append(out, MigrationState{Version: s.Source.Version, File: s.Source.Path,
+			Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt})
+	}
+	return out, nil
+}
+
+// Tx is a transaction with one timestamp for everything it writes.
+type Tx struct {
+	tx     *sql.Tx
+	engine Engine
+	now    time.Time
+}
+
+// Now is the transaction's timestamp: every row it writes carries this time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Engine reports the engine the transaction runs on.
+func (tx *Tx) Engine() Engine { return tx.engine }
+
+// Exec runs a statement written with ? placeholders.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, rebind(tx.engine, query), args...)
+}
+
+// Query runs a query written with ? placeholders.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, rebind(tx.engine, query), args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, rebind(tx.engine, query), args...)
+}
+
+// Transact runs fn in a read-write transaction and commits it if fn returns
+// nil; otherwise it rolls back. On PostgreSQL a serialisation failure or a
+// deadlock is retried a few times. fn must not keep the Tx.
+func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
+	return db.transact(ctx, db.w, nil, fn)
+}
+
+// Read runs fn in a read-only transaction on the reader pool, so that all its
+// queries see one snapshot.
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
+}
+
+func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	const attempts = 4
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = db.try(ctx, pool, opts, fn)
+		if err == nil || !isRetryable(err) {
+			return err
+		}
+		slog.Warn("transaction retried", "attempt", i+1, "error", err)
+	}
+	return err
+}
+
+func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	start := time.Now()
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond)}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+			return
+		}
+		if err = sqlTx.Commit(); err != nil {
+			err = fmt.Errorf("store: commit: %w", err)
+		}
+		// Never log arguments: they hold personal data.
+		slog.Debug("transaction", "duration", time.Since(start))
+	}()
+	return fn(tx)
+}
+
+// Query runs a read query outside a transaction on the reader pool.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.r.QueryContext(ctx, rebind(db.engine, query), args...)
+}
+
+// QueryRow runs a read query that returns at most one row.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.r.QueryRowContext(ctx, rebind(db.engine, query), args...)
+}
+
+// Exec runs a statement outside a transaction on the writer. Tests use it to
+// play an intruder with direct database access.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.w.ExecContext(ctx, rebind(db.engine, query), args...)
+}
+
+// TimeLayout is the one way instants are stored: UTC, fixed width.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// DateLayout is the one way dates are stored.
+const DateLayout = "2006-01-02"
+
+// FormatTime formats t for storage.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime parses a stored instant.
+func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
+
+// MustTime parses a stored instant written by FormatTime; a malformed value
+// is a corrupted database and yields the zero time.
+func MustTime(s string) time.Time {
+	t, _ := ParseTime(s)
+	return t
+}
