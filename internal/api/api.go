@@ -1,11 +1,114 @@
-// Package api serves Kith's JSON REST API under /api/v1.
+// Package api serves Kith's JSON REST API under /api/v1. Every handler
+// decodes its input, calls one care.Service method with the acting user in
+// the context, and writes JSON; errors become RFC 9457 problem details in
+// one place (writeError).
 package api
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"kith/internal/care"
 )
 
+// route is one API endpoint. The list is the source of truth for the
+// OpenAPI document's test.
+type route struct {
+	Method, Pattern string
+	Public          bool // no bearer token needed
+	Handle          func(h *handler, w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists every API route; see routes.go.
+func Routes() []struct{ Method, Pattern string } {
+	out := make([]struct{ Method, Pattern string }, len(routes))
+	for i, rt := range routes {
+		out[i].Method, out[i].Pattern = rt.Method, rt.Pattern
+	}
+	return out
+}
+
+type handler struct {
+	svc *care.Service
+}
+
 // Register adds the API's routes to mux.
-func Register(mux *http.ServeMux, svc *care.Service) {}
+func Register(mux *http.ServeMux, svc *care.Service) {
+	h := &handler{svc: svc}
+	for _, rt := range routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, h.wrap(rt))
+	}
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no such API route", "", nil)
+	}))
+}
+
+// wrap authenticates the request (unless the route is public), runs the
+// route's handler and maps its error to a response.
+func (h *handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if !rt.Public {
+			a, err := h.authenticate(r)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(care.WithActor(r.Context(), a))
+		}
+		if err := rt.Handle(h, w, r); err != nil {
+			writeError(w, r, err)
+		}
+	})
+}
+
+// bearer returns the token of an "Authorization: Bearer TOKEN" header.
+func bearer(r *http.Request) string {
+	const prefix = "bearer "
+	v := r.Header.Get("Authorization")
+	if len(v) > len(prefix) && strings.EqualFold(v[:len(prefix)], prefix) {
+		return strings.TrimSpace(v[len(prefix):])
+	}
+	return ""
+}
+
+func (h *handler) authenticate(r *http.Request) (*care.Actor, error) {
+	tok := bearer(r)
+	if tok == "" {
+		return nil, &care.Error{Kind: care.Unauthenticated, Message: "an API token is required: Authorization: Bearer TOKEN (get one from POST /api/v1/auth/token)"}
+	}
+	a, err := h.svc.ResolveSession(r.Context(), tok, care.APIToken)
+	if care.ErrorKind(err) == care.Unauthenticated {
+		return nil, &care.Error{Kind: care.Unauthenticated, Message: "the API token is invalid or has expired"}
+	}
+	return a, err
+}
+
+// page reads the page_token and limit query parameters.
+func page(r *http.Request) (care.Page, error) {
+	p := care.Page{Token: r.URL.Query().Get("page_token")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return p, &care.Error{Kind: care.Invalid, Message: "invalid query",
+				Fields: []care.FieldError{{Field: "limit", Message: "must be a whole number between 1 and 200"}}}
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Items         []T    `json:"items"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+func newList[T any](items []T, next string) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return list[T]{Items: items, NextPageToken: next}
+}
+

@@ -88,14 +88,7 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
-CREATE TABLE leases (
-    name        TEXT PRIMARY KEY,
-    holder      TEXT NOT NULL,
-    expires_at  TEXT COLLATE "C" NOT NULL
-);
-
 -- +goose Down
-DROP TABLE leases;
 DROP TABLE audit_head;
 DROP TABLE audit_log;
 DROP FUNCTION audit_log_append_only();

@@ -92,15 +92,7 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 -- +goose StatementEnd
 
--- Leases let one of several servers run a scheduled job.
-CREATE TABLE leases (
-    name        TEXT PRIMARY KEY,
-    holder      TEXT NOT NULL,
-    expires_at  TEXT NOT NULL
-);
-
 -- +goose Down
-DROP TABLE leases;
 DROP TABLE audit_head;
 DROP TABLE audit_log;
 DROP TABLE login_failures;

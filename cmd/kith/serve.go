@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"kith/internal/audit"
+	"kith/internal/care"
+	"kith/internal/demo"
+	"kith/internal/server"
+	"kith/internal/store"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
+	var c common
+	var addr string
+	var withDemo, trustProxy bool
+	var maxBody int64
+	fs := newFlagSet("serve", "kith serve [flags]")
+	c.register(fs)
+	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
+	fs.BoolVar(&withDemo, "demo", envBool("KITH_DEMO"), "fill an empty database with the demo district and print its accounts (env KITH_DEMO=1)")
+	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
+	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	db, svc, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if withDemo {
+		if err := seedIfEmpty(ctx, db, svc, stdout); err != nil {
+			return err
+		}
+	}
+	go sweep(ctx, svc)
+
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           server.New(svc, server.Options{MaxBodyBytes: maxBody, TrustProxy: trustProxy}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	slog.Info("kith listening", "addr", ln.Addr().String(), "db", db.String(), "version", version())
+	fmt.Fprintf(stdout, "Kith is running at http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sweep removes expired sessions every hour. Several servers may run it at
+// once: the deletes are idempotent.
+func sweep(ctx context.Context, svc *care.Service) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := svc.SweepSessions(ctx); err != nil {
+			slog.Error("session sweep failed", "error", err)
+		} else if n > 0 {
+			slog.Info("session sweep", "removed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(name))
+	return v
+}
+
+func envInt(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// seedIfEmpty builds the demo district when the database has no accounts.
+func seedIfEmpty(ctx context.Context, db *store.DB, svc *care.Service, stdout io.Writer) error {
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintln(stdout, "The database already has accounts; the demo data was not added again.")
+		fmt.Fprintf(stdout, "Demo accounts, if this is the demo database: admin, district, manager, … with password %s\n", demo.Password)
+		return nil
+	}
+	return seed(ctx, svc, stdout)
+}
+
+func seed(ctx context.Context, svc *care.Service, stdout io.Writer) error {
+	accounts, err := demo.Seed(ctx, svc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Demo district created. Sign in with any of these accounts; the password of each is", demo.Password)
+	for _, a := range accounts {
+		fmt.Fprintf(stdout, "  %-14s %-18s %s\n", a.Username, a.Role, a.OrgUnit)
+	}
+	return nil
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	var c common
+	fs := newFlagSet("demo", "kith demo [flags]\n\nFills an empty database with a demo district (3 streets, 9 communities) and staff of every role.")
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, svc, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errors.New("demo: the database already has accounts; use an empty database")
+	}
+	return seed(ctx, svc, stdout)
+}
+
+// readPassword reads a new password: asked twice on a terminal, else the
+// first line of standard input.
+func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stdout, "Password (at least 10 characters): ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stdout, "Repeat the password: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return line, nil
+}
+
+// auditVerify checks the chain and turns a break into exit code 1.
+func auditVerify(ctx context.Context, db *store.DB) (int64, error) {
+	n, err := audit.Verify(ctx, db)
+	var be *audit.BrokenError
+	if errors.As(err, &be) {
+		return n, &exitError{1, err}
+	}
+	return n, err
+}
