@@ -181,8 +181,9 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 		args = append(args, store.FormatTime(f.To))
 	}
 	if f.PathPrefix != "" {
-		q += ` AND org_path LIKE ? ESCAPE '\'`
-		args = append(args, store.Like(f.PathPrefix))
+		lo, hi := store.Beneath(f.PathPrefix)
+		q += ` AND org_path >= ? AND org_path < ?`
+		args = append(args, lo, hi)
 	}
 	if f.BeforeSeq > 0 {
 		q += ` AND seq < ?`

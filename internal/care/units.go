@@ -241,9 +241,9 @@ func (s *Service) Units(ctx context.Context, under string, p Page) ([]Unit, stri
 		} else if a.Role != auth.Admin && prefix == "" {
 			return nil // an actor without a unit sees no units
 		}
+		lo, hi := store.Beneath(prefix)
 		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+`
-			WHERE u.path LIKE ? ESCAPE '\' AND u.path > ? ORDER BY u.path LIMIT ?`,
-			store.Like(prefix), after, limit+1)
+			WHERE u.path >= ? AND u.path < ? AND u.path > ? ORDER BY u.path LIMIT ?`, lo, hi, after, limit+1)
 		if err != nil {
 			return err
 		}
@@ -326,12 +326,13 @@ func (s *Service) UpdateUnit(ctx context.Context, code string, in UnitPatch) (*U
 		}
 		now := store.FormatTime(tx.Now())
 		if newPath != oldPath {
+			lo, hi := store.Beneath(oldPath)
 			sub.Detail = "moved from " + oldPath + " to " + newPath
 			if _, err := tx.Exec(ctx, `UPDATE org_units SET parent_id = ? WHERE id = ?`, parentID, u.id); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE org_units SET path = CAST(? AS TEXT) || substr(path, CAST(? AS INTEGER)), updated_at = ?
-				WHERE path LIKE ? ESCAPE '\'`, newPath, len(oldPath)+1, now, store.Like(oldPath)); err != nil {
+				WHERE path >= ? AND path < ?`, newPath, len(oldPath)+1, now, lo, hi); err != nil {
 				return err
 			}
 		}

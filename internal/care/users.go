@@ -254,8 +254,9 @@ func (s *Service) Users(ctx context.Context, under string, p Page) ([]User, stri
 			return errForbidden()
 		}
 		if prefix != "" {
-			q += ` AND o.path LIKE ? ESCAPE '\'`
-			args = append(args, store.Like(prefix))
+			lo, hi := store.Beneath(prefix)
+			q += ` AND o.path >= ? AND o.path < ?`
+			args = append(args, lo, hi)
 		}
 		q += ` ORDER BY u.username LIMIT ?`
 		args = append(args, limit+1)

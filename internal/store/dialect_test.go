@@ -20,8 +20,14 @@ func TestRebind(t *testing.T) {
 	}
 }
 
-func TestLike(t *testing.T) {
-	if got, want := Like(`/D1/a_b%`), `/D1/a\_b\%%`; got != want {
-		t.Errorf("Like = %q, want %q", got, want)
+func TestBeneath(t *testing.T) {
+	lo, hi := Beneath("/D1/")
+	for _, tt := range []struct {
+		path string
+		in   bool
+	}{{"/D1/", true}, {"/D1/S1/C1/", true}, {"/D10/", false}, {"/D1-2/", false}, {"/D0/", false}, {"/D2/", false}} {
+		if got := tt.path >= lo && tt.path < hi; got != tt.in {
+			t.Errorf("%s beneath /D1/ = %v, want %v", tt.path, got, tt.in)
+		}
 	}
 }
