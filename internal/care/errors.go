@@ -77,17 +77,30 @@ func errHidden(what string) error {
 
 var errUnauthenticated = &Error{Kind: Unauthenticated, Message: "sign-in required"}
 
-// fields collects field errors during validation.
-type fields []FieldError
+// fields collects field errors during validation. Today is the date
+// against which "not in the future" is checked (the service's clock); empty
+// means the real today.
+type fields struct {
+	list  []FieldError
+	today string
+}
 
-func (f *fields) add(field, msg string) { *f = append(*f, FieldError{Field: field, Message: msg}) }
+func (f *fields) add(field, msg string) { f.list = append(f.list, FieldError{Field: field, Message: msg}) }
 
 // err returns an Invalid error holding the collected messages, or nil.
-func (f fields) err() error {
-	if len(f) == 0 {
+func (f *fields) err() error {
+	if len(f.list) == 0 {
 		return nil
 	}
-	return &Error{Kind: Invalid, Message: "please correct the fields shown", Fields: f}
+	return &Error{Kind: Invalid, Message: "please correct the fields shown", Fields: f.list}
+}
+
+// date returns today's date for validation.
+func (f *fields) date() string {
+	if f.today == "" {
+		return time.Now().Format("2006-01-02")
+	}
+	return f.today
 }
 
 // invalid is a one-field Invalid error.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kith/internal/audit"
+	"kith/internal/clinical"
 	"kith/internal/secrets"
 	"kith/internal/store"
 )
@@ -19,12 +20,25 @@ import (
 type Service struct {
 	db   *store.DB
 	keys *secrets.Keys
+	now  func() time.Time
 }
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
-	return &Service{db: db, keys: keys}
+	return &Service{db: db, keys: keys, now: time.Now}
 }
+
+// SetClock sets the clock the clinical rules read "today" from (what may
+// not lie in the future, when a patient becomes lost, the default as-of
+// date of worklists). Tests set it to a fixed time; transactions and the
+// audit log keep the real time.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// today is the clinical date today, in the server's time zone.
+func (s *Service) today() clinical.Date { return clinical.DateOf(s.now()) }
+
+// fields starts a validation against the service's today.
+func (s *Service) fields() fields { return fields{today: s.today().String()} }
 
 // DB returns the service's database, for health checks and metrics.
 func (s *Service) DB() *store.DB { return s.db }

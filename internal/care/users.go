@@ -413,7 +413,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next, keepToken s
 	} else if next == current {
 		f.add("new_password", "must differ from the current password")
 	}
-	if len(f) > 0 {
+	if len(f.list) > 0 {
 		return s.act(ctx, "user.password", func(_ *store.Tx, _ *Actor, sub *subject) error {
 			sub.Type, sub.ID, sub.Unit, sub.Path = "user", a.Username, a.UnitCode, a.UnitPath
 			return f.err()

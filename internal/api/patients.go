@@ -1,0 +1,226 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"kith/internal/care"
+)
+
+// patientRoutes are the registry and follow-up endpoints.
+var patientRoutes = []route{
+	{Method: "POST", Pattern: "/api/v1/patients", Handle: (*handler).createPatient},
+	{Method: "GET", Pattern: "/api/v1/patients", Handle: (*handler).listPatients},
+	{Method: "GET", Pattern: "/api/v1/patients/{id}", Handle: (*handler).getPatient},
+	{Method: "PATCH", Pattern: "/api/v1/patients/{id}", Handle: (*handler).updatePatient},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/transfer", Handle: (*handler).transferPatient},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/follow-ups", Handle: (*handler).createFollowUp},
+	{Method: "GET", Pattern: "/api/v1/patients/{id}/follow-ups", Handle: (*handler).listFollowUps},
+	{Method: "PUT", Pattern: "/api/v1/patients/{id}/follow-ups/{fid}", Handle: (*handler).correctFollowUp},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies", Handle: (*handler).createEmergency},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies/{eid}/complete", Handle: (*handler).completeEmergency},
+	{Method: "GET", Pattern: "/api/v1/patients/{id}/timeline", Handle: (*handler).timeline},
+	{Method: "GET", Pattern: "/api/v1/worklist", Handle: (*handler).worklist},
+}
+
+func init() { routes = append(routes, patientRoutes...) }
+
+// pathID reads a numeric path parameter; a malformed one is a missing record.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, &care.Error{Kind: care.NotFound, Message: "not found"}
+	}
+	return id, nil
+}
+
+func (h *handler) createPatient(w http.ResponseWriter, r *http.Request) error {
+	var in care.PatientInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := h.svc.RegisterPatient(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/patients/"+strconv.FormatInt(p.ID, 10))
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	items, next, err := h.svc.Patients(r.Context(), care.PatientQuery{Q: q.Get("q"), OrgUnit: q.Get("org_unit"),
+		Diagnosis: q.Get("diagnosis"), Status: q.Get("status")}, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}
+
+func (h *handler) getPatient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := h.svc.Patient(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *handler) updatePatient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in care.PatientPatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := h.svc.UpdatePatient(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *handler) transferPatient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in care.TransferInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := h.svc.TransferPatient(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *handler) createFollowUp(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in care.FollowUpInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	fu, err := h.svc.RecordFollowUp(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, fu)
+	return nil
+}
+
+func (h *handler) correctFollowUp(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	fid, err := pathID(r, "fid")
+	if err != nil {
+		return err
+	}
+	var in care.FollowUpInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	fu, err := h.svc.CorrectFollowUp(r.Context(), id, fid, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, fu)
+	return nil
+}
+
+func (h *handler) listFollowUps(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.svc.FollowUps(r.Context(), id, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}
+
+func (h *handler) createEmergency(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in care.EmergencyInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	e, err := h.svc.RecordEmergency(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+func (h *handler) completeEmergency(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	eid, err := pathID(r, "eid")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.CompleteEmergency(r.Context(), id, eid); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) timeline(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	items, err := h.svc.Timeline(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, ""))
+	return nil
+}
+
+func (h *handler) worklist(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	items, next, err := h.svc.Worklist(r.Context(), care.WorklistQuery{Kind: q.Get("kind"), OrgUnit: q.Get("org_unit"), AsOf: q.Get("as_of")}, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}

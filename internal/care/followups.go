@@ -1,0 +1,540 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"kith/internal/clinical"
+	"kith/internal/store"
+)
+
+// Medication is one drug a patient takes.
+type Medication struct {
+	Name      string `json:"name"`
+	Dose      string `json:"dose"`
+	Frequency string `json:"frequency"`
+}
+
+// LabTests says whether tests were done and their results.
+type LabTests struct {
+	Done    bool   `json:"done"`
+	Results string `json:"results,omitempty"`
+}
+
+// Referral records a referral made at a follow-up.
+type Referral struct {
+	Referred bool   `json:"referred"`
+	Reason   string `json:"reason,omitempty"`
+	To       string `json:"to,omitempty"`
+}
+
+// AdverseDetail names the reaction when there is one.
+type Hospitalisation struct {
+	Status          string `json:"status"` // no, in_hospital, was
+	LastDischargeOn string `json:"last_discharge_on,omitempty"`
+}
+
+// FollowUpInput is the national follow-up form (R-FORM), named as in
+// CLINICAL.md. For an attempt that did not reach the patient only date,
+// mode, reached=false and not_reached_reason (with death date and cause if
+// deceased) are given.
+type FollowUpInput struct {
+	Date               string            `json:"date"`
+	Mode               string            `json:"mode"`
+	Reached            *bool             `json:"reached"`
+	NotReachedReason   string            `json:"not_reached_reason,omitempty"`
+	DeathDate          string            `json:"death_date,omitempty"`
+	DeathCause         string            `json:"death_cause,omitempty"`
+	RiskLevel          *int              `json:"risk_level,omitempty"`
+	PsychoticSymptoms  string            `json:"psychotic_symptoms,omitempty"`
+	Symptoms           []string          `json:"symptoms,omitempty"`
+	Insight            string            `json:"insight,omitempty"`
+	Sleep              string            `json:"sleep,omitempty"`
+	Diet               string            `json:"diet,omitempty"`
+	SocialFunction     map[string]string `json:"social_function,omitempty"`
+	DangerousBehaviour map[string]int    `json:"dangerous_behaviour,omitempty"`
+	LockedUp           string            `json:"locked_up,omitempty"`
+	Hospitalisation    *Hospitalisation  `json:"hospitalisation,omitempty"`
+	LabTests           *LabTests         `json:"lab_tests,omitempty"`
+	// MedicationAdherence: regular, intermittent, none, not_needed.
+	MedicationAdherence   string       `json:"medication_adherence,omitempty"`
+	AdverseReaction       string       `json:"adverse_reaction,omitempty"`
+	AdverseReactionDetail string       `json:"adverse_reaction_detail,omitempty"`
+	PhysicalIllness       string       `json:"physical_illness,omitempty"`
+	TreatmentEffect       string       `json:"treatment_effect,omitempty"`
+	Referral              *Referral    `json:"referral,omitempty"`
+	Medications           []Medication `json:"medications,omitempty"`
+	Rehabilitation        []string     `json:"rehabilitation,omitempty"`
+	Notes                 string       `json:"notes,omitempty"`
+	// NextDueOn overrides the date the rules set: earlier freely, later
+	// only with NextDueReason.
+	NextDueOn     string `json:"next_due_on,omitempty"`
+	NextDueReason string `json:"next_due_reason,omitempty"`
+}
+
+// FollowUp is a recorded follow-up or attempt.
+type FollowUp struct {
+	ID             int64  `json:"id"`
+	PatientID      int64  `json:"patient_id"`
+	Classification string `json:"classification"`
+	// Rule is the R-CLASS rule that decided the classification; null for an
+	// attempt that did not reach the patient.
+	Rule          *string `json:"rule"`
+	RuleAction    string  `json:"rule_action,omitempty"`
+	NextDueOn     string  `json:"next_due_on"`
+	NextDueRule   string  `json:"next_due_rule"`
+	NextDueReason string  `json:"next_due_reason,omitempty"`
+	Author        string  `json:"author"`
+	CreatedAt     time.Time `json:"created_at"`
+	SupersededBy  *int64  `json:"superseded_by,omitempty"`
+	FollowUpInput
+}
+
+// enum is a clinical enumeration.
+type enum interface {
+	~string
+	Valid() bool
+}
+
+// checkEnum validates an enumerated value; empty is allowed unless required.
+func checkEnum[T enum](f *fields, field, v string, required bool) {
+	if v == "" {
+		if required {
+			f.add(field, "is required")
+		}
+		return
+	}
+	if !T(v).Valid() {
+		f.add(field, "is not one of the allowed values")
+	}
+}
+
+// validate checks the form against R-FORM and returns the date and, for a
+// reached follow-up, the assessment R-CLASS classifies.
+func (in *FollowUpInput) validate(f *fields, registeredOn string) (clinical.Date, clinical.Assessment) {
+	var a clinical.Assessment
+	date, err := clinical.ParseDate(in.Date)
+	switch {
+	case in.Date == "":
+		f.add("date", "is required")
+	case err != nil:
+		f.add("date", "must be a real date, YYYY-MM-DD")
+	case in.Date > f.date():
+		f.add("date", "cannot be in the future")
+	case in.Date < registeredOn:
+		f.add("date", "cannot be before the patient's registration ("+registeredOn+")")
+	}
+	checkEnum[clinical.Mode](f, "mode", in.Mode, true)
+	if in.Reached == nil {
+		f.add("reached", "is required (true or false)")
+		return date, a
+	}
+	in.Notes = checkText(f, "notes", in.Notes, 2000)
+	if !*in.Reached {
+		checkEnum[clinical.NotReachedReason](f, "not_reached_reason", in.NotReachedReason, true)
+		if in.NotReachedReason == string(clinical.ReasonDeceased) {
+			checkDate(f, "death_date", in.DeathDate, true)
+			in.DeathCause = checkText(f, "death_cause", in.DeathCause, 200)
+			if in.DeathCause == "" {
+				f.add("death_cause", "is required when the patient has died")
+			}
+		} else if in.DeathDate != "" || in.DeathCause != "" {
+			f.add("death_date", "only when the patient has died")
+		}
+		if in.RiskLevel != nil || in.PsychoticSymptoms != "" || in.NextDueOn != "" {
+			f.add("reached", "an attempt that did not reach the patient records only its reason")
+		}
+		return date, a
+	}
+	if in.NotReachedReason != "" {
+		f.add("not_reached_reason", "only when the patient was not reached")
+	}
+	if in.RiskLevel == nil {
+		f.add("risk_level", "is required")
+	} else if !clinical.ValidRiskLevel(*in.RiskLevel) {
+		f.add("risk_level", "must be a whole number from 0 to 5")
+	} else {
+		a.RiskLevel = *in.RiskLevel
+	}
+	a.PsychoticSymptoms = clinical.PsychoticSymptoms(in.PsychoticSymptoms)
+	a.Insight = clinical.Insight(in.Insight)
+	a.AdverseReaction = clinical.AdverseReaction(in.AdverseReaction)
+	a.PhysicalIllness = clinical.PhysicalIllness(in.PhysicalIllness)
+	for k := range in.SocialFunction {
+		if !clinical.SocialArea(k).Valid() {
+			f.add("social_function."+k, "is not an area of social function")
+		}
+	}
+	a.SocialFunction = clinical.SocialFunction{
+		SelfCare: clinical.Rating(in.SocialFunction["self_care"]), Housework: clinical.Rating(in.SocialFunction["housework"]),
+		Work: clinical.Rating(in.SocialFunction["work"]), Learning: clinical.Rating(in.SocialFunction["learning"]),
+		SocialContact: clinical.Rating(in.SocialFunction["social_contact"]),
+	}
+	for _, e := range a.Validate() {
+		if e.Field != "risk_level" {
+			f.add(e.Field, e.Message)
+		}
+	}
+	for i, s := range in.Symptoms {
+		checkEnum[clinical.Symptom](f, "symptoms["+strconv.Itoa(i)+"]", s, true)
+	}
+	checkEnum[clinical.Rating](f, "sleep", in.Sleep, false)
+	checkEnum[clinical.Rating](f, "diet", in.Diet, false)
+	for k, n := range in.DangerousBehaviour {
+		checkEnum[clinical.DangerousBehaviour](f, "dangerous_behaviour."+k, k, true)
+		if n < 0 || n > 1000 {
+			f.add("dangerous_behaviour."+k, "must be a count from 0 to 1000")
+		}
+	}
+	checkEnum[clinical.LockedUp](f, "locked_up", in.LockedUp, false)
+	if h := in.Hospitalisation; h != nil {
+		checkEnum[clinical.Hospitalisation](f, "hospitalisation.status", h.Status, true)
+		if h.Status == string(clinical.HospitalisationWas) {
+			checkDate(f, "hospitalisation.last_discharge_on", h.LastDischargeOn, true)
+		}
+	}
+	if in.LabTests != nil {
+		in.LabTests.Results = checkText(f, "lab_tests.results", in.LabTests.Results, 1000)
+	}
+	checkEnum[clinical.Adherence](f, "medication_adherence", in.MedicationAdherence, false)
+	in.AdverseReactionDetail = checkText(f, "adverse_reaction_detail", in.AdverseReactionDetail, 200)
+	checkEnum[clinical.TreatmentEffect](f, "treatment_effect", in.TreatmentEffect, false)
+	if r := in.Referral; r != nil {
+		r.Reason, r.To = checkText(f, "referral.reason", r.Reason, 200), checkText(f, "referral.to", r.To, 100)
+		if r.Referred && r.To == "" {
+			f.add("referral.to", "is required when the patient is referred")
+		}
+	}
+	if len(in.Medications) > 20 {
+		f.add("medications", "at most 20")
+	}
+	for i := range in.Medications {
+		m := &in.Medications[i]
+		field := "medications[" + strconv.Itoa(i) + "]"
+		if m.Name = checkText(f, field+".name", m.Name, 100); m.Name == "" {
+			f.add(field+".name", "is required")
+		}
+		m.Dose, m.Frequency = checkText(f, field+".dose", m.Dose, 50), checkText(f, field+".frequency", m.Frequency, 50)
+	}
+	for i, r := range in.Rehabilitation {
+		checkEnum[clinical.Rehabilitation](f, "rehabilitation["+strconv.Itoa(i)+"]", r, true)
+	}
+	in.NextDueReason = checkText(f, "next_due_reason", in.NextDueReason, 500)
+	if in.NextDueOn != "" {
+		if d, err := clinical.ParseDate(in.NextDueOn); err != nil {
+			f.add("next_due_on", "must be a real date, YYYY-MM-DD")
+		} else if !date.IsZero() && !d.After(date) {
+			f.add("next_due_on", "must be after the follow-up's date")
+		}
+	}
+	return date, a
+}
+
+// RecordFollowUp records a follow-up or a not-reached attempt, classifies
+// the patient by R-CLASS, sets the next due date by R-NEXT (or keeps it,
+// for an attempt: R-NOT-REACHED) and updates the patient's summary.
+func (s *Service) RecordFollowUp(ctx context.Context, patientID int64, in FollowUpInput) (*FollowUp, error) {
+	var out *FollowUp
+	err := s.act(ctx, "followup.create", func(tx *store.Tx, a *Actor, sub *subject) error {
+		p, err := visible(ctx, tx, a, WriteFollowUp, patientID, sub)
+		if err != nil {
+			return err
+		}
+		out, err = s.insertFollowUp(ctx, tx, a, p, in, 0)
+		if err == nil {
+			sub.Detail = "follow-up " + strconv.FormatInt(out.ID, 10)
+		}
+		return err
+	})
+	return out, err
+}
+
+// CorrectionWindow is how long the author of a follow-up may correct it.
+const CorrectionWindow = 24 * time.Hour
+
+// CorrectFollowUp replaces a follow-up with a corrected version. Only its
+// author may, within CorrectionWindow; the earlier version is kept, marked
+// as superseded.
+func (s *Service) CorrectFollowUp(ctx context.Context, patientID, followUpID int64, in FollowUpInput) (*FollowUp, error) {
+	var out *FollowUp
+	err := s.act(ctx, "followup.correct", func(tx *store.Tx, a *Actor, sub *subject) error {
+		p, err := visible(ctx, tx, a, WriteFollowUp, patientID, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = "follow-up " + strconv.FormatInt(followUpID, 10)
+		var author, created string
+		var superseded sql.NullInt64
+		err = tx.QueryRow(ctx, `SELECT author, created_at, superseded_by FROM follow_ups WHERE id = ? AND patient_id = ?`,
+			followUpID, patientID).Scan(&author, &created, &superseded)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNotFound("follow-up")
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case author != a.Username:
+			return &Error{Kind: Forbidden, Message: "only the author of a follow-up may correct it", denied: true}
+		case superseded.Valid:
+			return errConflict("this follow-up has already been corrected; correct the latest version")
+		case tx.Now().Sub(store.MustTime(created)) > CorrectionWindow:
+			return errConflict("a follow-up can be corrected only within 24 hours of recording it")
+		}
+		out, err = s.insertFollowUp(ctx, tx, a, p, in, followUpID)
+		return err
+	})
+	return out, err
+}
+
+// insertFollowUp validates, classifies and stores a follow-up; replaces,
+// if not 0, is the follow-up it corrects.
+func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64) (*FollowUp, error) {
+	if p.Status == string(clinical.StatusDeceased) || p.Status == string(clinical.StatusMovedAway) {
+		return nil, errConflict("the patient is " + strings.ReplaceAll(p.Status, "_", " ") + "; follow-ups are closed")
+	}
+	f := s.fields()
+	date, assessment := in.validate(&f, p.RegisteredOn)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	fu := &FollowUp{PatientID: p.ID, Author: a.Username, CreatedAt: tx.Now(), FollowUpInput: in}
+	var risk any
+	if *in.Reached {
+		class, rule := clinical.Classify(assessment)
+		prev, err := previousReached(ctx, tx, p.ID, in.Date, replaces)
+		if err != nil {
+			return nil, err
+		}
+		due, dueRule := clinical.NextDue(date, class, prev)
+		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(class), due.String(), string(dueRule)
+		r := string(rule)
+		fu.Rule = &r
+		fu.RuleAction, _ = clinical.Action(class)
+		if in.NextDueOn != "" {
+			chosen, _ := clinical.ParseDate(in.NextDueOn)
+			if err := clinical.CheckNextDueOverride(due, chosen, in.NextDueReason); err != nil {
+				return nil, invalid("next_due_reason", "a next follow-up later than the rules' "+due.String()+" needs a written reason")
+			}
+			fu.NextDueOn, fu.NextDueReason = chosen.String(), in.NextDueReason
+		}
+		risk = *in.RiskLevel
+	} else {
+		// R-NOT-REACHED: not a follow-up; the due date stays as it was.
+		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(clinical.NotReached), p.NextDueOn, p.NextDueRule
+	}
+	details := in
+	details.NextDueOn, details.NextDueReason = "", ""
+	blob, err := json.Marshal(details)
+	if err != nil {
+		return nil, err
+	}
+	rule := ""
+	if fu.Rule != nil {
+		rule = *fu.Rule
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO follow_ups (patient_id, date, mode, reached, risk_level, classification, rule, next_due_on,
+		next_due_rule, next_due_reason, medication_adherence, details, author, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.ID, in.Date, in.Mode, *in.Reached, risk, fu.Classification, rule, fu.NextDueOn, fu.NextDueRule, fu.NextDueReason,
+		in.MedicationAdherence, string(blob), a.Username, store.FormatTime(tx.Now())).Scan(&fu.ID)
+	if err != nil {
+		return nil, err
+	}
+	if replaces != 0 {
+		if _, err := tx.Exec(ctx, `UPDATE follow_ups SET superseded_by = ? WHERE id = ?`, fu.ID, replaces); err != nil {
+			return nil, err
+		}
+	}
+	if !*in.Reached && in.NotReachedReason == string(clinical.ReasonDeceased) && p.Status != string(clinical.StatusDeceased) {
+		if err := setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username); err != nil {
+			return nil, err
+		}
+	}
+	if err := refreshSummary(ctx, tx, p.ID, a.Username, s.today()); err != nil {
+		return nil, err
+	}
+	return fu, nil
+}
+
+// previousReached returns the classification of the last reached follow-up
+// on or before date (R-NEXT-BASIC-PERSIST looks at it), ignoring superseded
+// versions and the one being corrected.
+func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date string, replaces int64) (clinical.Classification, error) {
+	var c string
+	err := tx.QueryRow(ctx, `SELECT classification FROM follow_ups
+		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
+		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, date, replaces).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return clinical.Classification(c), err
+}
+
+func setStatus(ctx context.Context, tx *store.Tx, id int64, status, on, reason, actor string) error {
+	if _, err := tx.Exec(ctx, `UPDATE patients SET status = ?, updated_at = ? WHERE id = ?`, status, store.FormatTime(tx.Now()), id); err != nil {
+		return err
+	}
+	return addStatus(ctx, tx, id, status, on, reason, actor)
+}
+
+// refreshSummary recomputes a patient's follow-up summary from the current
+// (not superseded) follow-ups and open emergencies: the last reached
+// follow-up gives the classification, risk and next due date (R-NEXT); an
+// emergency after it brings the due date forward (R-EMERG); the attempts
+// since it count towards R-LOST, which also ends when the patient is
+// reached again.
+func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, asOf clinical.Date) error {
+	var status, registered string
+	if err := tx.QueryRow(ctx, `SELECT status, registered_on FROM patients WHERE id = ?`, id).Scan(&status, &registered); err != nil {
+		return err
+	}
+	var last struct {
+		date, class, due, rule, adherence string
+		risk                              sql.NullInt64
+	}
+	err := tx.QueryRow(ctx, `SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level FROM follow_ups
+		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1`, id, true).
+		Scan(&last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if last.due == "" {
+		reg, _ := clinical.ParseDate(registered)
+		last.due = reg.AddDays(firstFollowUpDays).String()
+	}
+	var streak int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date > ?`,
+		id, false, last.date).Scan(&streak); err != nil {
+		return err
+	}
+	var emergencyDue sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT min(follow_up_by) FROM emergencies WHERE patient_id = ? AND occurred_at > ?`,
+		id, last.date).Scan(&emergencyDue); err != nil {
+		return err
+	}
+	if emergencyDue.Valid && emergencyDue.String < last.due {
+		last.due, last.rule = emergencyDue.String, string(clinical.RuleEmergency)
+	}
+	var risk any
+	if last.risk.Valid {
+		risk = last.risk.Int64
+	}
+	if _, err := tx.Exec(ctx, `UPDATE patients SET next_due_on = ?, next_due_rule = ?, last_followup_on = ?, last_classification = ?,
+		last_risk_level = ?, last_adherence = ?, not_reached_streak = ?, updated_at = ? WHERE id = ?`,
+		last.due, last.rule, last.date, last.class, risk, last.adherence, streak, store.FormatTime(tx.Now()), id); err != nil {
+		return err
+	}
+	today := asOf
+	lastReached, _ := clinical.ParseDate(last.date)
+	reg, _ := clinical.ParseDate(registered)
+	lost := clinical.Lost(streak, lastReached, reg, today)
+	switch {
+	case status == string(clinical.StatusManaged) && lost:
+		return setStatus(ctx, tx, id, string(clinical.StatusLost), today.String(), string(clinical.RuleLost), actor)
+	case status == string(clinical.StatusLost) && !lost:
+		return setStatus(ctx, tx, id, string(clinical.StatusManaged), today.String(), "reached again", actor)
+	}
+	return nil
+}
+
+const followUpColumns = `id, patient_id, classification, rule, next_due_on, next_due_rule, next_due_reason, details, author,
+	created_at, superseded_by`
+
+func scanFollowUp(sc interface{ Scan(...any) error }) (*FollowUp, error) {
+	var fu FollowUp
+	var rule, details, created string
+	var sup sql.NullInt64
+	if err := sc.Scan(&fu.ID, &fu.PatientID, &fu.Classification, &rule, &fu.NextDueOn, &fu.NextDueRule, &fu.NextDueReason,
+		&details, &fu.Author, &created, &sup); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(details), &fu.FollowUpInput); err != nil {
+		return nil, err
+	}
+	if rule != "" {
+		fu.Rule = &rule
+		fu.RuleAction, _ = clinical.Action(clinical.Classification(fu.Classification))
+	}
+	if sup.Valid {
+		fu.SupersededBy = &sup.Int64
+	}
+	fu.CreatedAt = store.MustTime(created)
+	fu.FollowUpInput.NextDueOn, fu.FollowUpInput.NextDueReason = fu.NextDueOn, fu.NextDueReason
+	return &fu, nil
+}
+
+// redactFollowUp removes what the view may not see: the care-and-help group
+// sees dates, mode, whether reached and the risk level only; a social
+// worker sees no medication detail.
+func redactFollowUp(fu *FollowUp, v View) {
+	switch v {
+	case ViewSafety:
+		keep := FollowUpInput{Date: fu.Date, Mode: fu.Mode, Reached: fu.Reached, RiskLevel: fu.RiskLevel, NextDueOn: fu.NextDueOn}
+		fu.FollowUpInput, fu.Classification, fu.Rule, fu.RuleAction, fu.NextDueReason = keep, "", nil, "", ""
+	case ViewSocial:
+		fu.Medications, fu.AdverseReactionDetail = nil, ""
+	}
+}
+
+// FollowUps lists a patient's follow-ups and attempts, newest first,
+// including superseded versions (marked).
+func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]FollowUp, string, error) {
+	limit, err := p.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := p.after()
+	if err != nil {
+		return nil, "", err
+	}
+	var beforeDate string
+	var beforeID int64
+	if after != "" {
+		d, id, ok := strings.Cut(after, "/")
+		n, perr := strconv.ParseInt(id, 10, 64)
+		if !ok || perr != nil {
+			return nil, "", invalid("page_token", "is not a token this server gave out")
+		}
+		beforeDate, beforeID = d, n
+	}
+	var out []FollowUp
+	err = s.act(ctx, "followup.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
+			return err
+		}
+		q := `SELECT ` + followUpColumns + ` FROM follow_ups WHERE patient_id = ?`
+		args := []any{patientID}
+		if after != "" {
+			q += ` AND (date < ? OR (date = ? AND id < ?))`
+			args = append(args, beforeDate, beforeDate, beforeID)
+		}
+		q += ` ORDER BY date DESC, id DESC LIMIT ?`
+		args = append(args, limit+1)
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		v := PatientView(a.Role)
+		for rows.Next() {
+			fu, err := scanFollowUp(rows)
+			if err != nil {
+				return err
+			}
+			redactFollowUp(fu, v)
+			out = append(out, *fu)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(f FollowUp) string { return f.Date + "/" + strconv.FormatInt(f.ID, 10) })
+	return out, next, nil
+}

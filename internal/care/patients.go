@@ -1,0 +1,571 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"kith/internal/clinical"
+	"kith/internal/store"
+)
+
+// Guardian is the patient's guardian.
+type Guardian struct {
+	Name     string `json:"name"`
+	Relation string `json:"relation"`
+	Phone    string `json:"phone"`
+}
+
+// Diagnosis is one recorded diagnosis: a code of R-TARGET or an ICD-10 code.
+type Diagnosis struct {
+	Code        string `json:"code"`
+	DiagnosedOn string `json:"diagnosed_on,omitempty"`
+	Institution string `json:"institution,omitempty"`
+}
+
+// StatusChange is one entry of a patient's status history.
+type StatusChange struct {
+	Status    string `json:"status"`
+	ChangedOn string `json:"changed_on"`
+	Reason    string `json:"reason,omitempty"`
+	Actor     string `json:"actor"`
+}
+
+// Patient is a patient's record as the actor may see it: fields the actor's
+// role may not see are empty (see View).
+type Patient struct {
+	ID                 int64          `json:"id"`
+	Name               string         `json:"name"`
+	Sex                string         `json:"sex,omitempty"`
+	BirthDate          string         `json:"birth_date,omitempty"`
+	NationalID         string         `json:"national_id,omitempty"`
+	Phone              string         `json:"phone"`
+	Address            string         `json:"address"`
+	OrgUnit            string         `json:"org_unit"`
+	OrgUnitName        string         `json:"org_unit_name"`
+	Guardian           Guardian       `json:"guardian"`
+	Diagnoses          []Diagnosis    `json:"diagnoses,omitempty"`
+	Severe             *bool          `json:"severe,omitempty"`
+	Status             string         `json:"status"`
+	StatusHistory      []StatusChange `json:"status_history,omitempty"`
+	RegisteredOn       string         `json:"registered_on"`
+	Consent            *bool          `json:"consent,omitempty"`
+	ConsentOn          string         `json:"consent_on,omitempty"`
+	NextDueOn          string         `json:"next_due_on"`
+	NextDueRule        string         `json:"next_due_rule"`
+	LastFollowUpOn     string         `json:"last_follow_up_on"`
+	LastClassification string         `json:"last_classification,omitempty"`
+	LastRiskLevel      *int           `json:"last_risk_level"`
+	View               string         `json:"view"`
+	UpdatedAt          time.Time      `json:"updated_at"`
+
+	path   string
+	unitID int64
+}
+
+// PatientInput registers a patient or, in UpdatePatient, replaces the
+// editable fields.
+type PatientInput struct {
+	Name         string      `json:"name"`
+	Sex          string      `json:"sex"`
+	BirthDate    string      `json:"birth_date"`
+	NationalID   string      `json:"national_id"`
+	Phone        string      `json:"phone"`
+	Address      string      `json:"address"`
+	OrgUnit      string      `json:"org_unit"`
+	Guardian     Guardian    `json:"guardian"`
+	Diagnoses    []Diagnosis `json:"diagnoses"`
+	Status       string      `json:"status"`
+	RegisteredOn string      `json:"registered_on"`
+	Consent      bool        `json:"consent"`
+	ConsentOn    string      `json:"consent_on"`
+	// ConfirmDuplicate registers the patient although someone of the same
+	// name and birth date is on the register of the same district.
+	ConfirmDuplicate bool `json:"confirm_duplicate"`
+}
+
+// firstFollowUpDays: a newly registered patient's first follow-up falls due
+// this many days after registration (Kith's default; the national rules
+// set intervals only between follow-ups).
+const firstFollowUpDays = 14
+
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
+
+// checkDate validates an optional date field that may not lie in the future.
+func checkDate(f *fields, field, v string, required bool) {
+	if v == "" {
+		if required {
+			f.add(field, "is required")
+		}
+		return
+	}
+	t, ok := ParseDate(v)
+	switch {
+	case !ok:
+		f.add(field, "must be a real date, YYYY-MM-DD")
+	case v > f.date():
+		f.add(field, "cannot be in the future")
+	case t.Year() < 1900:
+		f.add(field, "is too far in the past")
+	}
+}
+
+func checkText(f *fields, field, v string, max int) string {
+	v = strings.TrimSpace(v)
+	if utf8.RuneCountInString(v) > max {
+		f.add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+	return v
+}
+
+func checkPhone(f *fields, field, v string) string {
+	v = strings.TrimSpace(v)
+	if v != "" && !phoneRE.MatchString(v) {
+		f.add(field, "must be a phone number: digits, spaces or -, optionally starting with +")
+	}
+	return v
+}
+
+// normalize validates in and returns the national ID normalised and whether
+// the patient has a severe disorder; field errors go to f.
+func (in *PatientInput) normalize(f *fields) (nid string, severe bool) {
+	in.Name = checkName(f, "name", in.Name, 100)
+	if in.Sex != "male" && in.Sex != "female" {
+		f.add("sex", "must be male or female")
+	}
+	checkDate(f, "birth_date", in.BirthDate, true)
+	if in.NationalID = strings.TrimSpace(in.NationalID); in.NationalID != "" {
+		nid, _ = clinical.NormalizeNationalID(in.NationalID)
+		switch {
+		case !clinical.ValidNationalID(nid):
+			f.add("national_id", "is not a valid 18-character national ID number (check digit or birth date wrong)")
+		case in.BirthDate != "" && nid[6:10]+"-"+nid[10:12]+"-"+nid[12:14] != in.BirthDate:
+			f.add("national_id", "does not match the birth date")
+		}
+	}
+	in.Phone = checkPhone(f, "phone", in.Phone)
+	in.Address = checkText(f, "address", in.Address, 200)
+	in.Guardian.Name = checkText(f, "guardian.name", in.Guardian.Name, 100)
+	in.Guardian.Relation = checkText(f, "guardian.relation", in.Guardian.Relation, 50)
+	in.Guardian.Phone = checkPhone(f, "guardian.phone", in.Guardian.Phone)
+	if len(in.Diagnoses) > 20 {
+		f.add("diagnoses", "at most 20")
+	}
+	codes := make([]string, len(in.Diagnoses))
+	for i, d := range in.Diagnoses {
+		field := "diagnoses[" + strconv.Itoa(i) + "]"
+		code, ok := diagnosisCode(d.Code)
+		if !ok {
+			f.add(field+".code", "must be one of the six target codes (such as schizophrenia) or an ICD-10 code (such as F20.0)")
+		}
+		in.Diagnoses[i].Code, codes[i] = code, code
+		checkDate(f, field+".diagnosed_on", d.DiagnosedOn, false)
+		in.Diagnoses[i].Institution = checkText(f, field+".institution", d.Institution, 100)
+	}
+	severe = len(clinical.SevereDiagnoses(codes)) > 0
+	if in.Status == "" {
+		in.Status = string(clinical.StatusManaged)
+	}
+	if !clinical.PatientStatus(in.Status).Valid() {
+		f.add("status", "must be managed, hospitalised, moved_away, lost or deceased")
+	}
+	if in.RegisteredOn == "" {
+		in.RegisteredOn = f.date()
+	}
+	checkDate(f, "registered_on", in.RegisteredOn, true)
+	if in.BirthDate != "" && in.RegisteredOn < in.BirthDate {
+		f.add("registered_on", "cannot be before the birth date")
+	}
+	if in.Consent {
+		checkDate(f, "consent_on", in.ConsentOn, false)
+	} else if in.ConsentOn != "" {
+		f.add("consent_on", "only with consent")
+	}
+	return nid, severe
+}
+
+// diagnosisCode normalises a diagnosis: one of the six target codes of
+// R-TARGET as it is, or an ICD-10 code in upper case.
+func diagnosisCode(code string) (string, bool) {
+	code = strings.TrimSpace(code)
+	if clinical.Diagnosis(code).Valid() {
+		return code, true
+	}
+	return clinical.NormalizeICD10(code)
+}
+
+// communityByCode resolves the community a patient belongs to.
+func communityByCode(ctx context.Context, tx *store.Tx, f *fields, code string) (*unitRow, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		f.add("org_unit", "is required")
+		return nil, nil
+	}
+	u, err := unitByCode(ctx, tx, code)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u == nil:
+		f.add("org_unit", "no org unit has this code")
+	case u.Level != Community:
+		f.add("org_unit", "must be a community")
+	}
+	return u, nil
+}
+
+// RegisterPatient puts a patient on the register. A national ID already on
+// the register is refused (Conflict, with the existing id); someone of the
+// same name and birth date in the same district needs ConfirmDuplicate.
+func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patient, error) {
+	var id int64
+	err := s.act(ctx, "patient.create", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type = "patient"
+		f := s.fields()
+		nid, severe := in.normalize(&f)
+		unit, err := communityByCode(ctx, tx, &f, in.OrgUnit)
+		if err != nil {
+			return err
+		}
+		if unit != nil {
+			sub.Unit, sub.Path = unit.Code, unit.Path
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		if !Allow(a, WritePatient, Target{Path: unit.Path}) {
+			return errForbidden()
+		}
+		var nidHash any
+		var sealed string
+		if nid != "" {
+			h := s.nationalIDHash(nid)
+			var existing int64
+			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE national_id_hash = ?`, h).Scan(&existing)
+			if err == nil {
+				return &Error{Kind: Conflict, Message: "a patient with this national ID is already on the register",
+					ExistingID: strconv.FormatInt(existing, 10), Fields: []FieldError{{Field: "national_id", Message: "is already on the register"}}}
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if sealed, err = s.sealNationalID(nid); err != nil {
+				return err
+			}
+			nidHash = h
+		}
+		if !in.ConfirmDuplicate {
+			district := unit.Path[:strings.Index(unit.Path[1:], "/")+2]
+			lo, hi := store.Beneath(district)
+			var dup int64
+			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE birth_date = ? AND name_key = ? AND org_path >= ? AND org_path < ?
+				ORDER BY id LIMIT 1`, in.BirthDate, strings.ToLower(in.Name), lo, hi).Scan(&dup)
+			if err == nil {
+				return &Error{Kind: Conflict, ExistingID: strconv.FormatInt(dup, 10),
+					Message: "a patient with the same name and birth date is on the register of this district; check it is not the same person, then confirm",
+					Fields:  []FieldError{{Field: "confirm_duplicate", Message: "confirm to register a possible duplicate"}}}
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		now := store.FormatTime(tx.Now())
+		reg, _ := ParseDate(in.RegisteredOn)
+		due := reg.AddDate(0, 0, firstFollowUpDays).Format(store.DateLayout)
+		err = tx.QueryRow(ctx, `INSERT INTO patients (org_unit_id, org_path, name, name_key, sex, birth_date, national_id_enc,
+			national_id_hash, phone, address, guardian_name, guardian_relation, guardian_phone, consent, consent_on, status,
+			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone, in.Address,
+			in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, in.Status, in.RegisteredOn,
+			severe, due, "", now, now).Scan(&id)
+		if store.IsUniqueViolation(err) {
+			return errConflict("a patient with this national ID is already on the register")
+		}
+		if err != nil {
+			return err
+		}
+		sub.ID = strconv.FormatInt(id, 10)
+		if err := insertDiagnoses(ctx, tx, id, in.Diagnoses); err != nil {
+			return err
+		}
+		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Patient(ctx, id)
+}
+
+func insertDiagnoses(ctx context.Context, tx *store.Tx, id int64, ds []Diagnosis) error {
+	for _, d := range ds {
+		if _, err := tx.Exec(ctx, `INSERT INTO patient_diagnoses (patient_id, code, diagnosed_on, institution) VALUES (?, ?, ?, ?)`,
+			id, d.Code, d.DiagnosedOn, d.Institution); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addStatus(ctx context.Context, tx *store.Tx, id int64, status, on, reason, actor string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO patient_status_history (patient_id, status, changed_on, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, status, on, reason, actor, store.FormatTime(tx.Now()))
+	return err
+}
+
+const patientSelect = `SELECT p.id, p.org_unit_id, p.org_path, o.code, o.name, p.name, p.sex, p.birth_date, p.national_id_enc, p.phone,
+	p.address, p.guardian_name, p.guardian_relation, p.guardian_phone, p.consent, p.consent_on, p.status, p.registered_on, p.severe,
+	p.next_due_on, p.next_due_rule, p.last_followup_on, p.last_classification, p.last_risk_level, p.updated_at
+	FROM patients p JOIN org_units o ON o.id = p.org_unit_id`
+
+// patientRow is a patient as stored, before redaction.
+type patientRow struct {
+	Patient
+	sealedNID string
+	consent   bool
+	severe    bool
+}
+
+func scanPatient(sc interface{ Scan(...any) error }) (*patientRow, error) {
+	var r patientRow
+	var risk sql.NullInt64
+	var updated string
+	err := sc.Scan(&r.ID, &r.unitID, &r.path, &r.OrgUnit, &r.OrgUnitName, &r.Name, &r.Sex, &r.BirthDate, &r.sealedNID, &r.Phone,
+		&r.Address, &r.Guardian.Name, &r.Guardian.Relation, &r.Guardian.Phone, &r.consent, &r.ConsentOn, &r.Status,
+		&r.RegisteredOn, &r.severe, &r.NextDueOn, &r.NextDueRule, &r.LastFollowUpOn, &r.LastClassification, &risk, &updated)
+	if risk.Valid {
+		n := int(risk.Int64)
+		r.LastRiskLevel = &n
+	}
+	r.UpdatedAt = store.MustTime(updated)
+	return &r, err
+}
+
+func patientByID(ctx context.Context, tx *store.Tx, id int64) (*patientRow, error) {
+	r, err := scanPatient(tx.QueryRow(ctx, patientSelect+` WHERE p.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// visible loads a patient for action act by the actor, or returns a hidden
+// not-found (audited as denied) when the actor may not reach them.
+func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, sub *subject) (*patientRow, error) {
+	sub.Type, sub.ID = "patient", strconv.FormatInt(id, 10)
+	r, err := patientByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, errNotFound("patient")
+	}
+	sub.Unit, sub.Path = r.OrgUnit, r.path
+	if !Allow(a, act, Target{Path: r.path}) {
+		return nil, errHidden("patient")
+	}
+	return r, nil
+}
+
+// redact returns the record as the actor's role may see it. Redaction
+// happens here, in the service, so no transport can show more.
+func (s *Service) redact(r *patientRow, v View, full bool) *Patient {
+	p := r.Patient
+	p.View = viewName(v)
+	switch v {
+	case ViewSafety:
+		// Name, address, contact, guardian, current risk and follow-up dates only.
+		p.Sex, p.BirthDate, p.Diagnoses, p.LastClassification, p.StatusHistory = "", "", nil, "", nil
+		return &p
+	case ViewNone:
+		return &Patient{ID: r.ID, View: p.View}
+	}
+	sev, consent := r.severe, r.consent
+	p.Severe, p.Consent = &sev, &consent
+	if nid, err := s.openNationalID(r.sealedNID); err == nil && nid != "" {
+		if full {
+			p.NationalID = nid
+		} else {
+			p.NationalID = clinical.MaskNationalID(nid)
+		}
+	}
+	return &p
+}
+
+func viewName(v View) string {
+	return [...]string{"none", "full", "clinical", "social", "safety"}[v]
+}
+
+// Patient returns one patient's record, redacted for the actor's role, with
+// the national ID in full. The read is audited.
+func (s *Service) Patient(ctx context.Context, id int64) (*Patient, error) {
+	var out *Patient
+	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		r, err := visible(ctx, tx, a, ReadPatient, id, sub)
+		if err != nil {
+			return err
+		}
+		v := PatientView(a.Role)
+		if v != ViewSafety {
+			if r.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
+				return err
+			}
+			if r.StatusHistory, err = statusHistoryOf(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		out = s.redact(r, v, true)
+		return nil
+	})
+	return out, err
+}
+
+func diagnosesOf(ctx context.Context, tx *store.Tx, id int64) ([]Diagnosis, error) {
+	rows, err := tx.Query(ctx, `SELECT code, diagnosed_on, institution FROM patient_diagnoses WHERE patient_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Diagnosis
+	for rows.Next() {
+		var d Diagnosis
+		if err := rows.Scan(&d.Code, &d.DiagnosedOn, &d.Institution); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func statusHistoryOf(ctx context.Context, tx *store.Tx, id int64) ([]StatusChange, error) {
+	rows, err := tx.Query(ctx, `SELECT status, changed_on, reason, actor FROM patient_status_history WHERE patient_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StatusChange
+	for rows.Next() {
+		var c StatusChange
+		if err := rows.Scan(&c.Status, &c.ChangedOn, &c.Reason, &c.Actor); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PatientQuery filters the register. Q is a name prefix or an exact
+// national ID number.
+type PatientQuery struct {
+	Q         string
+	OrgUnit   string
+	Diagnosis string
+	Status    string
+}
+
+// maxName is the largest code point, to bound a prefix range.
+const maxName = "\U0010FFFF"
+
+// Patients searches the register within the actor's jurisdiction, by name,
+// then id. National IDs are masked in the results.
+func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patient, string, error) {
+	limit, err := p.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := p.after()
+	if err != nil {
+		return nil, "", err
+	}
+	var afterName string
+	var afterID int64
+	if after != "" {
+		name, id, ok := strings.Cut(after, "\x1f")
+		n, perr := strconv.ParseInt(id, 10, 64)
+		if !ok || perr != nil {
+			return nil, "", invalid("page_token", "is not a token this server gave out")
+		}
+		afterName, afterID = name, n
+	}
+	var f fields
+	if q.Status != "" && !clinical.PatientStatus(q.Status).Valid() {
+		f.add("status", "must be managed, hospitalised, moved_away, lost or deceased")
+	}
+	if err := f.err(); err != nil {
+		return nil, "", err
+	}
+	var out []Patient
+	err = s.act(ctx, "patient.search", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.Unit, sub.Path = "patient_list", a.UnitCode, a.UnitPath
+		scope := a.UnitPath
+		if q.OrgUnit != "" {
+			u, err := unitByCode(ctx, tx, q.OrgUnit)
+			if err != nil {
+				return err
+			}
+			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
+				return invalid("org_unit", "no org unit you may see has this code")
+			}
+			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
+		}
+		if !Allow(a, ReadPatient, Target{Path: scope}) {
+			return errForbidden()
+		}
+		lo, hi := store.Beneath(scope)
+		sqlq := patientSelect + ` WHERE p.org_path >= ? AND p.org_path < ?`
+		args := []any{lo, hi}
+		if term := strings.TrimSpace(q.Q); term != "" {
+			if nid, _ := clinical.NormalizeNationalID(term); clinical.ValidNationalID(nid) {
+				sqlq += ` AND p.national_id_hash = ?`
+				args = append(args, s.nationalIDHash(nid))
+			} else {
+				key := strings.ToLower(term)
+				sqlq += ` AND p.name_key >= ? AND p.name_key < ?`
+				args = append(args, key, key+maxName)
+			}
+		}
+		if q.Status != "" {
+			sqlq += ` AND p.status = ?`
+			args = append(args, q.Status)
+		}
+		if q.Diagnosis != "" {
+			code, _ := diagnosisCode(q.Diagnosis)
+			sqlq += ` AND EXISTS (SELECT 1 FROM patient_diagnoses d WHERE d.patient_id = p.id AND d.code = ?)`
+			args = append(args, code)
+		}
+		if after != "" {
+			sqlq += ` AND (p.name_key > ? OR (p.name_key = ? AND p.id > ?))`
+			args = append(args, afterName, afterName, afterID)
+		}
+		sqlq += ` ORDER BY p.name_key, p.id LIMIT ?`
+		args = append(args, limit+1)
+		rows, err := tx.Query(ctx, sqlq, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		v := PatientView(a.Role)
+		for rows.Next() {
+			r, err := scanPatient(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *s.redact(r, v, false))
+		}
+		sub.Detail = fmt.Sprintf("%d results", min(len(out), limit))
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(p Patient) string {
+		return strings.ToLower(p.Name) + "\x1f" + strconv.FormatInt(p.ID, 10)
+	})
+	return out, next, nil
+}

@@ -1,0 +1,454 @@
+package care
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"kith/internal/audit"
+	"kith/internal/clinical"
+	"kith/internal/store"
+)
+
+// PatientPatch changes a patient's record; nil fields stay as they are.
+// A status change is added to the status history with StatusOn and
+// StatusReason. Moving to another community is a transfer (TransferPatient).
+type PatientPatch struct {
+	Name         *string      `json:"name"`
+	Sex          *string      `json:"sex"`
+	BirthDate    *string      `json:"birth_date"`
+	NationalID   *string      `json:"national_id"`
+	Phone        *string      `json:"phone"`
+	Address      *string      `json:"address"`
+	Guardian     *Guardian    `json:"guardian"`
+	Diagnoses    *[]Diagnosis `json:"diagnoses"`
+	Consent      *bool        `json:"consent"`
+	ConsentOn    *string      `json:"consent_on"`
+	Status       *string      `json:"status"`
+	StatusOn     string       `json:"status_on"`
+	StatusReason string       `json:"status_reason"`
+	OrgUnit      *string      `json:"org_unit"`
+}
+
+// UpdatePatient changes a patient's record.
+func (s *Service) UpdatePatient(ctx context.Context, id int64, in PatientPatch) (*Patient, error) {
+	err := s.act(ctx, "patient.update", func(tx *store.Tx, a *Actor, sub *subject) error {
+		p, err := visible(ctx, tx, a, WritePatient, id, sub)
+		if err != nil {
+			return err
+		}
+		f := s.fields()
+		if in.OrgUnit != nil && *in.OrgUnit != p.OrgUnit {
+			f.add("org_unit", "moving a patient to another community is a transfer: POST /api/v1/patients/{id}/transfer")
+		}
+		cur := PatientInput{Name: p.Name, Sex: p.Sex, BirthDate: p.BirthDate, Phone: p.Phone, Address: p.Address, OrgUnit: p.OrgUnit,
+			Guardian: p.Guardian, Status: p.Status, RegisteredOn: p.RegisteredOn, Consent: p.consent, ConsentOn: p.ConsentOn}
+		if cur.NationalID, err = s.openNationalID(p.sealedNID); err != nil {
+			return err
+		}
+		if cur.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
+			return err
+		}
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&cur.Name, in.Name)
+		set(&cur.Sex, in.Sex)
+		set(&cur.BirthDate, in.BirthDate)
+		set(&cur.NationalID, in.NationalID)
+		set(&cur.Phone, in.Phone)
+		set(&cur.Address, in.Address)
+		set(&cur.ConsentOn, in.ConsentOn)
+		set(&cur.Status, in.Status)
+		if in.Guardian != nil {
+			cur.Guardian = *in.Guardian
+		}
+		if in.Diagnoses != nil {
+			cur.Diagnoses = *in.Diagnoses
+		}
+		if in.Consent != nil {
+			cur.Consent = *in.Consent
+		}
+		nid, severe := cur.normalize(&f)
+		statusChanged := cur.Status != p.Status
+		if statusChanged {
+			if in.StatusOn == "" {
+				in.StatusOn = f.date()
+			}
+			checkDate(&f, "status_on", in.StatusOn, true)
+			in.StatusReason = checkText(&f, "status_reason", in.StatusReason, 200)
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		var nidHash any
+		sealed := ""
+		if nid != "" {
+			h := s.nationalIDHash(nid)
+			var other int64
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM patients WHERE national_id_hash = ? AND id <> ?`, h, id).Scan(&other); err != nil {
+				return err
+			}
+			if other > 0 {
+				return &Error{Kind: Conflict, Message: "another patient on the register has this national ID",
+					Fields: []FieldError{{Field: "national_id", Message: "is already on the register"}}}
+			}
+			if sealed, err = s.sealNationalID(nid); err != nil {
+				return err
+			}
+			nidHash = h
+		}
+		if _, err := tx.Exec(ctx, `UPDATE patients SET name = ?, name_key = ?, sex = ?, birth_date = ?, national_id_enc = ?,
+			national_id_hash = ?, phone = ?, address = ?, guardian_name = ?, guardian_relation = ?, guardian_phone = ?, consent = ?,
+			consent_on = ?, severe = ?, updated_at = ? WHERE id = ?`,
+			cur.Name, strings.ToLower(cur.Name), cur.Sex, cur.BirthDate, sealed, nidHash, cur.Phone, cur.Address, cur.Guardian.Name,
+			cur.Guardian.Relation, cur.Guardian.Phone, cur.Consent, cur.ConsentOn, severe, store.FormatTime(tx.Now()), id); err != nil {
+			return err
+		}
+		if in.Diagnoses != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM patient_diagnoses WHERE patient_id = ?`, id); err != nil {
+				return err
+			}
+			if err := insertDiagnoses(ctx, tx, id, cur.Diagnoses); err != nil {
+				return err
+			}
+		}
+		if statusChanged {
+			sub.Detail = "status " + p.Status + " → " + cur.Status
+			return setStatus(ctx, tx, id, cur.Status, in.StatusOn, in.StatusReason, a.Username)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Patient(ctx, id)
+}
+
+// TransferInput moves a patient to another community.
+type TransferInput struct {
+	OrgUnit string `json:"org_unit"`
+	Date    string `json:"date"`
+	Reason  string `json:"reason"`
+}
+
+// TransferPatient moves a patient to another community (move-out / move-in).
+// The record and all its history go along; the audit log gets an entry in
+// each unit, so both see the transfer.
+func (s *Service) TransferPatient(ctx context.Context, id int64, in TransferInput) (*Patient, error) {
+	var to *unitRow
+	var from string
+	var out *Patient
+	err := s.act(ctx, "patient.transfer_out", func(tx *store.Tx, a *Actor, sub *subject) error {
+		p, err := visible(ctx, tx, a, WritePatient, id, sub)
+		if err != nil {
+			return err
+		}
+		f := s.fields()
+		if in.Date == "" {
+			in.Date = f.date()
+		}
+		checkDate(&f, "date", in.Date, true)
+		in.Reason = checkText(&f, "reason", in.Reason, 200)
+		if to, err = communityByCode(ctx, tx, &f, in.OrgUnit); err != nil {
+			return err
+		}
+		if to != nil && to.id == p.unitID {
+			f.add("org_unit", "the patient already belongs to this community")
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		from = p.OrgUnit
+		sub.Detail = "to " + to.Code
+		if _, err := tx.Exec(ctx, `UPDATE patients SET org_unit_id = ?, org_path = ?, updated_at = ? WHERE id = ?`,
+			to.id, to.Path, store.FormatTime(tx.Now()), id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO patient_transfers (patient_id, from_unit_id, to_unit_id, transferred_on, reason, actor, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, p.unitID, to.id, in.Date, in.Reason, a.Username, store.FormatTime(tx.Now())); err != nil {
+			return err
+		}
+		// The transferring actor may no longer see the record; it is
+		// returned to them once, as it stands now.
+		r, err := patientByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out = s.redact(r, PatientView(a.Role), false)
+		// The receiving unit's entry, in the same transaction.
+		return audit.Append(ctx, tx, s.entry(ctx, a.Username, "patient.transfer_in",
+			subject{Type: "patient", ID: strconv.FormatInt(id, 10), Unit: to.Code, Path: to.Path, Detail: "from " + from}, audit.Allowed))
+	})
+	return out, err
+}
+
+// TimelineItem is one event in a patient's record.
+type TimelineItem struct {
+	Kind           string `json:"kind"` // follow_up, attempt, emergency, status, transfer
+	Date           string `json:"date"`
+	ID             int64  `json:"id,omitempty"`
+	Mode           string `json:"mode,omitempty"`
+	Classification string `json:"classification,omitempty"`
+	Rule           string `json:"rule,omitempty"`
+	RiskLevel      *int   `json:"risk_level,omitempty"`
+	NextDueOn      string `json:"next_due_on,omitempty"`
+	NextDueRule    string `json:"next_due_rule,omitempty"`
+	Detail         string `json:"detail,omitempty"`
+	Author         string `json:"author,omitempty"`
+	Open           bool   `json:"open,omitempty"` // an emergency record not yet completed
+	Superseded     bool   `json:"superseded,omitempty"`
+}
+
+// timelineLimit bounds the timeline: a patient followed up for years has a
+// few dozen events a year.
+const timelineLimit = 500
+
+// Timeline returns the patient's follow-ups, attempts, emergencies, status
+// changes and transfers, newest first.
+func (s *Service) Timeline(ctx context.Context, id int64) ([]TimelineItem, error) {
+	var out []TimelineItem
+	err := s.act(ctx, "patient.timeline", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if _, err := visible(ctx, tx, a, ReadPatient, id, sub); err != nil {
+			return err
+		}
+		v := PatientView(a.Role)
+		rows, err := tx.Query(ctx, `SELECT `+followUpColumns+` FROM follow_ups WHERE patient_id = ? ORDER BY date DESC, id DESC LIMIT ?`, id, timelineLimit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			fu, err := scanFollowUp(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			it := TimelineItem{Kind: "follow_up", Date: fu.Date, ID: fu.ID, Mode: fu.Mode, Classification: fu.Classification,
+				RiskLevel: fu.RiskLevel, NextDueOn: fu.NextDueOn, NextDueRule: fu.NextDueRule, Author: fu.Author, Superseded: fu.SupersededBy != nil}
+			if fu.Rule != nil {
+				it.Rule = *fu.Rule
+			}
+			if fu.Reached != nil && !*fu.Reached {
+				it.Kind, it.Detail, it.NextDueOn, it.NextDueRule = "attempt", fu.NotReachedReason, "", ""
+			}
+			if v == ViewSafety {
+				it.Classification, it.Rule = "", ""
+			}
+			out = append(out, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ems, err := emergenciesOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for _, e := range ems {
+			out = append(out, TimelineItem{Kind: "emergency", Date: e.OccurredAt.Format(store.DateLayout), ID: e.ID,
+				Detail: strings.Join(e.Triggers, ", "), NextDueOn: e.FollowUpBy, Author: e.Author, Open: !e.Completed})
+		}
+		hist, err := statusHistoryOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for _, h := range hist {
+			it := TimelineItem{Kind: "status", Date: h.ChangedOn, Detail: h.Status, Author: h.Actor}
+			if v != ViewSafety && h.Reason != "" {
+				it.Detail += ": " + h.Reason
+			}
+			out = append(out, it)
+		}
+		trows, err := tx.Query(ctx, `SELECT t.transferred_on, f.code, o.code, t.actor FROM patient_transfers t
+			JOIN org_units f ON f.id = t.from_unit_id JOIN org_units o ON o.id = t.to_unit_id WHERE t.patient_id = ? ORDER BY t.id`, id)
+		if err != nil {
+			return err
+		}
+		defer trows.Close()
+		for trows.Next() {
+			var it TimelineItem
+			var fromCode, toCode string
+			if err := trows.Scan(&it.Date, &fromCode, &toCode, &it.Author); err != nil {
+				return err
+			}
+			it.Kind, it.Detail = "transfer", fromCode+" → "+toCode
+			out = append(out, it)
+		}
+		return trows.Err()
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
+	return out, err
+}
+
+// WorklistKind names a worklist.
+type WorklistKind string
+
+// The worklists: due in the next 7 days, overdue (R-OVERDUE), lost to
+// follow-up (R-LOST), fewer than 4 reached follow-ups this year (R-MIN4).
+const (
+	WorkDue      WorklistKind = "due"
+	WorkOverdue  WorklistKind = "overdue"
+	WorkLost     WorklistKind = "lost"
+	WorkBelowMin WorklistKind = "below_min"
+)
+
+// WorklistQuery chooses a worklist. AsOf defaults to today, OrgUnit to the
+// actor's unit.
+type WorklistQuery struct {
+	Kind    string
+	OrgUnit string
+	AsOf    string
+}
+
+// WorklistItem is one patient on a worklist, with what a worker needs to
+// reach them.
+type WorklistItem struct {
+	PatientID       int64    `json:"patient_id"`
+	Name            string   `json:"name"`
+	OrgUnit         string   `json:"org_unit"`
+	Status          string   `json:"status"`
+	DueOn           string   `json:"due_on"`
+	DueRule         string   `json:"due_rule,omitempty"`
+	DaysOverdue     int      `json:"days_overdue"`
+	RiskLevel       *int     `json:"risk_level"`
+	Classification  string   `json:"classification,omitempty"`
+	LastFollowUpOn  string   `json:"last_follow_up_on"`
+	ReachedThisYear int      `json:"reached_this_year"`
+	Phone           string   `json:"phone"`
+	Address         string   `json:"address"`
+	Guardian        Guardian `json:"guardian"`
+}
+
+// Worklist returns a worklist for the actor's jurisdiction, most urgent
+// first: highest last risk level, then earliest due date.
+func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]WorklistItem, string, error) {
+	limit, err := p.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := p.after()
+	if err != nil {
+		return nil, "", err
+	}
+	f := s.fields()
+	kind := WorklistKind(q.Kind)
+	switch kind {
+	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin:
+	case "":
+		kind = WorkOverdue
+	default:
+		f.add("kind", "must be due, overdue, lost or below_min")
+	}
+	if q.AsOf == "" {
+		q.AsOf = f.date()
+	}
+	asOf, perr := clinical.ParseDate(q.AsOf)
+	if perr != nil {
+		f.add("as_of", "must be a real date, YYYY-MM-DD")
+	}
+	// The keyset is (risk, due date, id) of the last row shown.
+	var kRisk, kID int64
+	var kDue string
+	if after != "" {
+		parts := strings.Split(after, "/")
+		var e1, e2 error
+		if len(parts) == 3 {
+			kRisk, e1 = strconv.ParseInt(parts[0], 10, 64)
+			kDue = parts[1]
+			kID, e2 = strconv.ParseInt(parts[2], 10, 64)
+		}
+		if len(parts) != 3 || e1 != nil || e2 != nil {
+			f.add("page_token", "is not a token this server gave out")
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, "", err
+	}
+	yearStart, _ := clinical.CalendarYear(asOf)
+	var out []WorklistItem
+	err = s.act(ctx, "worklist.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.ID, sub.Unit, sub.Path, sub.Detail = "worklist", string(kind), a.UnitCode, a.UnitPath, q.AsOf
+		scope := a.UnitPath
+		if q.OrgUnit != "" {
+			u, err := unitByCode(ctx, tx, q.OrgUnit)
+			if err != nil {
+				return err
+			}
+			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
+				return invalid("org_unit", "no org unit you may see has this code")
+			}
+			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
+		}
+		if !Allow(a, ReadPatient, Target{Path: scope}) {
+			return errForbidden()
+		}
+		lo, hi := store.Beneath(scope)
+		reached := `(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date >= ? AND f.date <= ?)`
+		qs := `SELECT p.id, p.name, o.code, p.status, p.next_due_on, p.next_due_rule, p.last_risk_level, p.last_classification,
+			p.last_followup_on, ` + reached + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
+			COALESCE(p.last_risk_level, -1) AS urgency
+			FROM patients p JOIN org_units o ON o.id = p.org_unit_id
+			WHERE p.org_path >= ? AND p.org_path < ?`
+		args := []any{true, yearStart.String(), asOf.String(), lo, hi}
+		switch kind {
+		case WorkDue:
+			qs += ` AND p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ?`
+			args = append(args, asOf.String(), asOf.AddDays(7).String())
+		case WorkOverdue:
+			qs += ` AND p.status = 'managed' AND p.next_due_on < ?`
+			args = append(args, asOf.String())
+		case WorkLost:
+			qs += ` AND p.status = 'lost'`
+		case WorkBelowMin:
+			qs += ` AND p.status = 'managed' AND ` + reached + ` < ?`
+			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
+		}
+		if after != "" {
+			qs += ` AND (COALESCE(p.last_risk_level, -1) < ? OR (COALESCE(p.last_risk_level, -1) = ? AND
+				(p.next_due_on > ? OR (p.next_due_on = ? AND p.id > ?))))`
+			args = append(args, kRisk, kRisk, kDue, kDue, kID)
+		}
+		qs += ` ORDER BY urgency DESC, p.next_due_on, p.id LIMIT ?`
+		args = append(args, limit+1)
+		rows, err := tx.Query(ctx, qs, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		hideClass := PatientView(a.Role) == ViewSafety
+		for rows.Next() {
+			var it WorklistItem
+			var risk, urgency *int
+			if err := rows.Scan(&it.PatientID, &it.Name, &it.OrgUnit, &it.Status, &it.DueOn, &it.DueRule, &risk, &it.Classification,
+				&it.LastFollowUpOn, &it.ReachedThisYear, &it.Phone, &it.Address, &it.Guardian.Name, &it.Guardian.Relation,
+				&it.Guardian.Phone, &urgency); err != nil {
+				return err
+			}
+			it.RiskLevel = risk
+			if due, err := clinical.ParseDate(it.DueOn); err == nil {
+				_, it.DaysOverdue = clinical.Overdue(due, asOf)
+			}
+			if hideClass {
+				it.Classification = ""
+			}
+			out = append(out, it)
+		}
+		sub.Detail += " " + strconv.Itoa(min(len(out), limit)) + " rows"
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(it WorklistItem) string {
+		r := -1
+		if it.RiskLevel != nil {
+			r = *it.RiskLevel
+		}
+		return strconv.Itoa(r) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
+	})
+	return out, next, nil
+}
