@@ -187,4 +187,3 @@ func apiCall(t *testing.T, method, url, token, body string) *http.Response {
 	t.Cleanup(func() { res.Body.Close() })
 	return res
 }
-

@@ -111,4 +111,3 @@ func newList[T any](items []T, next string) list[T] {
 	}
 	return list[T]{Items: items, NextPageToken: next}
 }
-

@@ -157,4 +157,3 @@ func emergenciesOf(ctx context.Context, tx *store.Tx, patientID int64) ([]Emerge
 	}
 	return out, rows.Err()
 }
-

@@ -85,7 +85,9 @@ type fields struct {
 	today string
 }
 
-func (f *fields) add(field, msg string) { f.list = append(f.list, FieldError{Field: field, Message: msg}) }
+func (f *fields) add(field, msg string) {
+	f.list = append(f.list, FieldError{Field: field, Message: msg})
+}
 
 // err returns an Invalid error holding the collected messages, or nil.
 func (f *fields) err() error {

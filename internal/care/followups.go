@@ -84,14 +84,14 @@ type FollowUp struct {
 	Classification string `json:"classification"`
 	// Rule is the R-CLASS rule that decided the classification; null for an
 	// attempt that did not reach the patient.
-	Rule          *string `json:"rule"`
-	RuleAction    string  `json:"rule_action,omitempty"`
-	NextDueOn     string  `json:"next_due_on"`
-	NextDueRule   string  `json:"next_due_rule"`
-	NextDueReason string  `json:"next_due_reason,omitempty"`
-	Author        string  `json:"author"`
+	Rule          *string   `json:"rule"`
+	RuleAction    string    `json:"rule_action,omitempty"`
+	NextDueOn     string    `json:"next_due_on"`
+	NextDueRule   string    `json:"next_due_rule"`
+	NextDueReason string    `json:"next_due_reason,omitempty"`
+	Author        string    `json:"author"`
 	CreatedAt     time.Time `json:"created_at"`
-	SupersededBy  *int64  `json:"superseded_by,omitempty"`
+	SupersededBy  *int64    `json:"superseded_by,omitempty"`
 	FollowUpInput
 }
 

@@ -67,7 +67,7 @@ func form(date string, risk int) care.FollowUpInput {
 		PsychoticSymptoms: "none", Insight: "complete", AdverseReaction: "none", PhysicalIllness: "none",
 		SocialFunction:      map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "good", "social_contact": "good"},
 		MedicationAdherence: "regular", Medications: []care.Medication{{Name: "risperidone", Dose: "2 mg", Frequency: "bid"}},
-		Symptoms:            []string{"hallucinations"}, Notes: "sleeps better"}
+		Symptoms: []string{"hallucinations"}, Notes: "sleeps better"}
 }
 
 func attempt(date, reason string) care.FollowUpInput {

@@ -1,11 +1,144 @@
-// Package web serves the staff UI and the public site.
+// Package web serves the staff UI: sign-in, the shell every page shares
+// (navigation by role, language switch), the account page and the
+// administration pages for org units, users and the audit log.
+//
+// Pages are rendered on the server with html/template and work without
+// JavaScript. Every string comes from the English and Simplified Chinese
+// catalogues in locales/. Handlers talk only to the care service and return
+// their errors to one function, fail, that turns them into responses.
 package web
 
 import (
+	"embed"
+	"html/template"
 	"net/http"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"kith/internal/care"
 )
 
+//go:embed templates static locales
+var files embed.FS
+
+type server struct {
+	svc       *care.Service
+	catalogue *i18n.Bundle
+	pages     map[string]*template.Template
+	static    map[string]string // static file → versioned URL
+}
+
 // Register adds the web UI's routes to mux.
-func Register(mux *http.ServeMux, svc *care.Service) {}
+func Register(mux *http.ServeMux, svc *care.Service) {
+	s, err := newServer(svc)
+	if err != nil {
+		// The templates and catalogues are embedded: a broken one is a
+		// programming error, which every test of this package catches.
+		panic(err)
+	}
+	s.routes(mux)
+}
+
+func newServer(svc *care.Service) (*server, error) {
+	s := &server{svc: svc}
+	var err error
+	if s.catalogue, err = loadCatalogue(); err != nil {
+		return nil, err
+	}
+	if s.static, err = staticURLs(); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"static": func(name string) string { return s.static[name] },
+		"input":  input,
+	}
+	if s.pages, err = parsePages(funcs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /static/", serveStatic())
+
+	mux.Handle("GET /login", s.handle(anyone, s.loginPage))
+	mux.Handle("POST /login", s.handle(anyone, s.login))
+	mux.Handle("POST /logout", s.handle(anyone, s.logout))
+	mux.Handle("POST /lang", s.handle(anyone, s.setLanguage))
+
+	mux.Handle("GET /{$}", s.handle(staff, s.home))
+	mux.Handle("GET /account", s.handle(staff, s.account))
+	mux.Handle("POST /account/password", s.handle(staff, s.changePassword))
+
+	mux.Handle("GET /admin/units", s.handle(admins, s.units))
+	mux.Handle("POST /admin/units", s.handle(admins, s.createUnit))
+	mux.Handle("GET /admin/units/{code}", s.handle(admins, s.unit))
+	mux.Handle("POST /admin/units/{code}", s.handle(admins, s.updateUnit))
+	mux.Handle("GET /admin/users", s.handle(admins, s.users))
+	mux.Handle("POST /admin/users", s.handle(admins, s.createUser))
+	mux.Handle("GET /admin/users/{username}", s.handle(admins, s.user))
+	mux.Handle("POST /admin/users/{username}", s.handle(admins, s.updateUser))
+	mux.Handle("POST /admin/users/{username}/password", s.handle(admins, s.resetPassword))
+	mux.Handle("GET /admin/audit", s.handle(admins, s.audit))
+
+	// Everything else is a page that does not exist, in the user's language.
+	// The JSON API answers its own unknown paths.
+	mux.Handle("/", s.handle(anyone, func(w http.ResponseWriter, r *http.Request, p *page) error {
+		return errPageNotFound
+	}))
+}
+
+// handler is a page handler. It writes a response, or returns an error for
+// fail to turn into one.
+type handler func(w http.ResponseWriter, r *http.Request, p *page) error
+
+// access is who may open a page.
+type access int
+
+const (
+	anyone access = iota // signed in or not
+	staff                // any signed-in user
+	admins               // users who manage units and accounts
+)
+
+// handle resolves the session (if any), picks the language, checks access
+// and runs h, sending any error to fail.
+func (s *server) handle(who access, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.actor(w, r)
+		if a != nil {
+			r = r.WithContext(care.WithActor(r.Context(), a))
+		}
+		p := s.newPage(r, a)
+		if err == nil && r.Method == http.MethodPost {
+			err = readForm(r)
+		}
+		switch {
+		case err != nil:
+		case who >= staff && a == nil:
+			err = errSignIn
+		case who == admins && !canAdminister(a):
+			err = errNoRights
+		default:
+			err = h(w, r, p)
+		}
+		if err != nil {
+			s.fail(w, r, p, err)
+		}
+	})
+}
+
+// canAdminister reports whether the user manages org units and accounts:
+// whether the policy lets them read the accounts of their own unit.
+func canAdminister(a *care.Actor) bool {
+	return care.Allow(a, care.ReadUser, ownUnit(a))
+}
+
+// ownUnit is the policy target for the actor's own jurisdiction; a system
+// administrator's is the whole tree.
+func ownUnit(a *care.Actor) care.Target {
+	if a.UnitPath == "" {
+		return care.Target{Path: "/"}
+	}
+	return care.Target{Path: a.UnitPath}
+}
