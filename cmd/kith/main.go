@@ -64,6 +64,9 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 
 func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code
@@ -151,6 +154,15 @@ func (c *common) open(ctx context.Context) (*store.DB, *care.Service, error) {
 	return db, care.New(db, keys), nil
 }
 
+// action splits a leading action word ("verify", "status") from the flags,
+// which the flag package would otherwise stop parsing at.
+func action(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
@@ -190,10 +202,10 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
 	fs := newFlagSet("migrate", "kith migrate [flags] [apply|status]")
 	c.register(fs)
+	what, args := action(args)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	what := fs.Arg(0)
 	if what == "" {
 		what = "apply"
 	}
@@ -224,10 +236,11 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
 	fs := newFlagSet("audit", "kith audit verify [flags]")
 	c.register(fs)
+	what, args := action(args)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.Arg(0) != "verify" {
+	if what != "verify" {
 		return &exitError{2, errors.New(`audit: the only action is "verify"`)}
 	}
 	db, _, err := c.open(ctx)

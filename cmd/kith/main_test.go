@@ -67,7 +67,8 @@ func TestAuditVerifyNamesTamperedEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_, err = runKith(t, "", "audit", "verify", "-db", dsn, "-data", data)
+		out, err = runKith(t, "", "audit", "verify", "-db", dsn, "-data", data)
+		t.Logf("verify after tampering: %s", out)
 		if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), "entry 5") {
 			t.Errorf("verify after tampering: exit %d, %v; want exit 1 naming entry 5", exitCode(err), err)
 		}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+
+	"kith/internal/auth"
+)
+
+type homeData struct {
+	// Abilities are message ids saying what the user can do here.
+	Abilities []string
+}
+
+// home greets the user and says, honestly, what this installation lets
+// them do: for clinical roles that is little until the patient registry
+// arrives.
+func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
+	var d homeData
+	switch p.User.Role {
+	case auth.Admin:
+		d.Abilities = []string{"home.can.units", "home.can.users", "home.can.audit", "home.admin.noclinical"}
+	case auth.DistrictAdmin:
+		d.Abilities = []string{"home.can.units.district", "home.can.users.district", "home.can.audit.district", "home.district.later"}
+	default:
+		d.Abilities = []string{"home.role." + string(p.User.Role), "home.clinical.later"}
+	}
+	return s.render(w, p, http.StatusOK, "home", d)
+}
+
+type accountData struct {
+	Password *form
+}
+
+func (s *server) account(w http.ResponseWriter, r *http.Request, p *page) error {
+	switch r.URL.Query().Get("saved") {
+	case "password":
+		p.Flash = p.T("account.password.saved")
+	case "language":
+		p.Flash = p.T("account.language.saved")
+	}
+	return s.render(w, p, http.StatusOK, "account", accountData{Password: newForm(nil, passwordFields...)})
+}
+
+var passwordFields = []string{"current_password", "new_password", "confirm_password"}
+
+// changePassword changes the user's own password. The session it is done
+// in stays open; the service ends the user's other sessions.
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
+	f := newForm(r, passwordFields...)
+	p.Path = "/account"
+	if f.V("new_password") != f.V("confirm_password") {
+		f.fieldError(p, "confirm_password", "does not match the new password")
+		return s.render(w, p, http.StatusUnprocessableEntity, "account", accountData{Password: f})
+	}
+	var token string
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		token = c.Value
+	}
+	err := s.svc.ChangePassword(r.Context(), f.V("current_password"), f.V("new_password"), token)
+	if err != nil {
+		status := p.formError(f, err)
+		if status == 0 {
+			return err
+		}
+		return s.render(w, p, status, "account", accountData{Password: f})
+	}
+	http.Redirect(w, r, "/account?saved=password", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"kith/internal/audit"
+	"kith/internal/auth"
+	"kith/internal/care"
+)
+
+// page is what every template receives: the request's language and user,
+// the navigation, and the page's own data in Data. Its methods translate.
+type page struct {
+	Lang    string
+	User    *care.Actor
+	Nav     []navItem
+	Path    string // where the language switch returns to
+	Flash   string // a confirmation of what was just done, translated
+	Data    any
+	loc     *i18n.Localizer
+	printer *message.Printer
+}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+func (s *server) newPage(r *http.Request, a *care.Actor) *page {
+	p := &page{User: a, Lang: pickLanguage(r, a), Path: r.URL.Path}
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		p.Path = r.URL.RequestURI()
+	}
+	p.loc = i18n.NewLocalizer(s.catalogue, p.Lang)
+	p.printer = message.NewPrinter(language.Make(p.Lang))
+	if a != nil {
+		p.Nav = append(p.Nav, navItem{Href: "/", Label: p.T("nav.home")})
+		if canAdminister(a) {
+			p.Nav = append(p.Nav,
+				navItem{Href: "/admin/units", Label: p.T("nav.units")},
+				navItem{Href: "/admin/users", Label: p.T("nav.users")})
+		}
+		if care.Allow(a, care.ReadAudit, ownUnit(a)) {
+			p.Nav = append(p.Nav, navItem{Href: "/admin/audit", Label: p.T("nav.audit")})
+		}
+		for i := range p.Nav {
+			h := p.Nav[i].Href
+			p.Nav[i].Current = r.URL.Path == h || (h != "/" && strings.HasPrefix(r.URL.Path, h+"/"))
+		}
+	}
+	return p
+}
+
+// T translates the message id; args are pairs of a name and a value for
+// the message's placeholders. A missing message shows its id, which tests
+// catch.
+func (p *page) T(id string, args ...any) string {
+	return p.localize(id, nil, args)
+}
+
+// TN translates a message that depends on the count n, available to the
+// message as {{.Count}}.
+func (p *page) TN(id string, n int, args ...any) string {
+	return p.localize(id, n, append(args, "Count", n))
+}
+
+func (p *page) localize(id string, count any, args []any) string {
+	var data map[string]any
+	if len(args) > 0 {
+		data = make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			k, _ := args[i].(string)
+			data[k] = args[i+1]
+		}
+	}
+	s, _ := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+	if s == "" {
+		return id
+	}
+	return s
+}
+
+// lookup translates id, or returns fallback when the catalogue lacks it.
+func (p *page) lookup(id, fallback string) string {
+	if s, _ := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id}); s != "" {
+		return s
+	}
+	return fallback
+}
+
+// Msg translates a message from the service, which speaks English: the
+// catalogue holds translations keyed by the English text, under "msg.".
+// A message without a translation is shown as it is.
+func (p *page) Msg(s string) string {
+	if s == "" {
+		return ""
+	}
+	return p.lookup("msg."+s, s)
+}
+
+// Role, Level and Outcome name a role, an org unit level and an audit
+// outcome in the page's language.
+func (p *page) Role(r auth.Role) string        { return p.lookup("role."+string(r), string(r)) }
+func (p *page) Level(l care.Level) string      { return p.lookup("level."+string(l), string(l)) }
+func (p *page) Outcome(o audit.Outcome) string { return p.lookup("outcome."+string(o), string(o)) }
+
+// LanguageName names a UI language setting; "" is "as the browser asks".
+func (p *page) LanguageName(lang string) string {
+	if lang == "" {
+		return p.T("language.browser")
+	}
+	return p.lookup("language."+lang, lang)
+}
+
+// LanguageChoices are the language settings a user may choose.
+func (p *page) LanguageChoices() []string { return languageChoices }
+
+// Num formats a number with the page language's digit grouping.
+func (p *page) Num(n int64) string { return p.printer.Sprint(n) }
+
+// Time formats an instant in the server's time zone.
+func (p *page) Time(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") }
+
+// Wait says how long to wait before trying again.
+func (p *page) Wait(d time.Duration) string {
+	if d < time.Minute {
+		return p.TN("wait.seconds", int((d+time.Second-1)/time.Second))
+	}
+	return p.TN("wait.minutes", int((d+time.Minute-1)/time.Minute))
+}
+
+// FieldLabel names an input field of the service in the page's language.
+func (p *page) FieldLabel(field string) string { return p.lookup("field."+field, field) }

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"kith/internal/auth"
+	"kith/internal/care"
+)
+
+type usersData struct {
+	Users     []care.User
+	NextURL   string
+	Filter    *form // the unit filter
+	Form      *form // the new user form
+	FormOpen  bool
+	Roles     []auth.Role
+	Languages []string
+	Units     []care.Unit // suggested for unit codes
+}
+
+var userFields = []string{"username", "full_name", "role", "org_unit", "language", "password"}
+
+// users lists accounts by username, optionally beneath one unit, with the
+// form for a new account.
+func (s *server) users(w http.ResponseWriter, r *http.Request, p *page) error {
+	// As for units, the confirmation names only an account that exists.
+	if name := r.URL.Query().Get("created"); name != "" {
+		if u, err := s.svc.User(r.Context(), name); err == nil {
+			p.Flash = p.T("users.created", "Username", u.Username)
+		}
+	}
+	return s.renderUsers(w, r, p, http.StatusOK, newForm(nil, userFields...))
+}
+
+func (s *server) renderUsers(w http.ResponseWriter, r *http.Request, p *page, status int, f *form) error {
+	q := r.URL.Query()
+	filter := &form{values: map[string]string{"unit": q.Get("unit")}, errors: map[string]string{}}
+	d := usersData{Filter: filter, Form: f, FormOpen: f.Failed(), Roles: auth.Roles, Languages: languageChoices}
+	list, next, err := s.svc.Users(r.Context(), filter.V("unit"), care.Page{Token: q.Get("page_token")})
+	if err != nil {
+		// An unknown unit in the filter is shown by the filter.
+		var ce *care.Error
+		if !errors.As(err, &ce) || ce.Kind != care.Invalid || status != http.StatusOK {
+			return err
+		}
+		for _, fe := range ce.Fields {
+			filter.errors["unit"] = p.Msg(fe.Message)
+		}
+		status = http.StatusUnprocessableEntity
+	}
+	d.Users = list
+	if next != "" {
+		v := url.Values{"page_token": {next}}
+		if filter.V("unit") != "" {
+			v.Set("unit", filter.V("unit"))
+		}
+		d.NextURL = "/admin/users?" + v.Encode()
+	}
+	if d.Units, _, err = s.svc.Units(r.Context(), "", care.Page{Limit: care.MaxLimit}); err != nil {
+		return err
+	}
+	return s.render(w, p, status, "users", d)
+}
+
+// languageChoices are the language settings a form offers; "" follows the browser.
+var languageChoices = []string{"", langEnglish, langChinese}
+
+func (s *server) createUser(w http.ResponseWriter, r *http.Request, p *page) error {
+	f := newForm(r, userFields...)
+	p.Path = "/admin/users"
+	u, err := s.svc.CreateUser(r.Context(), care.UserInput{Username: f.V("username"), Password: f.V("password"),
+		FullName: f.V("full_name"), Role: f.V("role"), OrgUnit: f.V("org_unit"), Language: f.V("language")})
+	if err != nil {
+		status := p.formError(f, err)
+		if status == 0 {
+			return err
+		}
+		return s.renderUsers(w, r, p, status, f)
+	}
+	http.Redirect(w, r, "/admin/users?created="+url.QueryEscape(u.Username), http.StatusSeeOther)
+	return nil
+}
+
+type userData struct {
+	User           *care.User
+	Form           *form
+	Password       *form
+	ConfirmDisable bool // the form asks to disable the account: ask once more
+	Roles          []auth.Role
+	Languages      []string
+	Units          []care.Unit
+	Self           bool // the account is the user's own
+}
+
+var (
+	userEditFields     = []string{"full_name", "role", "org_unit", "language", "disabled"}
+	passwordResetField = []string{"password", "confirm_password"}
+)
+
+// user shows one account with the forms to change it and to reset its password.
+func (s *server) user(w http.ResponseWriter, r *http.Request, p *page) error {
+	u, err := s.svc.User(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	switch r.URL.Query().Get("saved") {
+	case "1":
+		p.Flash = p.T("user.saved")
+	case "password":
+		p.Flash = p.T("user.password.saved")
+	}
+	d := userData{User: u, Form: accountForm(u), Password: newForm(nil, passwordResetField...)}
+	return s.renderUser(w, r, p, http.StatusOK, d)
+}
+
+// accountForm is the edit form filled from the account as it is.
+func accountForm(u *care.User) *form {
+	f := newForm(nil, userEditFields...)
+	f.set("full_name", u.FullName)
+	f.set("role", string(u.Role))
+	f.set("org_unit", u.OrgUnit)
+	f.set("language", u.Language)
+	if u.Disabled {
+		f.set("disabled", "1")
+	}
+	return f
+}
+
+func (s *server) renderUser(w http.ResponseWriter, r *http.Request, p *page, status int, d userData) error {
+	p.Path = "/admin/users/" + url.PathEscape(d.User.Username)
+	d.Roles, d.Languages, d.Self = auth.Roles, languageChoices, d.User.Username == p.User.Username
+	var err error
+	if d.Units, _, err = s.svc.Units(r.Context(), "", care.Page{Limit: care.MaxLimit}); err != nil {
+		return err
+	}
+	return s.render(w, p, status, "user", d)
+}
+
+// updateUser saves changes to an account. Disabling an account signs its
+// user out everywhere, so the form asks for a confirmation first.
+func (s *server) updateUser(w http.ResponseWriter, r *http.Request, p *page) error {
+	u, err := s.svc.User(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	f := newForm(r, userEditFields...)
+	d := userData{User: u, Form: f, Password: newForm(nil, passwordResetField...)}
+	disable := f.V("disabled") != ""
+	if disable && !u.Disabled && r.PostFormValue("confirm_disable") == "" {
+		d.ConfirmDisable = true
+		return s.renderUser(w, r, p, http.StatusOK, d)
+	}
+	name, role, unit, lang := f.V("full_name"), f.V("role"), f.V("org_unit"), f.V("language")
+	_, err = s.svc.UpdateUser(r.Context(), u.Username, care.UserPatch{FullName: &name, Role: &role, OrgUnit: &unit,
+		Language: &lang, Disabled: &disable})
+	if err != nil {
+		status := p.formError(f, err)
+		if status == 0 {
+			return err
+		}
+		return s.renderUser(w, r, p, status, d)
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.Username)+"?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// resetPassword sets a new password for an account, which ends its sessions.
+func (s *server) resetPassword(w http.ResponseWriter, r *http.Request, p *page) error {
+	u, err := s.svc.User(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	pw := newForm(r, passwordResetField...)
+	d := userData{User: u, Form: accountForm(u), Password: pw}
+	if pw.V("password") != pw.V("confirm_password") {
+		pw.fieldError(p, "confirm_password", "does not match the new password")
+		return s.renderUser(w, r, p, http.StatusUnprocessableEntity, d)
+	}
+	password := pw.V("password")
+	if _, err := s.svc.UpdateUser(r.Context(), u.Username, care.UserPatch{Password: &password}); err != nil {
+		status := p.formError(pw, err)
+		if status == 0 {
+			return err
+		}
+		return s.renderUser(w, r, p, status, d)
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.Username)+"?saved=password", http.StatusSeeOther)
+	return nil
+}
