@@ -21,6 +21,7 @@ import (
 	"kith/internal/audit"
 	"kith/internal/care"
 	"kith/internal/demo"
+	"kith/internal/jobs"
 	"kith/internal/server"
 	"kith/internal/store"
 )
@@ -51,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	go sweep(ctx, svc)
+	go jobs.Run(ctx, db, svc)
 
 	srv := &http.Server{
 		Addr:              addr,
@@ -85,25 +86,6 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// sweep removes expired sessions every hour. Several servers may run it at
-// once: the deletes are idempotent.
-func sweep(ctx context.Context, svc *care.Service) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := svc.SweepSessions(ctx); err != nil {
-			slog.Error("session sweep failed", "error", err)
-		} else if n > 0 {
-			slog.Info("session sweep", "removed", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func envBool(name string) bool {

@@ -311,3 +311,18 @@ func MustTime(s string) time.Time {
 	t, _ := ParseTime(s)
 	return t
 }
+
+// TryLease takes or renews the lease called name for holder until
+// expires, unless another holder has it and it has not expired. Several
+// servers sharing one database use it so that one of them runs a job.
+func (db *DB) TryLease(ctx context.Context, name, holder string, now, expires time.Time) (bool, error) {
+	var got string
+	err := db.w.QueryRowContext(ctx, rebind(db.engine, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.expires_at < ? OR leases.holder = excluded.holder
+		RETURNING holder`), name, holder, FormatTime(expires), FormatTime(now)).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && got == holder, err
+}
