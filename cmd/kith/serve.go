@@ -111,41 +111,66 @@ func seedIfEmpty(ctx context.Context, db *store.DB, svc *care.Service, stdout io
 		fmt.Fprintf(stdout, "Demo accounts, if this is the demo database: admin, district, manager, … with password %s\n", demo.Password)
 		return nil
 	}
-	return seed(ctx, svc, stdout)
+	return seed(ctx, db, svc, 300, stdout)
 }
 
-func seed(ctx context.Context, svc *care.Service, stdout io.Writer) error {
-	accounts, err := demo.Seed(ctx, svc)
+// seed builds the demo district, its staff and n patients.
+func seed(ctx context.Context, db *store.DB, svc *care.Service, n int, stdout io.Writer) error {
+	var accounts int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&accounts); err != nil {
+		return err
+	}
+	var list []demo.Account
+	if accounts == 0 {
+		var err error
+		if list, err = demo.Seed(ctx, svc); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	st, err := demo.Patients(ctx, db, svc, n, time.Now(), 1)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "Demo district created. Sign in with any of these accounts; the password of each is", demo.Password)
-	for _, a := range accounts {
-		fmt.Fprintf(stdout, "  %-14s %-18s %s\n", a.Username, a.Role, a.OrgUnit)
+	fmt.Fprintf(stdout, "Generated %d patients with %d follow-ups and %d emergencies (%d further communities) in %s.\n",
+		st.Patients, st.FollowUps, st.Emergencies, st.Communities, time.Since(start).Round(time.Millisecond))
+	if len(list) > 0 {
+		fmt.Fprintln(stdout, "Demo district created. Sign in with any of these accounts; the password of each is", demo.Password)
+		for _, a := range list {
+			fmt.Fprintf(stdout, "  %-14s %-18s %s\n", a.Username, a.Role, a.OrgUnit)
+		}
 	}
 	return nil
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	fs := newFlagSet("demo", "kith demo [flags]\n\nFills an empty database with a demo district (3 streets, 9 communities) and staff of every role.")
+	var n int
+	fs := newFlagSet("demo", "kith demo [-patients N] [flags]\n\n"+
+		"Fills an empty database with a demo district (3 streets, 9 communities), staff of every role, and N patients\n"+
+		"with two years of follow-ups by the national rules. More than 300 patients fill further districts of about\n"+
+		"12,000 patients each (a province at 1,000,000); the rows are bulk-loaded (COPY on PostgreSQL).")
 	c.register(fs)
+	fs.IntVar(&n, "patients", 300, "how many patients to generate")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if n < 0 || n > 10_000_000 {
+		return &exitError{2, errors.New("demo: -patients must be between 0 and 10000000")}
 	}
 	db, svc, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var n int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	var patients int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM patients`).Scan(&patients); err != nil {
 		return err
 	}
-	if n > 0 {
-		return errors.New("demo: the database already has accounts; use an empty database")
+	if patients > 0 {
+		return errors.New("demo: the database already has patients; use an empty database")
 	}
-	return seed(ctx, svc, stdout)
+	return seed(ctx, db, svc, n, stdout)
 }
 
 // readPassword reads a new password: asked twice on a terminal, else the

@@ -44,7 +44,7 @@ func TestPatientsAPI(t *testing.T) {
 		fu := map[string]any{"date": day(-1), "mode": "home_visit", "reached": true, "risk_level": 3,
 			"psychotic_symptoms": "obvious", "insight": "partial", "adverse_reaction": "none", "physical_illness": "none",
 			"social_function": map[string]string{"self_care": "fair", "housework": "fair", "work": "poor", "learning": "fair", "social_contact": "poor"},
-			"symptoms": []string{"hallucinations", "suspiciousness"}, "medication_adherence": "intermittent",
+			"symptoms":        []string{"hallucinations", "suspiciousness"}, "medication_adherence": "intermittent",
 			"medications": []map[string]string{{"name": "olanzapine", "dose": "10 mg", "frequency": "nightly"}}}
 		res = e.do("POST", "/api/v1/patients/"+id+"/follow-ups", mgr, fu)
 		if res.status != 201 || res.body["classification"] != "unstable" || res.body["rule"] != "R-CLASS-UNSTABLE" ||

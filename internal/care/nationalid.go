@@ -59,3 +59,10 @@ func (s *Service) nationalIDHash(id string) string {
 	m.Write([]byte(id))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// NationalIDColumns returns the stored forms of a national ID (encrypted,
+// and its lookup hash), for bulk loading generated or imported patients.
+func (s *Service) NationalIDColumns(id string) (sealed, hash string, err error) {
+	sealed, err = s.sealNationalID(id)
+	return sealed, s.nationalIDHash(id), err
+}

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -74,4 +77,49 @@ func Beneath(p string) (lo, hi string) {
 		return "", "\x7f"
 	}
 	return p, p[:len(p)-1] + "0"
+}
+
+// BulkInsert adds rows to table in one go: COPY on PostgreSQL, a prepared
+// INSERT inside one transaction on SQLite. It is for generated and imported
+// data, which it writes without the service's checks or audit.
+func (db *DB) BulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if db.engine == Postgres {
+		conn, err := db.w.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+			return err
+		})
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")
+	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" + marks + ")"
+	return db.Transact(ctx, func(tx *Tx) error {
+		stmt, err := tx.tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SyncIdentity moves table's id generator past the largest id, after rows
+// were inserted with explicit ids (SQLite needs nothing).
+func (db *DB) SyncIdentity(ctx context.Context, table string) error {
+	if db.engine != Postgres {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), COALESCE((SELECT max(id) FROM `+table+`), 1))`)
+	return err
 }

@@ -1,0 +1,83 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/auth"
+	"kith/internal/care"
+	"kith/internal/clinical"
+	"kith/internal/demo"
+	"kith/internal/secrets"
+	"kith/internal/store"
+	"kith/internal/store/storetest"
+)
+
+// TestDemoDistrictLooksAlive: the demo has staff of every role, 300
+// patients with two years of follow-ups by the rules, and every worklist
+// has someone on it.
+func TestDemoDistrictLooksAlive(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
+		svc := care.New(db, keys)
+		accounts, err := demo.Seed(ctx, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles := map[auth.Role]bool{}
+		for _, a := range accounts {
+			roles[a.Role] = true
+		}
+		if len(roles) != len(auth.Roles) {
+			t.Errorf("demo accounts cover %d roles, want all %d", len(roles), len(auth.Roles))
+		}
+		today := time.Now()
+		st, err := demo.Patients(ctx, db, svc, 420, today, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Patients != 420 || st.FollowUps < 420*4 || st.Communities != 1 {
+			t.Errorf("stats = %+v", st)
+		}
+		psy := care.WithActor(ctx, &care.Actor{Username: "psychiatrist", Role: auth.Psychiatrist, UnitCode: demo.District, UnitPath: "/" + demo.District + "/"})
+		for _, kind := range []string{"due", "overdue", "lost", "below_min"} {
+			items, _, err := svc.Worklist(psy, care.WorklistQuery{Kind: kind}, care.Page{Limit: 200})
+			if err != nil || len(items) == 0 {
+				t.Errorf("worklist %s: %d items, %v", kind, len(items), err)
+			}
+		}
+		// Generated summaries agree with the rules: a patient's next due date
+		// is the one its last reached follow-up set.
+		list, _, err := svc.Patients(psy, care.PatientQuery{Status: "managed"}, care.Page{Limit: 20})
+		if err != nil || len(list) == 0 {
+			t.Fatal(list, err)
+		}
+		for _, p := range list {
+			fus, _, err := svc.FollowUps(psy, p.ID, care.Page{Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fus {
+				if f.Reached != nil && *f.Reached {
+					if f.NextDueOn != p.NextDueOn || f.Date != p.LastFollowUpOn {
+						t.Errorf("patient %d: summary due %s last %s, last reached follow-up %s sets %s", p.ID, p.NextDueOn, p.LastFollowUpOn, f.Date, f.NextDueOn)
+					}
+					break
+				}
+			}
+			full, err := svc.Patient(psy, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.NationalID != "" && !clinical.ValidNationalID(full.NationalID) {
+				t.Errorf("patient %d: generated national ID %q is invalid", p.ID, full.NationalID)
+			}
+		}
+		if _, err := audit.Verify(ctx, db); err != nil {
+			t.Error(err)
+		}
+	})
+}
