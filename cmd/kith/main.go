@@ -40,6 +40,7 @@ Usage:
                                 create a system administrator (password from standard input)
   kith audit verify             recompute the audit log's hash chain; exit 1 naming the first broken entry
   kith demo                     fill an empty database with a demo district and staff
+  kith bench [-n N]             measure the main operations (p50, p99) on a database filled by kith demo
   kith version                  print the version
 
 Run "kith COMMAND -h" for a command's flags. Every flag has an environment
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return cmdAudit(ctx, rest, stdout)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout)
+	case "bench":
+		return cmdBench(ctx, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "kith", version())
 		return nil

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"kith/internal/audit"
+	"kith/internal/bench"
 	"kith/internal/care"
 	"kith/internal/demo"
 	"kith/internal/jobs"
@@ -213,4 +214,29 @@ func auditVerify(ctx context.Context, db *store.DB) (int64, error) {
 		return n, &exitError{1, err}
 	}
 	return n, err
+}
+
+func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
+	var c common
+	var n int
+	fs := newFlagSet("bench", "kith bench [-n N] [flags]\n\n"+
+		"Measures, through the service, the latency of: one community's overdue worklist, a name-prefix search in a\n"+
+		"district, a record page's data, and a follow-up submission (which writes). Use a database filled by\n"+
+		"kith demo -patients N, never a real one.")
+	c.register(fs)
+	fs.IntVar(&n, "n", 500, "runs of each operation")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if n < 1 {
+		return &exitError{2, errors.New("bench: -n must be at least 1")}
+	}
+	db, svc, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(stdout, "kith bench on %s (%s), %d runs each\n", db.String(), db.Engine(), n)
+	_, err = bench.Run(ctx, db, svc, n, stdout)
+	return err
 }

@@ -1,0 +1,126 @@
+// Package bench measures Kith's main operations on a database filled by
+// "kith demo -patients N": the latency of each, through the service (with
+// its access checks and audit entries), as percentiles.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"kith/internal/auth"
+	"kith/internal/care"
+	"kith/internal/store"
+)
+
+// Result is the latencies of one operation.
+type Result struct {
+	Name     string
+	N        int
+	P50, P99 time.Duration
+	Max      time.Duration
+}
+
+// Run measures n runs of each operation and writes a table to w.
+func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Writer) ([]Result, error) {
+	rng := rand.New(rand.NewPCG(42, 7))
+	var communities []string
+	var districts []string
+	rows, err := db.Query(ctx, `SELECT path, level FROM org_units WHERE level IN ('community', 'district')`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var path, level string
+		if err := rows.Scan(&path, &level); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if level == "community" {
+			communities = append(communities, path)
+		} else {
+			districts = append(districts, path)
+		}
+	}
+	rows.Close()
+	var maxID int64
+	if err := db.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM patients`).Scan(&maxID); err != nil {
+		return nil, err
+	}
+	if len(communities) == 0 || maxID == 0 {
+		return nil, fmt.Errorf("bench: no patients; fill the database with kith demo -patients N first")
+	}
+	psy := func(path string) context.Context {
+		return care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.Psychiatrist, UnitPath: path})
+	}
+	// The province-wide view reaches any patient.
+	everyone := psy("/")
+	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵"}
+	today := time.Now().Format("2006-01-02")
+	risk := 1
+	ops := []struct {
+		name string
+		run  func() error
+	}{
+		{"overdue worklist, one community", func() error {
+			c := communities[rng.IntN(len(communities))]
+			mgr := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.CommunityManager, UnitPath: c})
+			_, _, err := svc.Worklist(mgr, care.WorklistQuery{Kind: "overdue"}, care.Page{})
+			return err
+		}},
+		{"name-prefix search, one district", func() error {
+			d := districts[rng.IntN(len(districts))]
+			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: surnames[rng.IntN(len(surnames))]}, care.Page{})
+			return err
+		}},
+		{"record page (record, timeline, follow-ups)", func() error {
+			id := 1 + rng.Int64N(maxID)
+			if _, err := svc.Patient(everyone, id); err != nil {
+				return err
+			}
+			if _, err := svc.Timeline(everyone, id); err != nil {
+				return err
+			}
+			_, _, err := svc.FollowUps(everyone, id, care.Page{Limit: 20})
+			return err
+		}},
+		{"follow-up submission", func() error {
+			id := 1 + rng.Int64N(maxID)
+			reached := true
+			_, err := svc.RecordFollowUp(everyone, id, care.FollowUpInput{Date: today, Mode: "home_visit", Reached: &reached,
+				RiskLevel: &risk, PsychoticSymptoms: "some", Insight: "partial", AdverseReaction: "none", PhysicalIllness: "none",
+				SocialFunction:      map[string]string{"self_care": "good", "housework": "fair", "work": "fair", "learning": "fair", "social_contact": "good"},
+				MedicationAdherence: "regular"})
+			if care.ErrorKind(err) == care.Conflict { // deceased or moved away: not a failure
+				return nil
+			}
+			return err
+		}},
+	}
+	var out []Result
+	fmt.Fprintf(w, "%-45s %6s %10s %10s %10s\n", "operation", "n", "p50", "p99", "max")
+	for _, op := range ops {
+		// A few runs to warm caches and pools.
+		for i := 0; i < min(10, n); i++ {
+			if err := op.run(); err != nil {
+				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
+			}
+		}
+		lat := make([]time.Duration, 0, n)
+		for i := 0; i < n; i++ {
+			start := time.Now()
+			if err := op.run(); err != nil {
+				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		slices.Sort(lat)
+		r := Result{Name: op.name, N: n, P50: lat[n/2], P99: lat[(n*99)/100], Max: lat[n-1]}
+		fmt.Fprintf(w, "%-45s %6d %10s %10s %10s\n", r.Name, r.N, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
+		out = append(out, r)
+	}
+	return out, nil
+}
