@@ -76,15 +76,8 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: surnames[rng.IntN(len(surnames))]}, care.Page{})
 			return err
 		}},
-		{"record page (record, timeline, follow-ups)", func() error {
-			id := 1 + rng.Int64N(maxID)
-			if _, err := svc.Patient(everyone, id); err != nil {
-				return err
-			}
-			if _, err := svc.Timeline(everyone, id); err != nil {
-				return err
-			}
-			_, _, err := svc.FollowUps(everyone, id, care.Page{Limit: 20})
+		{"record page (record and timeline)", func() error {
+			_, err := svc.PatientRecord(everyone, 1+rng.Int64N(maxID))
 			return err
 		}},
 		{"follow-up submission", func() error {

@@ -215,72 +215,79 @@ func (s *Service) Timeline(ctx context.Context, id int64) ([]TimelineItem, error
 		if _, err := visible(ctx, tx, a, ReadPatient, id, sub); err != nil {
 			return err
 		}
-		v := PatientView(a.Role)
-		rows, err := tx.Query(ctx, `SELECT `+followUpColumns+` FROM follow_ups WHERE patient_id = ? ORDER BY date DESC, id DESC LIMIT ?`, id, timelineLimit)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			fu, err := scanFollowUp(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			it := TimelineItem{Kind: "follow_up", Date: fu.Date, ID: fu.ID, Mode: fu.Mode, Classification: fu.Classification,
-				RiskLevel: fu.RiskLevel, NextDueOn: fu.NextDueOn, NextDueRule: fu.NextDueRule, Author: fu.Author, Superseded: fu.SupersededBy != nil}
-			if fu.Rule != nil {
-				it.Rule = *fu.Rule
-			}
-			if fu.Reached != nil && !*fu.Reached {
-				it.Kind, it.Detail, it.NextDueOn, it.NextDueRule = "attempt", fu.NotReachedReason, "", ""
-			}
-			if v == ViewSafety {
-				it.Classification, it.Rule = "", ""
-			}
-			out = append(out, it)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		ems, err := emergenciesOf(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		for _, e := range ems {
-			out = append(out, TimelineItem{Kind: "emergency", Date: e.OccurredAt.Format(store.DateLayout), ID: e.ID,
-				Detail: strings.Join(e.Triggers, ", "), NextDueOn: e.FollowUpBy, Author: e.Author, Open: !e.Completed})
-		}
-		hist, err := statusHistoryOf(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		for _, h := range hist {
-			it := TimelineItem{Kind: "status", Date: h.ChangedOn, Detail: h.Status, Author: h.Actor}
-			if v != ViewSafety && h.Reason != "" {
-				it.Detail += ": " + h.Reason
-			}
-			out = append(out, it)
-		}
-		trows, err := tx.Query(ctx, `SELECT t.transferred_on, f.code, o.code, t.actor FROM patient_transfers t
-			JOIN org_units f ON f.id = t.from_unit_id JOIN org_units o ON o.id = t.to_unit_id WHERE t.patient_id = ? ORDER BY t.id`, id)
-		if err != nil {
-			return err
-		}
-		defer trows.Close()
-		for trows.Next() {
-			var it TimelineItem
-			var fromCode, toCode string
-			if err := trows.Scan(&it.Date, &fromCode, &toCode, &it.Author); err != nil {
-				return err
-			}
-			it.Kind, it.Detail = "transfer", fromCode+" → "+toCode
-			out = append(out, it)
-		}
-		return trows.Err()
+		var err error
+		out, err = timeline(ctx, tx, id, PatientView(a.Role))
+		return err
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
 	return out, err
+}
+
+// timeline gathers a patient's events, newest first, as view v may see them.
+func timeline(ctx context.Context, tx *store.Tx, id int64, v View) ([]TimelineItem, error) {
+	var out []TimelineItem
+	rows, err := tx.Query(ctx, `SELECT `+followUpColumns+` FROM follow_ups WHERE patient_id = ? ORDER BY date DESC, id DESC LIMIT ?`, id, timelineLimit)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		fu, err := scanFollowUp(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		it := TimelineItem{Kind: "follow_up", Date: fu.Date, ID: fu.ID, Mode: fu.Mode, Classification: fu.Classification,
+			RiskLevel: fu.RiskLevel, NextDueOn: fu.NextDueOn, NextDueRule: fu.NextDueRule, Author: fu.Author, Superseded: fu.SupersededBy != nil}
+		if fu.Rule != nil {
+			it.Rule = *fu.Rule
+		}
+		if fu.Reached != nil && !*fu.Reached {
+			it.Kind, it.Detail, it.NextDueOn, it.NextDueRule = "attempt", fu.NotReachedReason, "", ""
+		}
+		if v == ViewSafety {
+			it.Classification, it.Rule = "", ""
+		}
+		out = append(out, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ems, err := emergenciesOf(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ems {
+		out = append(out, TimelineItem{Kind: "emergency", Date: e.OccurredAt.Format(store.DateLayout), ID: e.ID,
+			Detail: strings.Join(e.Triggers, ", "), NextDueOn: e.FollowUpBy, Author: e.Author, Open: !e.Completed})
+	}
+	hist, err := statusHistoryOf(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hist {
+		it := TimelineItem{Kind: "status", Date: h.ChangedOn, Detail: h.Status, Author: h.Actor}
+		if v != ViewSafety && h.Reason != "" {
+			it.Detail += ": " + h.Reason
+		}
+		out = append(out, it)
+	}
+	trows, err := tx.Query(ctx, `SELECT t.transferred_on, f.code, o.code, t.actor FROM patient_transfers t
+		JOIN org_units f ON f.id = t.from_unit_id JOIN org_units o ON o.id = t.to_unit_id WHERE t.patient_id = ? ORDER BY t.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var it TimelineItem
+		var fromCode, toCode string
+		if err := trows.Scan(&it.Date, &fromCode, &toCode, &it.Author); err != nil {
+			return nil, err
+		}
+		it.Kind, it.Detail = "transfer", fromCode+" → "+toCode
+		out = append(out, it)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
+	return out, trows.Err()
 }
 
 // WorklistKind names a worklist.
@@ -451,4 +458,38 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		return strconv.Itoa(r) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
 	})
 	return out, next, nil
+}
+
+// Record is what the record page shows: the patient and the timeline.
+type Record struct {
+	Patient  *Patient       `json:"patient"`
+	Timeline []TimelineItem `json:"timeline"`
+}
+
+// PatientRecord returns a patient's record and timeline in one read, with
+// one audit entry: what the record page needs.
+func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) {
+	var out Record
+	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		r, err := visible(ctx, tx, a, ReadPatient, id, sub)
+		if err != nil {
+			return err
+		}
+		v := PatientView(a.Role)
+		if v != ViewSafety {
+			if r.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
+				return err
+			}
+			if r.StatusHistory, err = statusHistoryOf(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		out.Patient = s.redact(r, v, true)
+		out.Timeline, err = timeline(ctx, tx, id, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
