@@ -359,3 +359,53 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIExamples: every field of every schema carries an example (or
+// is a reference, object or list whose parts do), so the document shows a
+// client what to send.
+func TestOpenAPIExamples(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var check func(path string, s map[string]any)
+	check = func(path string, s map[string]any) {
+		if _, ok := s["$ref"]; ok {
+			return
+		}
+		if props, ok := s["properties"].(map[string]any); ok {
+			if _, ok := s["example"]; !ok {
+				for name, p := range props {
+					check(path+"."+name, p.(map[string]any))
+				}
+			}
+			return
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			check(path+"[]", items)
+			return
+		}
+		if _, ok := s["additionalProperties"]; ok {
+			if _, ok := s["example"]; ok {
+				return
+			}
+		}
+		if _, ok := s["example"]; !ok {
+			t.Errorf("%s has no example", path)
+		}
+	}
+	for name, s := range doc.Components.Schemas {
+		if name == "Problem" || strings.HasSuffix(name, "List") {
+			continue
+		}
+		check(name, s)
+	}
+}
