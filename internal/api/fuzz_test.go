@@ -1,0 +1,30 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"kith/internal/care"
+)
+
+// FuzzDecode: any body gives either a decoded value or a badRequest with a
+// 4xx status; never a panic or another error.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"date":"2026-01-01","reached":true,"risk_level":2}`))
+	f.Add([]byte(`{"risk_level":"high"}`))
+	f.Add([]byte(`{"unknown":1}`))
+	f.Add([]byte(`{} {}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/api/v1/patients/1/follow-ups", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var in care.FollowUpInput
+		err := decode(r, &in)
+		var br *badRequest
+		if err != nil && (!errors.As(err, &br) || br.status < 400 || br.status > 499) {
+			t.Errorf("decode(%q) = %v, want a 4xx badRequest", body, err)
+		}
+	})
+}
