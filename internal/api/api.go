@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"kith/internal/care"
 )
@@ -111,3 +112,6 @@ func newList[T any](items []T, next string) list[T] {
 	}
 	return list[T]{Items: items, NextPageToken: next}
 }
+
+// timeNow is the clock for default periods.
+var timeNow = time.Now

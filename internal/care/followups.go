@@ -33,7 +33,21 @@ type Referral struct {
 	To       string `json:"to,omitempty"`
 }
 
-// AdverseDetail names the reaction when there is one.
+// HealthCheck is the annual health check (R-CHECK) when it is combined
+// with a follow-up: physical examination, blood pressure, weight, full blood
+// count with differential, liver transaminases, blood glucose, ECG.
+type HealthCheck struct {
+	Done          bool   `json:"done"`
+	Physical      string `json:"physical,omitempty"`
+	BloodPressure string `json:"blood_pressure,omitempty"`
+	Weight        string `json:"weight,omitempty"`
+	BloodCount    string `json:"blood_count,omitempty"`
+	Transaminases string `json:"transaminases,omitempty"`
+	Glucose       string `json:"glucose,omitempty"`
+	ECG           string `json:"ecg,omitempty"`
+}
+
+// Hospitalisation says whether the patient was in hospital since the last follow-up.
 type Hospitalisation struct {
 	Status          string `json:"status"` // no, in_hospital, was
 	LastDischargeOn string `json:"last_discharge_on,omitempty"`
@@ -61,6 +75,7 @@ type FollowUpInput struct {
 	LockedUp           string            `json:"locked_up,omitempty"`
 	Hospitalisation    *Hospitalisation  `json:"hospitalisation,omitempty"`
 	LabTests           *LabTests         `json:"lab_tests,omitempty"`
+	HealthCheck        *HealthCheck      `json:"health_check,omitempty"`
 	// MedicationAdherence: regular, intermittent, none, not_needed.
 	MedicationAdherence   string       `json:"medication_adherence,omitempty"`
 	AdverseReaction       string       `json:"adverse_reaction,omitempty"`
@@ -201,6 +216,11 @@ func (in *FollowUpInput) validate(f *fields, registeredOn string) (clinical.Date
 	if in.LabTests != nil {
 		in.LabTests.Results = checkText(f, "lab_tests.results", in.LabTests.Results, 1000)
 	}
+	if h := in.HealthCheck; h != nil {
+		for _, v := range []*string{&h.Physical, &h.BloodPressure, &h.Weight, &h.BloodCount, &h.Transaminases, &h.Glucose, &h.ECG} {
+			*v = checkText(f, "health_check", *v, 200)
+		}
+	}
 	checkEnum[clinical.Adherence](f, "medication_adherence", in.MedicationAdherence, false)
 	in.AdverseReactionDetail = checkText(f, "adverse_reaction_detail", in.AdverseReactionDetail, 200)
 	checkEnum[clinical.TreatmentEffect](f, "treatment_effect", in.TreatmentEffect, false)
@@ -338,11 +358,12 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 	if fu.Rule != nil {
 		rule = *fu.Rule
 	}
+	healthCheck := *in.Reached && in.HealthCheck != nil && in.HealthCheck.Done
 	err = tx.QueryRow(ctx, `INSERT INTO follow_ups (patient_id, date, mode, reached, risk_level, classification, rule, next_due_on,
-		next_due_rule, next_due_reason, medication_adherence, details, author, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		next_due_rule, next_due_reason, medication_adherence, details, author, created_at, health_check)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.ID, in.Date, in.Mode, *in.Reached, risk, fu.Classification, rule, fu.NextDueOn, fu.NextDueRule, fu.NextDueReason,
-		in.MedicationAdherence, string(blob), a.Username, store.FormatTime(tx.Now())).Scan(&fu.ID)
+		in.MedicationAdherence, string(blob), a.Username, store.FormatTime(tx.Now()), healthCheck).Scan(&fu.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +383,14 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 	return fu, nil
 }
 
+// leftOn is the day a patient with this status left the register, or "".
+func leftOn(status, on string) string {
+	if status == string(clinical.StatusDeceased) || status == string(clinical.StatusMovedAway) {
+		return on
+	}
+	return ""
+}
+
 // previousReached returns the classification of the last reached follow-up
 // on or before date (R-NEXT-BASIC-PERSIST looks at it), ignoring superseded
 // versions and the one being corrected.
@@ -376,8 +405,12 @@ func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date st
 	return clinical.Classification(c), err
 }
 
+// setStatus changes a patient's status and records it in the history. A
+// deceased or moved-away patient leaves the register on that day (left_on,
+// which the figures read); any other status puts them back on it.
 func setStatus(ctx context.Context, tx *store.Tx, id int64, status, on, reason, actor string) error {
-	if _, err := tx.Exec(ctx, `UPDATE patients SET status = ?, updated_at = ? WHERE id = ?`, status, store.FormatTime(tx.Now()), id); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE patients SET status = ?, left_on = ?, updated_at = ? WHERE id = ?`,
+		status, leftOn(status, on), store.FormatTime(tx.Now()), id); err != nil {
 		return err
 	}
 	return addStatus(ctx, tx, id, status, on, reason, actor)

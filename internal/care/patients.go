@@ -280,11 +280,11 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		due := reg.AddDate(0, 0, firstFollowUpDays).Format(store.DateLayout)
 		err = tx.QueryRow(ctx, `INSERT INTO patients (org_unit_id, org_path, name, name_key, sex, birth_date, national_id_enc,
 			national_id_hash, phone, address, guardian_name, guardian_relation, guardian_phone, consent, consent_on, status,
-			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone, in.Address,
 			in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, in.Status, in.RegisteredOn,
-			severe, due, "", now, now).Scan(&id)
+			severe, due, "", now, now, leftOn(in.Status, in.RegisteredOn)).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return errConflict("a patient with this national ID is already on the register")
 		}

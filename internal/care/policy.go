@@ -20,10 +20,11 @@ const (
 	WritePatient   Action = "patient.write"
 	WriteFollowUp  Action = "followup.write"
 	WriteEmergency Action = "emergency.write"
+	ReadFigures    Action = "figures.read"
 )
 
 // Actions lists every action, for tests and documentation.
-var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency}
+var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -45,7 +46,10 @@ type Target struct {
 //   - patient records: the clinical roles and the care-and-help group read
 //     (the latter redacted, see View); community managers, nurses and
 //     psychiatrists write and follow up; the care-and-help group also
-//     records emergencies. Administrators see no clinical content.
+//     records emergencies. Administrators see no clinical content;
+//   - figures (aggregates): district administrators and the clinical
+//     staff, for their jurisdiction; not the care-and-help group, and not
+//     system administrators, who see no clinical content.
 func Allow(a *Actor, act Action, t Target) bool {
 	if a == nil || t.Path == "" {
 		return false
@@ -70,6 +74,9 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
 	case WriteEmergency:
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
+	case ReadFigures:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
+			auth.CommunityManager)
 	}
 	return false
 }

@@ -224,7 +224,7 @@ func (g *gen) patient(i int) error {
 		risk                              any
 	}
 	last.due, last.rule = reg.AddDays(14).String(), ""
-	streak := 0
+	streak, lastCheck := 0, 0
 	for !date.After(g.today) {
 		if !dropAt.IsZero() && date.After(dropAt) {
 			break
@@ -234,7 +234,7 @@ func (g *gen) patient(i int) error {
 		if g.chance(0.07) {
 			reason := g.pick([]string{"working_away", "working_away", "missing", "moved", "other"})
 			details, _ := json.Marshal(map[string]any{"date": date.String(), "mode": "phone", "reached": false, "not_reached_reason": reason})
-			g.followUps = append(g.followUps, []any{id, date.String(), "phone", false, nil, "not_reached", "", last.due, last.rule, "", "", string(details), author, created})
+			g.followUps = append(g.followUps, []any{id, date.String(), "phone", false, nil, "not_reached", "", last.due, last.rule, "", "", string(details), author, created, false})
 			streak++
 			date = date.AddDays(7 + g.rng.IntN(14))
 			continue
@@ -248,8 +248,14 @@ func (g *gen) patient(i int) error {
 			"psychotic_symptoms": a.PsychoticSymptoms, "insight": a.Insight, "social_function": a.SocialFunction,
 			"adverse_reaction": a.AdverseReaction, "physical_illness": a.PhysicalIllness, "medication_adherence": adherence,
 			"sleep": g.pick([]string{"good", "good", "fair", "poor"}), "diet": g.pick([]string{"good", "good", "fair"})})
+		// About half the patients have their annual health check (R-CHECK)
+		// with a follow-up in the year.
+		check := date.Year != lastCheck && g.chance(0.2)
+		if check {
+			lastCheck = date.Year
+		}
 		g.followUps = append(g.followUps, []any{id, date.String(), mode, true, a.RiskLevel, string(class), string(rule),
-			due.String(), string(dueRule), "", string(adherence), string(details), author, created})
+			due.String(), string(dueRule), "", string(adherence), string(details), author, created, check})
 		if a.RiskLevel >= 3 && g.chance(0.3) {
 			at := date.Time().Add(-time.Duration(g.rng.IntN(72)) * time.Hour)
 			triggers, _ := json.Marshal([]string{"risk_3_plus", g.pick([]string{"endangering_others", "relapse_deterioration", "self_harm_suicide_risk"})})
@@ -274,15 +280,20 @@ func (g *gen) patient(i int) error {
 	case clinical.Lost(streak, lastReached, reg, g.today):
 		status = "lost"
 	}
+	left := ""
 	if status != "managed" {
-		g.history = append(g.history, []any{id, status, g.today.AddDays(-g.rng.IntN(60)).String(), "", "manager", store.FormatTime(g.now)})
+		on := g.today.AddDays(-g.rng.IntN(60)).String()
+		g.history = append(g.history, []any{id, status, on, "", "manager", store.FormatTime(g.now)})
+		if status == "deceased" || status == "moved_away" {
+			left = on
+		}
 	}
 	g.stats.Patients++
 	now := store.FormatTime(g.now)
 	g.patients = append(g.patients, []any{id, c.id, c.path, name, name, sex, birth.String(), sealed, hash, phone,
 		"社区" + strconv.Itoa(1+g.rng.IntN(30)) + "号楼" + strconv.Itoa(101+g.rng.IntN(600)) + "室", gName, gRel,
 		"13" + strconv.Itoa(100000000+g.rng.IntN(899999999)), true, reg.String(), status, reg.String(), true,
-		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now})
+		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now, left})
 	return nil
 }
 
@@ -351,11 +362,11 @@ var (
 	patientCols = []string{"id", "org_unit_id", "org_path", "name", "name_key", "sex", "birth_date", "national_id_enc", "national_id_hash",
 		"phone", "address", "guardian_name", "guardian_relation", "guardian_phone", "consent", "consent_on", "status", "registered_on",
 		"severe", "next_due_on", "next_due_rule", "last_followup_on", "last_classification", "last_risk_level", "last_adherence",
-		"not_reached_streak", "created_at", "updated_at"}
+		"not_reached_streak", "created_at", "updated_at", "left_on"}
 	diagnosisCols = []string{"patient_id", "code", "diagnosed_on", "institution"}
 	historyCols   = []string{"patient_id", "status", "changed_on", "reason", "actor", "at"}
 	followUpCols  = []string{"patient_id", "date", "mode", "reached", "risk_level", "classification", "rule", "next_due_on",
-		"next_due_rule", "next_due_reason", "medication_adherence", "details", "author", "created_at"}
+		"next_due_rule", "next_due_reason", "medication_adherence", "details", "author", "created_at", "health_check"}
 	emergencyCols = []string{"patient_id", "occurred_at", "place", "triggers", "details", "completed", "follow_up_by", "author", "created_at"}
 )
 

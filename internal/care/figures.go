@@ -1,0 +1,195 @@
+package care
+
+import (
+	"context"
+	"strconv"
+
+	"kith/internal/clinical"
+	"kith/internal/kpi"
+	"kith/internal/report"
+	"kith/internal/store"
+)
+
+// FigureSet is the figures of one org unit for one period.
+type FigureSet struct {
+	OrgUnit  string       `json:"org_unit"`
+	Name     string       `json:"name"`
+	Level    Level        `json:"level"`
+	From     string       `json:"from"`
+	To       string       `json:"to"`
+	Figures  []kpi.Figure `json:"figures"`
+	Previous []kpi.Figure `json:"previous,omitempty"`
+}
+
+// figureScope resolves the unit the actor asks figures for (their own by
+// default) and checks the policy.
+func (s *Service) figureScope(ctx context.Context, tx *store.Tx, a *Actor, code string, sub *subject) (*unitRow, error) {
+	if code == "" {
+		code = a.UnitCode
+	}
+	u, err := unitByCode(ctx, tx, code)
+	if err != nil {
+		return nil, err
+	}
+	sub.Type, sub.ID = "figures", code
+	if u == nil || !Allow(a, ReadUnit, Target{Path: u.Path}) {
+		return nil, invalid("org_unit", "no org unit you may see has this code")
+	}
+	sub.Unit, sub.Path = u.Code, u.Path
+	if !Allow(a, ReadFigures, Target{Path: u.Path}) {
+		return nil, errForbidden()
+	}
+	return u, nil
+}
+
+func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
+	asOf := s.today()
+	if p.To.Before(asOf) {
+		asOf = p.To
+	}
+	return report.Scope{Path: u.Path, Period: p, AsOf: asOf}
+}
+
+// Figures returns the figures (R-KPI) of an org unit, with everything
+// beneath it, for a period, and those of the period before for comparison.
+func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
+	var out *FigureSet
+	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = p.String()
+		out, err = s.figureSet(ctx, tx, u, p, targets, true)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
+	c, err := report.Counts(ctx, tx, s.scope(u, p), u.Population)
+	if err != nil {
+		return nil, err
+	}
+	fs := &FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(), Figures: kpi.Compute(c, targets)}
+	if previous {
+		pc, err := report.Counts(ctx, tx, s.scope(u, p.Previous()), u.Population)
+		if err != nil {
+			return nil, err
+		}
+		fs.Previous = kpi.Compute(pc, targets)
+	}
+	return fs, nil
+}
+
+// ChildFigures returns the figures of each unit directly beneath an org
+// unit, side by side.
+func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
+	var out []FigureSet
+	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = p.String() + " children"
+		rows, err := tx.Query(ctx, `SELECT code FROM org_units WHERE parent_id = ? ORDER BY path`, u.id)
+		if err != nil {
+			return err
+		}
+		var codes []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			codes = append(codes, c)
+		}
+		rows.Close()
+		for _, code := range codes {
+			child, err := unitByCode(ctx, tx, code)
+			if err != nil {
+				return err
+			}
+			fs, err := s.figureSet(ctx, tx, child, p, targets, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, *fs)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// FigureTrend returns an org unit's figures for each of the n calendar
+// months ending with the month of end.
+func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
+	var out []FigureSet
+	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = "trend"
+		for _, p := range kpi.LastMonths(end, n) {
+			fs, err := s.figureSet(ctx, tx, u, p, targets, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, *fs)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FigurePatients lists the patients behind a figure, for those who may see
+// the patients themselves. A district administrator sees the counts only
+// (names need break-the-glass, which is not built yet).
+func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := page.after()
+	if err != nil {
+		return nil, "", err
+	}
+	var afterID int64
+	if after != "" {
+		if afterID, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", invalid("page_token", "is not a token this server gave out")
+		}
+	}
+	if !report.HasList(key) {
+		return nil, "", invalid("key", "this figure has no list of patients behind it")
+	}
+	var out []report.Row
+	err = s.act(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = string(key) + " " + p.String()
+		if !Allow(a, ReadPatient, Target{Path: u.Path}) {
+			return &Error{Kind: Forbidden, denied: true,
+				Message: "your role sees the figures but not the patients behind them"}
+		}
+		out, err = report.Patients(ctx, tx, s.scope(u, p), key, afterID, limit+1)
+		if err != nil {
+			return err
+		}
+		if PatientView(a.Role) == ViewSafety {
+			for i := range out {
+				out[i].Classification = ""
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
+	return out, next, nil
+}

@@ -1,0 +1,159 @@
+package care_test
+
+import (
+	"testing"
+	"time"
+
+	"kith/internal/auth"
+	"kith/internal/care"
+	"kith/internal/clinical"
+	"kith/internal/kpi"
+	"kith/internal/store"
+	"kith/internal/store/storetest"
+)
+
+// TestFigures checks every R-KPI formula on a small register whose answers
+// are worked out by hand below, for the first quarter of 2025.
+func TestFigures(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc) // C1 under S1, C2 under S2; C1 has 400 residents
+		clock(svc, "2025-04-15")
+		ctx := as(manager)
+		mk := func(name, reg string, diag string, guardian bool) int64 {
+			in := care.PatientInput{Name: name, RegisteredOn: reg, Diagnoses: []care.Diagnosis{{Code: diag}}, Consent: guardian}
+			if guardian {
+				in.Guardian = care.Guardian{Name: "guardian"}
+			}
+			return register(t, svc, manager, in).ID
+		}
+		fu := func(id int64, date, mode string, risk int, adherence string, check bool) {
+			in := form(date, risk)
+			in.Mode, in.MedicationAdherence = mode, adherence
+			if check {
+				in.HealthCheck = &care.HealthCheck{Done: true, BloodPressure: "120/80"}
+			}
+			if _, err := svc.RecordFollowUp(ctx, id, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// P1: 4 reached follow-ups this year, the last on the quarter's last
+		// day, stable, regular medication, health check, guardian and consent.
+		p1 := mk("P1", "2024-06-01", "schizophrenia", true)
+		fu(p1, "2025-01-10", "home_visit", 0, "regular", true)
+		fu(p1, "2025-02-10", "phone", 0, "regular", false)
+		fu(p1, "2025-03-10", "clinic", 0, "regular", false)
+		fu(p1, "2025-03-31", "home_visit", 0, "regular", false)
+		// P2: one phone follow-up, basically stable, intermittent; due 14
+		// days later, so overdue at the quarter's end; an emergency in March.
+		p2 := mk("P2", "2024-01-01", "bipolar", false)
+		fu(p2, "2025-02-01", "phone", 1, "intermittent", false)
+		for _, at := range []string{"2025-03-15T10:00:00Z", "2025-04-05T10:00:00Z"} {
+			if _, err := svc.RecordEmergency(as(careMan), p2, care.EmergencyInput{OccurredAt: mustTime(t, at), Triggers: []string{"relapse_deterioration"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// P3: followed up only after the quarter.
+		p3 := mk("P3", "2024-01-01", "schizophrenia", false)
+		fu(p3, "2025-04-01", "home_visit", 0, "none", false)
+		// P4 died in February, P5 moved away in March: off the register.
+		p4 := mk("P4", "2024-01-01", "schizophrenia", false)
+		if _, err := svc.RecordFollowUp(ctx, p4, care.FollowUpInput{Date: "2025-02-20", Mode: "phone", Reached: boolp(false),
+			NotReachedReason: "deceased", DeathDate: "2025-02-15", DeathCause: "pneumonia"}); err != nil {
+			t.Fatal(err)
+		}
+		p5 := mk("P5", "2024-01-01", "schizophrenia", false)
+		if _, err := svc.UpdatePatient(ctx, p5, care.PatientPatch{Status: ptr("moved_away"), StatusOn: "2025-03-01"}); err != nil {
+			t.Fatal(err)
+		}
+		// P6 has no severe disorder; P7 registered after the quarter.
+		mk("P6", "2024-01-01", "F32.1", false)
+		mk("P7", "2025-04-02", "schizophrenia", false)
+		// P8: registered, never followed up, overdue.
+		mk("P8", "2024-10-01", "schizophrenia", false)
+
+		q1, err := kpi.ParsePeriod("2025-Q1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		district := &care.Actor{Username: "da", Role: auth.DistrictAdmin, UnitCode: "D1", UnitPath: "/D1/"}
+		set, err := svc.Figures(as(district), "C1", q1, kpi.DefaultTargets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			key      kpi.Key
+			num, den int64
+			value    float64
+		}{
+			{kpi.Registered, 4, 0, 4},                  // P1, P2, P3, P8
+			{kpi.RegisteredPrevalence, 4, 400, 10},     // 4 ÷ 400 residents × 1000
+			{kpi.ManagementRate, 2, 4, 50},             // P1, P2
+			{kpi.StandardisedManagementRate, 1, 4, 25}, // P1
+			{kpi.MedicationRate, 2, 4, 50},             // P1 regular, P2 intermittent
+			{kpi.RegularMedicationRate, 1, 4, 25},      // P1
+			{kpi.FaceToFaceRate, 1, 4, 25},             // P1 (P2 by phone only)
+			{kpi.StabilityRate, 1, 2, 50},              // P1 stable of P1, P2 followed up
+			{kpi.HealthCheckRate, 1, 4, 25},            // P1
+			{kpi.Overdue, 2, 0, 2},                     // P2 (due 2025-02-15), P8 (due 2024-10-15)
+			{kpi.Lost, 0, 0, 0},
+			{kpi.Emergencies, 1, 0, 1}, // the March one
+		}
+		for _, w := range want {
+			f, ok := kpi.Find(set.Figures, w.key)
+			if !ok || f.Numerator != w.num || f.Denominator != w.den || f.Value == nil || *f.Value != w.value {
+				t.Errorf("R-KPI %s = %+v (value %v), want %d/%d = %v", w.key, f, deref(f.Value), w.num, w.den, w.value)
+			}
+		}
+		if f, _ := kpi.Find(set.Figures, kpi.FaceToFaceRate); !f.KithDefinition {
+			t.Error("the face-to-face rate is not marked as Kith's own definition")
+		}
+		if f, _ := kpi.Find(set.Figures, kpi.ManagementRate); !f.BelowTarget {
+			t.Error("a 50 % management rate is not flagged below the 80 % target")
+		}
+
+		// The list behind a figure is the patients counted in it.
+		psy := &care.Actor{Username: "psy", Role: auth.Psychiatrist, UnitCode: "D1", UnitPath: "/D1/"}
+		rows, _, err := svc.FigurePatients(as(psy), "C1", q1, kpi.ManagementRate, care.Page{})
+		if err != nil || len(rows) != 2 || rows[0].PatientID != p1 || rows[1].PatientID != p2 {
+			t.Errorf("patients behind the management rate = %+v, %v; want P1, P2", rows, err)
+		}
+		rows, _, _ = svc.FigurePatients(as(psy), "C1", q1, kpi.Overdue, care.Page{})
+		if len(rows) != 2 {
+			t.Errorf("patients behind overdue = %+v, want 2", rows)
+		}
+		// A district administrator sees the numbers, not the names.
+		if _, _, err := svc.FigurePatients(as(district), "C1", q1, kpi.ManagementRate, care.Page{}); care.ErrorKind(err) != care.Forbidden {
+			t.Errorf("district admin drills down to names: %v", err)
+		}
+		if _, err := svc.Figures(as(careMan), "C1", q1, nil); care.ErrorKind(err) != care.Forbidden {
+			t.Errorf("care group reads figures: %v", err)
+		}
+		if _, err := svc.Figures(as(manager2), "C1", q1, nil); care.ErrorKind(err) != care.Invalid {
+			t.Errorf("another community's manager reads C1's figures: %v", err)
+		}
+
+		// Children side by side; the district is the sum of its parts.
+		kids, err := svc.ChildFigures(as(district), "D1", q1, nil)
+		if err != nil || len(kids) != 2 || kids[0].OrgUnit != "S1" {
+			t.Fatalf("children = %+v, %v", kids, err)
+		}
+		if f, _ := kpi.Find(kids[0].Figures, kpi.Registered); f.Numerator != 4 {
+			t.Errorf("S1 registered = %d, want 4", f.Numerator)
+		}
+		trend, err := svc.FigureTrend(as(district), "C1", clinical.Date{Year: 2025, Month: time.March, Day: 31}, 3, nil)
+		if err != nil || len(trend) != 3 || trend[2].From != "2025-03-01" {
+			t.Fatalf("trend = %+v, %v", trend, err)
+		}
+		if f, _ := kpi.Find(trend[2].Figures, kpi.ManagementRate); f.Numerator != 1 { // only P1 in March
+			t.Errorf("March management numerator = %d, want 1", f.Numerator)
+		}
+	})
+}
+
+func deref(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}

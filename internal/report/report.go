@@ -1,0 +1,161 @@
+// Package report computes Kith's figures (R-KPI) in SQL, on either engine:
+// the counts for an org unit (and everything beneath it) and a period, and
+// the lists of patients behind them. No patient row is loaded into Go to
+// count it; the formulas that turn counts into rates are in package kpi.
+package report
+
+import (
+	"context"
+	"fmt"
+
+	"kith/internal/clinical"
+	"kith/internal/kpi"
+	"kith/internal/store"
+)
+
+// The reached follow-ups of the unit's patients between the start of the
+// year (or of the period, if earlier) and the period's end, folded to one
+// row per patient. The latest follow-up's adherence and classification are
+// found as the greatest "date|value" string: dates sort as text.
+const perPatient = `SELECT f.patient_id,
+		sum(CASE WHEN f.date >= ? THEN 1 ELSE 0 END) AS n_period,
+		sum(CASE WHEN f.date >= ? THEN 1 ELSE 0 END) AS n_year,
+		sum(CASE WHEN f.date >= ? AND f.mode <> 'phone' THEN 1 ELSE 0 END) AS n_f2f,
+		sum(CASE WHEN f.date >= ? AND f.health_check = ? THEN 1 ELSE 0 END) AS n_check,
+		max(f.date || '|' || f.medication_adherence) AS last_adh,
+		max(CASE WHEN f.date >= ? THEN f.date || '|' || f.classification END) AS last_class
+	FROM follow_ups f JOIN patients q ON q.id = f.patient_id
+	WHERE q.org_path >= ? AND q.org_path < ? AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?
+	GROUP BY f.patient_id`
+
+// registeredWhere selects the register at the period's end (R-KPI): one of
+// the six disorders, registered by then, not deceased or moved away by then.
+const registeredWhere = `p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.registered_on <= ? AND (p.left_on = '' OR p.left_on > ?)`
+
+// latestAdherence is the adherence of the latest reached follow-up up to
+// the period's end: from the window, else the patient's latest if that is
+// not after the period.
+const latestAdherence = `COALESCE(substr(a.last_adh, 12), CASE WHEN p.last_followup_on <= ? THEN p.last_adherence END)`
+
+// Scope is what the figures are for.
+type Scope struct {
+	Path   string // the org unit's path; everything beneath it counts
+	Period kpi.Period
+	// AsOf is the day overdue is judged on: the period's end, or today if
+	// the period has not ended.
+	AsOf clinical.Date
+}
+
+func (s Scope) args() (window []any, where []any, to string) {
+	from, to := s.Period.From.String(), s.Period.To.String()
+	year := s.Period.YearStart().String()
+	start := from
+	if year < start {
+		start = year
+	}
+	lo, hi := store.Beneath(s.Path)
+	window = []any{from, year, from, year, true, from, lo, hi, true, start, to}
+	where = []any{lo, hi, true, to, to}
+	return window, where, to
+}
+
+// Counts counts what the figures of scope need.
+func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
+	window, where, to := scope.args()
+	c := kpi.Counts{Population: population}
+	args := []any{true, to, to, scope.AsOf.String()}
+	args = append(append(args, window...), where...)
+	err := tx.QueryRow(ctx, `SELECT count(*),
+		COALESCE(sum(CASE WHEN a.n_period > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN `+latestAdherence+` IN ('regular', 'intermittent') THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN `+latestAdherence+` = 'regular' THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN a.n_f2f > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN substr(a.last_class, 12) = 'stable' THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN a.n_check > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
+		FROM patients p LEFT JOIN (`+perPatient+`) a ON a.patient_id = p.id
+		WHERE `+registeredWhere, args...).
+		Scan(&c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace, &c.Stable,
+			&c.HealthChecked, &c.Overdue, &c.Lost)
+	if err != nil {
+		return c, fmt.Errorf("report: counts: %w", err)
+	}
+	lo, hi := store.Beneath(scope.Path)
+	err = tx.QueryRow(ctx, `SELECT count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
+		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`,
+		lo, hi, scope.Period.From.String(), scope.Period.To.AddDays(1).String()).Scan(&c.Emergencies)
+	if err != nil {
+		return c, fmt.Errorf("report: emergencies: %w", err)
+	}
+	return c, nil
+}
+
+// numerator is, for each figure that has a list behind it, the condition
+// a patient of the register meets to count in its numerator.
+var numerator = map[kpi.Key]string{
+	kpi.Registered:                 `1 = 1`,
+	kpi.ManagementRate:             `a.n_period > 0`,
+	kpi.StandardisedManagementRate: `a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ?`,
+	kpi.MedicationRate:             latestAdherence + ` IN ('regular', 'intermittent')`,
+	kpi.RegularMedicationRate:      latestAdherence + ` = 'regular'`,
+	kpi.FaceToFaceRate:             `a.n_f2f > 0`,
+	kpi.StabilityRate:              `substr(a.last_class, 12) = 'stable'`,
+	kpi.HealthCheckRate:            `a.n_check > 0`,
+	kpi.Overdue:                    `p.status = 'managed' AND p.next_due_on < ?`,
+	kpi.Lost:                       `p.status = 'lost'`,
+}
+
+// HasList reports whether figure k has a list of patients behind it.
+func HasList(k kpi.Key) bool { _, ok := numerator[k]; return ok }
+
+// Row is one patient behind a figure.
+type Row struct {
+	PatientID      int64  `json:"patient_id"`
+	Name           string `json:"name"`
+	OrgUnit        string `json:"org_unit"`
+	Status         string `json:"status"`
+	LastFollowUpOn string `json:"last_follow_up_on"`
+	NextDueOn      string `json:"next_due_on"`
+	Classification string `json:"classification"`
+	RiskLevel      *int   `json:"risk_level"`
+}
+
+// Patients lists the patients counted in figure k's numerator, by id,
+// after the id afterID, at most limit.
+func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, afterID int64, limit int) ([]Row, error) {
+	cond, ok := numerator[k]
+	if !ok {
+		return nil, fmt.Errorf("report: figure %s has no list", k)
+	}
+	window, where, to := scope.args()
+	var condArgs []any
+	switch k {
+	case kpi.StandardisedManagementRate:
+		condArgs = []any{true}
+	case kpi.MedicationRate, kpi.RegularMedicationRate:
+		condArgs = []any{to}
+	case kpi.Overdue:
+		condArgs = []any{scope.AsOf.String()}
+	}
+	args := append(append(window, where...), condArgs...)
+	args = append(args, afterID, limit)
+	rows, err := tx.Query(ctx, `SELECT p.id, p.name, o.code, p.status, p.last_followup_on, p.next_due_on, p.last_classification,
+		p.last_risk_level
+		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN (`+perPatient+`) a ON a.patient_id = p.id
+		WHERE `+registeredWhere+` AND `+cond+` AND p.id > ? ORDER BY p.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var r Row
+		if err := rows.Scan(&r.PatientID, &r.Name, &r.OrgUnit, &r.Status, &r.LastFollowUpOn, &r.NextDueOn, &r.Classification, &r.RiskLevel); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
