@@ -26,7 +26,9 @@ import (
 // testKey is the master key of the test server: 32 bytes, base64.
 const testKey = "a2l0aC1lMmUtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE="
 
-// chromium returns the path of the browser, or skips the test.
+// chromium returns the path of the browser, or skips the test. Where the
+// browser tests must run (KITH_E2E_REQUIRED=1, as in CI), a missing browser
+// fails the test instead.
 func chromium(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
@@ -35,7 +37,10 @@ func chromium(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	t.Skip("Chromium not found: install Debian's chromium to run browser tests")
+	if os.Getenv("KITH_E2E_REQUIRED") == "1" {
+		t.Fatal("Chromium not found, and KITH_E2E_REQUIRED=1 says the browser tests must run: install Debian's chromium")
+	}
+	t.Skip("Chromium not found: install Debian's chromium to run browser tests (set KITH_E2E_REQUIRED=1 to fail instead)")
 	return ""
 }
 

@@ -9,10 +9,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"kith/internal/auth"
 	"kith/internal/care"
+	"kith/internal/clinical"
+	"kith/internal/kpi"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -22,6 +26,11 @@ type Result struct {
 	N        int
 	P50, P99 time.Duration
 	Max      time.Duration
+}
+
+type op struct {
+	name string
+	run  func() error
 }
 
 // Run measures n runs of each operation and writes a table to w.
@@ -61,10 +70,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵"}
 	today := time.Now().Format("2006-01-02")
 	risk := 1
-	ops := []struct {
-		name string
-		run  func() error
-	}{
+	ops := []op{
 		{"overdue worklist, one community", func() error {
 			c := communities[rng.IntN(len(communities))]
 			mgr := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.CommunityManager, UnitPath: c})
@@ -93,17 +99,46 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 			return err
 		}},
 	}
+	quarter, _ := kpi.ParsePeriod(time.Now().Format("2006") + "-Q" + strconv.Itoa((int(time.Now().Month())+2)/3))
+	figures := func(paths []string) func() error {
+		return func() error {
+			path := paths[rng.IntN(len(paths))]
+			da := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.DistrictAdmin, UnitPath: path})
+			var code string
+			if err := db.QueryRow(ctx, `SELECT code FROM org_units WHERE path = ?`, path).Scan(&code); err != nil {
+				return err
+			}
+			_, err := svc.Figures(da, code, quarter, kpi.DefaultTargets())
+			return err
+		}
+	}
+	ops = append(ops,
+		op{"figures this quarter, one community", figures(communities)},
+		op{"figures this quarter, one district", figures(districts)},
+		op{"figures this quarter, all units (province)", func() error {
+			// No role's jurisdiction spans several districts yet, so the
+			// province's counts are taken straight from package report.
+			return db.Read(ctx, func(tx *store.Tx) error {
+				_, err := report.Counts(ctx, tx, report.Scope{Path: "", Period: quarter, AsOf: clinical.DateOf(time.Now())}, 0)
+				return err
+			})
+		}},
+	)
 	var out []Result
 	fmt.Fprintf(w, "%-45s %6s %10s %10s %10s\n", "operation", "n", "p50", "p99", "max")
 	for _, op := range ops {
+		runs := n
+		if op.name == "figures this quarter, all units (province)" {
+			runs = min(n, 20) // a second or so each
+		}
 		// A few runs to warm caches and pools.
-		for i := 0; i < min(10, n); i++ {
+		for i := 0; i < min(3, runs); i++ {
 			if err := op.run(); err != nil {
 				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
 			}
 		}
-		lat := make([]time.Duration, 0, n)
-		for i := 0; i < n; i++ {
+		lat := make([]time.Duration, 0, runs)
+		for i := 0; i < runs; i++ {
 			start := time.Now()
 			if err := op.run(); err != nil {
 				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
@@ -111,7 +146,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 			lat = append(lat, time.Since(start))
 		}
 		slices.Sort(lat)
-		r := Result{Name: op.name, N: n, P50: lat[n/2], P99: lat[(n*99)/100], Max: lat[n-1]}
+		r := Result{Name: op.name, N: runs, P50: lat[runs/2], P99: lat[(runs*99)/100], Max: lat[runs-1]}
 		fmt.Fprintf(w, "%-45s %6d %10s %10s %10s\n", r.Name, r.N, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
 		out = append(out, r)
 	}

@@ -13,7 +13,9 @@ import (
 	"kith/internal/store"
 )
 
-// The reached follow-ups of the unit's patients between the start of the
+// The reached follow-ups of the unit's patients (computed once, as a
+// materialised CTE: estimates for a narrow path range are poor, and the
+// planner would otherwise redo the aggregate for every patient) between the start of the
 // year (or of the period, if earlier) and the period's end, folded to one
 // row per patient. The latest follow-up's adherence and classification are
 // found as the greatest "date|value" string: dates sort as text.
@@ -63,9 +65,10 @@ func (s Scope) args() (window []any, where []any, to string) {
 func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
 	window, where, to := scope.args()
 	c := kpi.Counts{Population: population}
-	args := []any{true, to, to, scope.AsOf.String()}
-	args = append(append(args, window...), where...)
-	err := tx.QueryRow(ctx, `SELECT count(*),
+	args := append(window, true, to, to, scope.AsOf.String())
+	args = append(args, where...)
+	err := tx.QueryRow(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+		SELECT count(*),
 		COALESCE(sum(CASE WHEN a.n_period > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN `+latestAdherence+` IN ('regular', 'intermittent') THEN 1 ELSE 0 END), 0),
@@ -75,7 +78,7 @@ func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (k
 		COALESCE(sum(CASE WHEN a.n_check > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
-		FROM patients p LEFT JOIN (`+perPatient+`) a ON a.patient_id = p.id
+		FROM patients p LEFT JOIN a ON a.patient_id = p.id
 		WHERE `+registeredWhere, args...).
 		Scan(&c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace, &c.Stable,
 			&c.HealthChecked, &c.Overdue, &c.Lost)
@@ -141,9 +144,9 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, afterID
 	}
 	args := append(append(window, where...), condArgs...)
 	args = append(args, afterID, limit)
-	rows, err := tx.Query(ctx, `SELECT p.id, p.name, o.code, p.status, p.last_followup_on, p.next_due_on, p.last_classification,
-		p.last_risk_level
-		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN (`+perPatient+`) a ON a.patient_id = p.id
+	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+		SELECT p.id, p.name, o.code, p.status, p.last_followup_on, p.next_due_on, p.last_classification, p.last_risk_level
+		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN a ON a.patient_id = p.id
 		WHERE `+registeredWhere+` AND `+cond+` AND p.id > ? ORDER BY p.id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: list: %w", err)

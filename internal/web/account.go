@@ -9,11 +9,12 @@ import (
 type homeData struct {
 	// Abilities are message ids saying what the user can do here.
 	Abilities []string
+	// Worklists are the sizes of the clinical user's worklists.
+	Worklists []worklistCount
 }
 
-// home greets the user and says, honestly, what this installation lets
-// them do: for clinical roles that is little until the patient registry
-// arrives.
+// home greets the user and says what this installation lets them do; a
+// clinical user sees the size of each of their worklists.
 func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	var d homeData
 	switch p.User.Role {
@@ -22,7 +23,13 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	case auth.DistrictAdmin:
 		d.Abilities = []string{"home.can.units.district", "home.can.users.district", "home.can.audit.district", "home.district.later"}
 	default:
-		d.Abilities = []string{"home.role." + string(p.User.Role), "home.clinical.later"}
+		d.Abilities = []string{"home.role." + string(p.User.Role)}
+	}
+	if isClinical(p.User) {
+		var err error
+		if d.Worklists, err = s.worklistCounts(r); err != nil {
+			return err
+		}
 	}
 	return s.render(w, p, http.StatusOK, "home", d)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ import (
 type form struct {
 	values map[string]string
 	errors map[string]string
+	// lists holds the fields that take several values, such as a group of
+	// checkboxes.
+	lists map[string][]string
 	// Message is about the form as a whole; Other holds messages about
 	// fields the form does not show. Both are translated.
 	Message string
@@ -24,7 +28,7 @@ type form struct {
 // newForm returns a form with the named fields, filled from the request's
 // form values when r is not nil.
 func newForm(r *http.Request, names ...string) *form {
-	f := &form{values: make(map[string]string, len(names)), errors: make(map[string]string)}
+	f := &form{values: make(map[string]string, len(names)), errors: make(map[string]string), lists: make(map[string][]string)}
 	for _, n := range names {
 		f.values[n] = ""
 		if r != nil {
@@ -45,6 +49,27 @@ func (f *form) Failed() bool { return f.Message != "" || len(f.errors) > 0 || le
 
 // set gives a field a value, for forms filled from a record.
 func (f *form) set(name, v string) { f.values[name] = v }
+
+// multi adds fields that take several values, filled from the request's
+// form values when r is not nil.
+func (f *form) multi(r *http.Request, names ...string) *form {
+	for _, n := range names {
+		f.lists[n] = nil
+		if r != nil {
+			f.lists[n] = r.PostForm[n]
+		}
+	}
+	return f
+}
+
+// L returns the values of a field that takes several.
+func (f *form) L(name string) []string { return f.lists[name] }
+
+// Has reports whether a field that takes several values has v among them.
+func (f *form) Has(name, v string) bool { return slices.Contains(f.lists[name], v) }
+
+// setList gives a field that takes several values its values.
+func (f *form) setList(name string, vs []string) { f.lists[name] = vs }
 
 // fieldError records a message of the web layer's own about a field.
 func (f *form) fieldError(p *page, name, msg string) {
@@ -73,7 +98,16 @@ func (p *page) formError(f *form, err error) int {
 	}
 	f.Message = p.Msg(ce.Message)
 	for _, fe := range ce.Fields {
-		if _, ok := f.values[fe.Field]; ok {
+		// A message about one value of a list (symptoms[2]) belongs to the list.
+		name := fe.Field
+		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+			if _, ok := f.lists[name[:i]]; ok {
+				name = name[:i]
+			}
+		}
+		if _, ok := f.lists[name]; ok {
+			f.errors[name] = p.Msg(fe.Message)
+		} else if _, ok := f.values[name]; ok {
 			f.errors[fe.Field] = p.Msg(fe.Message)
 		} else {
 			f.Other = append(f.Other, p.FieldLabel(fe.Field)+": "+p.Msg(fe.Message))
@@ -134,4 +168,131 @@ func parseCount(s string) (int64, bool) {
 // retryAfter is the Retry-After header value for d, in whole seconds.
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// choiceField is a labelled choice among the values of a clinical
+// enumeration, for the "select", "radios" and "checks" templates.
+type choiceField struct {
+	Name, Label, Error, Hint string
+	Blank                    string // the label of the empty option of a select
+	Required                 bool
+	Options                  []choiceOption
+}
+
+type choiceOption struct {
+	Value, Label string
+	Checked      bool
+}
+
+// choice describes a field of f whose values are those of the enumeration
+// kind (see enumValues), each named in the page's language. Options are
+// "required", "hint=…" (a message id) and "blank=…" (a message id naming the
+// empty option; "form.choose" by default).
+func choice(p *page, f *form, name, labelID, kind string, opts ...string) choiceField {
+	c := choiceField{Name: name, Label: p.T(labelID), Error: f.E(name), Blank: p.T("form.choose"),
+		Options: options(p, f, name, kind)}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "required":
+			c.Required = true
+		case "hint":
+			c.Hint = p.T(v)
+		case "blank":
+			c.Blank = p.T(v)
+		}
+	}
+	return c
+}
+
+// options lists the values of the enumeration kind as options of the field
+// name of f, the ones f holds checked.
+func options(p *page, f *form, name, kind string) []choiceOption {
+	values := enumValues[kind]
+	out := make([]choiceOption, len(values))
+	for i, v := range values {
+		checked := f.V(name) == v
+		if _, ok := f.lists[name]; ok {
+			checked = f.Has(name, v)
+		}
+		label := p.Enum(kind, v)
+		switch kind {
+		case "diagnosis":
+			label = p.Diagnosis(v)
+		case "risk":
+			label = v + " — " + p.RiskLevelText(v)
+		}
+		out[i] = choiceOption{Value: v, Label: label, Checked: checked}
+	}
+	return out
+}
+
+// unanswered replaces the service's message about each named choice left
+// empty (such as "must be none, some or obvious", which names the API's
+// words) with one that asks to choose.
+func unanswered(p *page, f *form, names ...string) {
+	for _, n := range names {
+		if f.V(n) == "" && f.E(n) != "" {
+			f.errors[n] = p.Msg("choose one")
+		}
+	}
+}
+
+// renumber rewrites the row numbers in the field names of a service error
+// about a list, such as medications[1].name, from the position in the list
+// sent to the row of the form the item came from: the form leaves out empty
+// rows. rows[i] is the form row of the list's item i.
+func renumber(err error, list string, rows []int) {
+	var ce *care.Error
+	if !errors.As(err, &ce) {
+		return
+	}
+	for i, fe := range ce.Fields {
+		rest, ok := strings.CutPrefix(fe.Field, list+"[")
+		if !ok {
+			continue
+		}
+		n, tail, ok := strings.Cut(rest, "]")
+		k, err := strconv.Atoi(n)
+		if !ok || err != nil || k < 0 || k >= len(rows) {
+			continue
+		}
+		ce.Fields[i].Field = list + "[" + strconv.Itoa(rows[k]) + "]" + tail
+	}
+}
+
+// rowName names a field of a repeated row, such as medications[2].dose.
+func rowName(list string, i int, field string) string {
+	return list + "[" + strconv.Itoa(i) + "]." + field
+}
+
+// rowCount reads how many rows of a repeated group a posted form had, from
+// its hidden field; at least lo and at most hi.
+func rowCount(r *http.Request, name string, lo, hi int) int {
+	n, err := strconv.Atoi(r.PostFormValue(name))
+	if err != nil || n < lo {
+		return lo
+	}
+	return min(n, hi)
+}
+
+// yesNo reads a yes/no choice: nil when neither was chosen.
+func yesNo(v string) *bool {
+	switch v {
+	case "yes":
+		t := true
+		return &t
+	case "no":
+		f := false
+		return &f
+	}
+	return nil
+}
+
+// yesNoValue is the form value of a yes/no choice.
+func yesNoValue(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

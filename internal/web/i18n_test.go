@@ -37,8 +37,8 @@ func usedKeys(t *testing.T) []string {
 	seen := map[string]bool{}
 	tmplRE := []*regexp.Regexp{
 		regexp.MustCompile(`\.TN? "([^"]+)"`),
-		regexp.MustCompile(`"hint=([^"]+)"`),
-		regexp.MustCompile(`\(input \. \$?\w+ "[^"]+" "([^"]+)"`),
+		regexp.MustCompile(`"(?:hint|blank)=([^"]+)"`),
+		regexp.MustCompile(`\((?:input|choice) \$?\.? ?\$?\w* (?:"[^"]+"|\([^)]*\)|\$\w+) "([^"]+)"`),
 	}
 	names, _ := fs.Glob(files, "templates/*.html")
 	for _, n := range names {
@@ -51,7 +51,8 @@ func usedKeys(t *testing.T) []string {
 			}
 		}
 	}
-	goRE := regexp.MustCompile(`"((?:layout|nav|login|home|account|units|unit|users|user|audit|error|wait|language|field|form|list|hint)\.[A-Za-z0-9_.-]+)"`)
+	goRE := regexp.MustCompile(`"((?:layout|nav|login|home|account|units|unit|users|user|audit|error|wait|language|field|form|list|hint|` +
+		`worklist|patients|patient|followup|emergency|recorded|status|transfer|timeline)\.[A-Za-z0-9_.-]+)"`)
 	src := os.DirFS(".") // this package's source files
 	gofiles, _ := fs.Glob(src, "*.go")
 	for _, n := range gofiles {
@@ -79,6 +80,17 @@ func usedKeys(t *testing.T) []string {
 	}
 	for _, l := range care.Languages {
 		seen["language."+l] = true
+	}
+	for kind, values := range enumValues {
+		if kind == "risk" { // named by clinical.RiskDescription
+			continue
+		}
+		for _, v := range values {
+			seen["enum."+kind+"."+v] = true
+		}
+	}
+	for _, k := range worklistKinds {
+		seen["worklist.about."+k], seen["worklist.none."+k] = true, true
 	}
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
@@ -133,7 +145,8 @@ func TestMessagesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []any{"Name", "N", "Role", "R", "Unit", "U", "Code", "C", "Username", "u", "Wait", "W"}
+	args := []any{"Name", "N", "Role", "R", "Unit", "U", "Code", "C", "Username", "u", "Wait", "W", "Date", "D", "Status", "S",
+		"Reason", "R"}
 	for _, lang := range []string{langEnglish, langChinese} {
 		p := &page{Lang: lang, loc: i18n.NewLocalizer(s.catalogue, lang)}
 		for k, v := range readCatalogue(t, "en") {
@@ -164,6 +177,10 @@ func TestServiceMessages(t *testing.T) {
 		"a message the catalogue lacks":   "a message the catalogue lacks",
 		"must be at least 10 characters":  "至少须有 10 个字符",
 		"please correct the fields shown": "请更正标出的字段",
+		// Numbers and dates in a message are kept in its translation.
+		"must be at most 200 characters":                                           "最多 200 个字符",
+		"cannot be before the patient's registration (2025-01-10)":                 "不能早于患者的登记日期（2025-01-10）",
+		"a next follow-up later than the rules' 2026-03-15 needs a written reason": "晚于规则计算日期 2026-03-15 的下次随访须填写书面理由",
 	} {
 		if got := zh.Msg(msg); got != want {
 			t.Errorf("zh-Hans: Msg(%q) = %q, want %q", msg, got, want)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +42,11 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 	p.printer = message.NewPrinter(language.Make(p.Lang))
 	if a != nil {
 		p.Nav = append(p.Nav, navItem{Href: "/", Label: p.T("nav.home")})
+		if isClinical(a) {
+			p.Nav = append(p.Nav,
+				navItem{Href: "/worklist", Label: p.T("nav.worklist")},
+				navItem{Href: "/patients", Label: p.T("nav.patients")})
+		}
 		if canAdminister(a) {
 			p.Nav = append(p.Nav,
 				navItem{Href: "/admin/units", Label: p.T("nav.units")},
@@ -97,12 +103,30 @@ func (p *page) lookup(id, fallback string) string {
 // Msg translates a message from the service, which speaks English: the
 // catalogue holds translations keyed by the English text, under "msg.".
 // A message without a translation is shown as it is.
+//
+// A message with numbers or dates in it, such as "must be at most 100
+// characters", is looked up with # in their place ("must be at most #
+// characters"), and they are put back into the translation in order.
 func (p *page) Msg(s string) string {
 	if s == "" {
 		return ""
 	}
-	return p.lookup("msg."+s, s)
+	if t := p.lookup("msg."+s, ""); t != "" {
+		return t
+	}
+	if vals := msgValue.FindAllString(s, -1); len(vals) > 0 {
+		if t := p.lookup("msg."+msgValue.ReplaceAllString(s, "#"), ""); t != "" {
+			for _, v := range vals {
+				t = strings.Replace(t, "#", v, 1)
+			}
+			return t
+		}
+	}
+	return s
 }
+
+// msgValue matches the dates and numbers in a service message.
+var msgValue = regexp.MustCompile(`[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]+`)
 
 // Role, Level and Outcome name a role, an org unit level and an audit
 // outcome in the page's language.

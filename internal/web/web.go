@@ -1,6 +1,8 @@
 // Package web serves the staff UI: sign-in, the shell every page shares
-// (navigation by role, language switch), the account page and the
-// administration pages for org units, users and the audit log.
+// (navigation by role, language switch), the account page, the
+// administration pages for org units, users and the audit log, and the
+// clinical pages: worklists, the patient register, the patient record with
+// its follow-ups and emergencies.
 //
 // Pages are rendered on the server with html/template and work without
 // JavaScript. Every string comes from the English and Simplified Chinese
@@ -49,8 +51,11 @@ func newServer(svc *care.Service) (*server, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
-		"static": func(name string) string { return s.static[name] },
-		"input":  input,
+		"static":  func(name string) string { return s.static[name] },
+		"input":   input,
+		"choice":  choice,
+		"options": options,
+		"row":     rowName,
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
@@ -81,6 +86,26 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/users/{username}/password", s.handle(admins, s.resetPassword))
 	mux.Handle("GET /admin/audit", s.handle(admins, s.audit))
 
+	mux.Handle("GET /worklist", s.handle(clinicians, s.worklist))
+	mux.Handle("GET /patients", s.handle(clinicians, s.patients))
+	mux.Handle("GET /patients/new", s.handle(clinicians, s.newPatient))
+	mux.Handle("POST /patients", s.handle(clinicians, s.registerPatient))
+	mux.Handle("GET /patients/{id}", s.handle(clinicians, s.patient))
+	mux.Handle("GET /patients/{id}/edit", s.handle(clinicians, s.editPatient))
+	mux.Handle("POST /patients/{id}", s.handle(clinicians, s.updatePatient))
+	mux.Handle("GET /patients/{id}/status", s.handle(clinicians, s.statusPage))
+	mux.Handle("POST /patients/{id}/status", s.handle(clinicians, s.changeStatus))
+	mux.Handle("GET /patients/{id}/transfer", s.handle(clinicians, s.transferPage))
+	mux.Handle("POST /patients/{id}/transfer", s.handle(clinicians, s.transfer))
+	mux.Handle("GET /patients/{id}/follow-ups/new", s.handle(clinicians, s.newFollowUp))
+	mux.Handle("POST /patients/{id}/follow-ups", s.handle(clinicians, s.recordFollowUp))
+	mux.Handle("GET /patients/{id}/follow-ups/{fid}", s.handle(clinicians, s.followUp))
+	mux.Handle("GET /patients/{id}/follow-ups/{fid}/correct", s.handle(clinicians, s.correctionPage))
+	mux.Handle("POST /patients/{id}/follow-ups/{fid}", s.handle(clinicians, s.correctFollowUp))
+	mux.Handle("GET /patients/{id}/emergencies/new", s.handle(clinicians, s.newEmergency))
+	mux.Handle("POST /patients/{id}/emergencies", s.handle(clinicians, s.recordEmergency))
+	mux.Handle("POST /patients/{id}/emergencies/{eid}/complete", s.handle(clinicians, s.completeEmergency))
+
 	// Everything else is a page that does not exist, in the user's language.
 	// The JSON API answers its own unknown paths.
 	mux.Handle("/", s.handle(anyone, func(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -96,9 +121,10 @@ type handler func(w http.ResponseWriter, r *http.Request, p *page) error
 type access int
 
 const (
-	anyone access = iota // signed in or not
-	staff                // any signed-in user
-	admins               // users who manage units and accounts
+	anyone     access = iota // signed in or not
+	staff                    // any signed-in user
+	admins                   // users who manage units and accounts
+	clinicians               // users who work with patient records
 )
 
 // handle resolves the session (if any), picks the language, checks access
@@ -119,6 +145,8 @@ func (s *server) handle(who access, h handler) http.Handler {
 			err = errSignIn
 		case who == admins && !canAdminister(a):
 			err = errNoRights
+		case who == clinicians && !isClinical(a):
+			err = errNoRights
 		default:
 			err = h(w, r, p)
 		}
@@ -132,6 +160,20 @@ func (s *server) handle(who access, h handler) http.Handler {
 // whether the policy lets them read the accounts of their own unit.
 func canAdminister(a *care.Actor) bool {
 	return care.Allow(a, care.ReadUser, ownUnit(a))
+}
+
+// isClinical reports whether the user works with patient records: whether
+// the policy lets them read the patients of their own unit.
+func isClinical(a *care.Actor) bool {
+	return care.Allow(a, care.ReadPatient, ownUnit(a))
+}
+
+// may reports whether the policy lets the user do act to the patients of
+// their jurisdiction, to decide which links and buttons to show; the
+// service decides again when the action is taken. Every patient a user
+// sees lies within their jurisdiction, so its own unit is the target.
+func may(a *care.Actor, act care.Action) bool {
+	return care.Allow(a, act, ownUnit(a))
 }
 
 // ownUnit is the policy target for the actor's own jurisdiction; a system

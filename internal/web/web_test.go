@@ -144,6 +144,25 @@ func lacks(t *testing.T, body string, unwanted ...string) {
 	}
 }
 
+// noInline checks that a page has no inline script or style, which the
+// CSP forbids: a page that had them would break in the browser.
+func noInline(t *testing.T, body string) {
+	t.Helper()
+	for _, bad := range []string{"<style", " style=", "javascript:"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page has %q", bad)
+		}
+	}
+	if m := regexp.MustCompile(`\son[a-z]+=`).FindString(body); m != "" {
+		t.Errorf("page has an inline event handler %q", m)
+	}
+	for _, m := range regexp.MustCompile(`(?s)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(body, -1) {
+		if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
+			t.Errorf("inline script: %s", m[0])
+		}
+	}
+}
+
 func cookie(resp *http.Response, name string) *http.Cookie {
 	for _, c := range resp.Cookies() {
 		if c.Name == name {
@@ -473,7 +492,8 @@ func TestWeb(t *testing.T) {
 			b := newBrowser(t, srv)
 			b.signIn("manager")
 			home := b.page("/", http.StatusOK)
-			contains(t, home, "Welcome, Zhang Wei", "Community mental health manager", "Anning Community", "patient registry")
+			contains(t, home, "Welcome, Zhang Wei", "Community mental health manager", "Anning Community",
+				`href="/worklist"`, `href="/patients"`, "Your worklists", `href="/worklist?kind=overdue"`)
 			lacks(t, home, `href="/admin/units"`, `href="/admin/users"`, `href="/admin/audit"`)
 			for _, path := range []string{"/admin/users", "/admin/units", "/admin/audit", "/admin/users/nurse"} {
 				contains(t, b.page(path, http.StatusForbidden), "Not allowed", `<html lang="en">`)
@@ -573,19 +593,7 @@ func TestWeb(t *testing.T) {
 				pages = append(pages, body)
 			}
 			for _, body := range pages {
-				for _, bad := range []string{"<style", " style=", "javascript:"} {
-					if strings.Contains(body, bad) {
-						t.Errorf("page has %q", bad)
-					}
-				}
-				if m := regexp.MustCompile(`\son[a-z]+=`).FindString(body); m != "" {
-					t.Errorf("page has an inline event handler %q", m)
-				}
-				for _, m := range regexp.MustCompile(`(?s)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(body, -1) {
-					if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
-						t.Errorf("inline script: %s", m[0])
-					}
-				}
+				noInline(t, body)
 			}
 		})
 	})

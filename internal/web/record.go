@@ -1,0 +1,157 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"kith/internal/auth"
+	"kith/internal/care"
+	"kith/internal/clinical"
+)
+
+// recordData is what the patient's record page shows. Everything comes
+// from the service as the user's role may see it: for the care-and-help
+// group there are no diagnoses or classifications, and the page simply
+// shows less.
+type recordData struct {
+	Patient  *care.Patient
+	Timeline []timelineRow
+	// Chart is the risk chart's data as JSON for kith.js, "" when no
+	// follow-up has a risk level yet.
+	Chart string
+	// ChartClasses says whether the chart colours points by classification:
+	// not for a role that sees no classifications.
+	ChartClasses bool
+	// Recorded is the follow-up, attempt or emergency just recorded, for
+	// the confirmation.
+	Recorded    *care.TimelineItem
+	DaysOverdue int
+	Can         struct{ FollowUp, Emergency, Edit, Complete bool }
+	Closed      bool // deceased or moved away: no more follow-ups
+}
+
+// timelineRow is a timeline item with its detail taken apart for showing.
+type timelineRow struct {
+	care.TimelineItem
+	Status, Reason string   // of a status change
+	Codes          []string // an emergency's triggers
+}
+
+// patient shows a patient's record: the summary, what the user may do, the
+// timeline and the chart of risk and classification over time, from one
+// read of the service.
+func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	record, err := s.svc.PatientRecord(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	pt, items := record.Patient, record.Timeline
+	d := recordData{Patient: pt, Timeline: timelineRows(items)}
+	d.Closed = pt.Status == string(clinical.StatusDeceased) || pt.Status == string(clinical.StatusMovedAway)
+	d.Can.FollowUp = may(p.User, care.WriteFollowUp) && !d.Closed
+	d.Can.Emergency = may(p.User, care.WriteEmergency) && !d.Closed
+	d.Can.Edit = may(p.User, care.WritePatient)
+	d.Can.Complete = p.User.Role == auth.Psychiatrist && may(p.User, care.WriteEmergency)
+	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
+		_, d.DaysOverdue = clinical.Overdue(due, clinical.DateOf(time.Now()))
+	}
+	if d.Chart, d.ChartClasses, err = p.chartJSON(items); err != nil {
+		return err
+	}
+	s.recordFlash(r, p, &d, items)
+	return s.render(w, p, http.StatusOK, "patient", d)
+}
+
+// recordFlash confirms what was just done. Like the other confirmations it
+// names only what exists: a follow-up or emergency of this patient's
+// timeline, found by the id in the link.
+func (s *server) recordFlash(r *http.Request, p *page, d *recordData, items []care.TimelineItem) {
+	q := r.URL.Query()
+	find := func(param string, kinds ...string) *care.TimelineItem {
+		id, err := strconv.ParseInt(q.Get(param), 10, 64)
+		if err != nil {
+			return nil
+		}
+		for i, it := range items {
+			if it.ID == id && slices.Contains(kinds, it.Kind) {
+				return &items[i]
+			}
+		}
+		return nil
+	}
+	switch {
+	case q.Has("registered"):
+		p.Flash = p.T("patient.registered", "Date", d.Patient.NextDueOn)
+	case q.Get("saved") == "1":
+		p.Flash = p.T("patient.saved")
+	case q.Get("saved") == "status":
+		p.Flash = p.T("patient.status.saved", "Status", p.Enum("status", d.Patient.Status))
+	case q.Get("saved") == "transfer":
+		p.Flash = p.T("patient.transferred", "Unit", d.Patient.OrgUnitName)
+	case q.Has("recorded"):
+		d.Recorded = find("recorded", "follow_up", "attempt")
+	case q.Has("emergency"):
+		d.Recorded = find("emergency", "emergency")
+	case q.Has("completed"):
+		p.Flash = p.T("emergency.completed")
+	}
+}
+
+func timelineRows(items []care.TimelineItem) []timelineRow {
+	out := make([]timelineRow, len(items))
+	for i, it := range items {
+		row := timelineRow{TimelineItem: it}
+		switch it.Kind {
+		case "status":
+			row.Status, row.Reason, _ = strings.Cut(it.Detail, ": ")
+		case "emergency":
+			if it.Detail != "" {
+				row.Codes = strings.Split(it.Detail, ", ")
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// chartData is what kith.js draws: the risk level of each current
+// follow-up, oldest first, coloured by its classification.
+type chartData struct {
+	Labels     []string          `json:"labels"`
+	Risk       []int             `json:"risk"`
+	Classes    []string          `json:"classes"`
+	ClassNames map[string]string `json:"classNames"`
+	RiskLabel  string            `json:"riskLabel"`
+	ClassLabel string            `json:"classLabel"`
+}
+
+func (p *page) chartJSON(items []care.TimelineItem) (data string, classes bool, err error) {
+	c := chartData{ClassNames: map[string]string{}, RiskLabel: p.T("patient.risk"), ClassLabel: p.T("patient.classification")}
+	for _, v := range enumValues["class"] {
+		c.ClassNames[v] = p.Enum("class", v)
+	}
+	// The timeline is newest first.
+	for i := len(items) - 1; i >= 0; i-- {
+		it := items[i]
+		if it.Kind != "follow_up" || it.Superseded || it.RiskLevel == nil {
+			continue
+		}
+		c.Labels = append(c.Labels, it.Date)
+		c.Risk = append(c.Risk, *it.RiskLevel)
+		c.Classes = append(c.Classes, it.Classification)
+		classes = classes || it.Classification != ""
+	}
+	if len(c.Risk) == 0 {
+		return "", false, nil
+	}
+	b, err := json.Marshal(c)
+	return string(b), classes, err
+}
