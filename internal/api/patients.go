@@ -21,6 +21,7 @@ var patientRoutes = []route{
 	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies/{eid}/complete", Handle: (*handler).completeEmergency},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}/timeline", Handle: (*handler).timeline},
 	{Method: "GET", Pattern: "/api/v1/worklist", Handle: (*handler).worklist},
+	{Method: "GET", Pattern: "/api/v1/worklist/counts", Handle: (*handler).worklistCounts},
 }
 
 func init() { routes = append(routes, patientRoutes...) }
@@ -222,5 +223,14 @@ func (h *handler) worklist(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}
+
+func (h *handler) worklistCounts(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.svc.WorklistCounts(r.Context(), r.URL.Query().Get("org_unit"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }

@@ -509,7 +509,7 @@ func redactFollowUp(fu *FollowUp, v View) {
 	switch v {
 	case ViewSafety:
 		keep := FollowUpInput{Date: fu.Date, Mode: fu.Mode, Reached: fu.Reached, RiskLevel: fu.RiskLevel, NextDueOn: fu.NextDueOn}
-		fu.FollowUpInput, fu.Classification, fu.Rule, fu.RuleAction, fu.NextDueReason = keep, "", nil, "", ""
+		fu.FollowUpInput, fu.Classification, fu.Rule, fu.RuleAction, fu.NextDueReason, fu.NextDueRule = keep, "", nil, "", "", ""
 	case ViewSocial:
 		fu.Medications, fu.AdverseReactionDetail = nil, ""
 	}

@@ -380,8 +380,9 @@ func (s *Service) redact(r *patientRow, v View, full bool) *Patient {
 	p.View = viewName(v)
 	switch v {
 	case ViewSafety:
-		// Name, address, contact, guardian, current risk and follow-up dates only.
-		p.Sex, p.BirthDate, p.Diagnoses, p.LastClassification, p.StatusHistory = "", "", nil, "", nil
+		// Name, address, contact, guardian, current risk and follow-up dates
+		// only. The due rule goes too: R-NEXT-UNSTABLE names the classification.
+		p.Sex, p.BirthDate, p.Diagnoses, p.LastClassification, p.StatusHistory, p.NextDueRule = "", "", nil, "", nil, ""
 		return &p
 	case ViewNone:
 		return &Patient{ID: r.ID, View: p.View}
@@ -535,6 +536,10 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 			args = append(args, q.Status)
 		}
 		if q.Diagnosis != "" {
+			if PatientView(a.Role) == ViewSafety {
+				// Filtering by diagnosis would reveal it.
+				return &Error{Kind: Forbidden, denied: true, Message: "your role may not search by diagnosis"}
+			}
 			code, _ := diagnosisCode(q.Diagnosis)
 			sqlq += ` AND EXISTS (SELECT 1 FROM patient_diagnoses d WHERE d.patient_id = p.id AND d.code = ?)`
 			args = append(args, code)

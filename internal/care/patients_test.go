@@ -473,3 +473,41 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return v
 }
+
+// TestSafetyViewHidesRules: the care-and-help group never learns the
+// classification, not even from the name of the rule that set the due date,
+// and may not filter by diagnosis.
+func TestSafetyViewHidesRules(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-03-01")
+		p := register(t, svc, manager, care.PatientInput{Name: "Hidden", Diagnoses: []care.Diagnosis{{Code: "bipolar"}}})
+		if _, err := svc.RecordFollowUp(as(manager), p.ID, form("2025-02-20", 4)); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := svc.PatientRecord(as(careMan), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Patient.NextDueRule != "" || rec.Patient.NextDueOn == "" {
+			t.Errorf("care group record: rule %q due %q", rec.Patient.NextDueRule, rec.Patient.NextDueOn)
+		}
+		for _, it := range rec.Timeline {
+			if it.Rule != "" || it.NextDueRule != "" || it.Classification != "" {
+				t.Errorf("care group timeline item %+v", it)
+			}
+		}
+		items, _, _ := svc.Worklist(as(careMan), care.WorklistQuery{Kind: "due", AsOf: "2025-03-01"}, care.Page{})
+		if len(items) != 1 || items[0].DueRule != "" || items[0].Classification != "" {
+			t.Errorf("care group worklist %+v", items)
+		}
+		if _, _, err := svc.Patients(as(careMan), care.PatientQuery{Diagnosis: "bipolar"}, care.Page{}); care.ErrorKind(err) != care.Forbidden {
+			t.Errorf("care group filters by diagnosis: %v", err)
+		}
+		counts, err := svc.WorklistCounts(as(manager), "")
+		if err != nil || counts.Due != 1 || counts.BelowMin != 1 || counts.Overdue != 0 {
+			t.Errorf("counts = %+v, %v", counts, err)
+		}
+	})
+}

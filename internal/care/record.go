@@ -136,6 +136,9 @@ type TransferInput struct {
 }
 
 // TransferPatient moves a patient to another community (move-out / move-in).
+// The receiving community may lie outside the actor's jurisdiction: a
+// patient who moves to another district is handed over, and the actor
+// loses sight of the record.
 // The record and all its history go along; the audit log gets an entry in
 // each unit, so both see the transfer.
 func (s *Service) TransferPatient(ctx context.Context, id int64, in TransferInput) (*Patient, error) {
@@ -244,7 +247,7 @@ func timeline(ctx context.Context, tx *store.Tx, id int64, v View) ([]TimelineIt
 			it.Kind, it.Detail, it.NextDueOn, it.NextDueRule = "attempt", fu.NotReachedReason, "", ""
 		}
 		if v == ViewSafety {
-			it.Classification, it.Rule = "", ""
+			it.Classification, it.Rule, it.NextDueRule = "", "", ""
 		}
 		out = append(out, it)
 	}
@@ -440,7 +443,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 				_, it.DaysOverdue = clinical.Overdue(due, asOf)
 			}
 			if hideClass {
-				it.Classification = ""
+				it.Classification, it.DueRule = "", ""
 			}
 			out = append(out, it)
 		}
@@ -487,6 +490,53 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		out.Patient = s.redact(r, v, true)
 		out.Timeline, err = timeline(ctx, tx, id, v)
 		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// WorklistCounts is how many patients are on each worklist.
+type WorklistCounts struct {
+	Due      int `json:"due"`
+	Overdue  int `json:"overdue"`
+	Lost     int `json:"lost"`
+	BelowMin int `json:"below_min"`
+}
+
+// WorklistCounts counts the four worklists of the actor's jurisdiction (or
+// of orgUnit) as of today, in one query and one audit entry.
+func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*WorklistCounts, error) {
+	asOf := s.today()
+	yearStart, _ := clinical.CalendarYear(asOf)
+	var out WorklistCounts
+	err := s.act(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.Unit, sub.Path = "worklist", a.UnitCode, a.UnitPath
+		scope := a.UnitPath
+		if orgUnit != "" {
+			u, err := unitByCode(ctx, tx, orgUnit)
+			if err != nil {
+				return err
+			}
+			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
+				return invalid("org_unit", "no org unit you may see has this code")
+			}
+			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
+		}
+		if !Allow(a, ReadPatient, Target{Path: scope}) {
+			return errForbidden()
+		}
+		lo, hi := store.Beneath(scope)
+		return tx.QueryRow(ctx, `SELECT
+			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
+				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0)
+			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
+			asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
+			clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin)
 	})
 	if err != nil {
 		return nil, err

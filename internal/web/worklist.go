@@ -90,21 +90,17 @@ type worklistCount struct {
 	Kind, Href, Count string
 }
 
-// worklistCounts counts the user's worklists for the home page. The
-// service lists, it does not count: a list longer than a page shows as
-// "200+".
+// worklistCounts counts the user's worklists for the home page, in one
+// read.
 func (s *server) worklistCounts(r *http.Request) ([]worklistCount, error) {
+	c, err := s.svc.WorklistCounts(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin}
 	var out []worklistCount
 	for _, k := range worklistKinds {
-		items, next, err := s.svc.Worklist(r.Context(), care.WorklistQuery{Kind: k}, care.Page{Limit: care.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		c := worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(len(items))}
-		if next != "" {
-			c.Count += "+"
-		}
-		out = append(out, c)
+		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(n[k])})
 	}
 	return out, nil
 }
