@@ -13,6 +13,7 @@ var figureRoutes = []route{
 	{Method: "GET", Pattern: "/api/v1/figures", Handle: (*handler).figures},
 	{Method: "GET", Pattern: "/api/v1/figures/children", Handle: (*handler).childFigures},
 	{Method: "GET", Pattern: "/api/v1/figures/trend", Handle: (*handler).figureTrend},
+	{Method: "GET", Pattern: "/api/v1/figures/distribution", Handle: (*handler).figureDistribution},
 	{Method: "GET", Pattern: "/api/v1/figures/{key}/patients", Handle: (*handler).figurePatients},
 }
 
@@ -154,5 +155,14 @@ func (h *handler) figurePatients(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(rows, next))
+	return nil
+}
+
+func (h *handler) figureDistribution(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.svc.FigureDistribution(r.Context(), r.URL.Query().Get("org_unit"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }

@@ -193,3 +193,19 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
 	return out, next, nil
 }
+
+// FigureDistribution returns how an org unit's current register divides by
+// latest classification and risk level.
+func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*report.Distribution, error) {
+	var out *report.Distribution
+	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = "distribution"
+		out, err = report.Distribute(ctx, tx, u.Path, s.today())
+		return err
+	})
+	return out, err
+}

@@ -133,6 +133,12 @@ func TestFigures(t *testing.T) {
 			t.Errorf("another community's manager reads C1's figures: %v", err)
 		}
 
+		dist, err := svc.FigureDistribution(as(district), "C1")
+		if err != nil || dist.Classification["stable"] != 2 || dist.Classification[""] != 2 || dist.RiskLevel[-1] != 2 {
+			// now: P1 stable, P3 stable (April), P2 basically stable, P8 and P7 never followed up
+			t.Errorf("distribution = %+v, %v", dist, err)
+		}
+
 		// Children side by side; the district is the sum of its parts.
 		kids, err := svc.ChildFigures(as(district), "D1", q1, nil)
 		if err != nil || len(kids) != 2 || kids[0].OrgUnit != "S1" {

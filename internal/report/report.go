@@ -162,3 +162,35 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, afterID
 	}
 	return out, rows.Err()
 }
+
+// Distribution is how the register divides by the latest classification and
+// the latest risk level (R-CLASS, R-RISK); "" and -1 mean not yet followed up.
+type Distribution struct {
+	Classification map[string]int64 `json:"classification"`
+	RiskLevel      map[int]int64    `json:"risk_level"`
+}
+
+// Distribute counts the current register of the unit at path by latest
+// classification and risk level.
+func Distribute(ctx context.Context, tx *store.Tx, path string, today clinical.Date) (*Distribution, error) {
+	lo, hi := store.Beneath(path)
+	rows, err := tx.Query(ctx, `SELECT p.last_classification, COALESCE(p.last_risk_level, -1), count(*) FROM patients p
+		WHERE p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.registered_on <= ? AND p.left_on = ''
+		GROUP BY p.last_classification, COALESCE(p.last_risk_level, -1)`, lo, hi, true, today.String())
+	if err != nil {
+		return nil, fmt.Errorf("report: distribution: %w", err)
+	}
+	defer rows.Close()
+	d := &Distribution{Classification: map[string]int64{}, RiskLevel: map[int]int64{}}
+	for rows.Next() {
+		var class string
+		var risk int
+		var n int64
+		if err := rows.Scan(&class, &risk, &n); err != nil {
+			return nil, err
+		}
+		d.Classification[class] += n
+		d.RiskLevel[risk] += n
+	}
+	return d, rows.Err()
+}
