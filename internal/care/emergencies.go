@@ -9,6 +9,7 @@ import (
 
 	"kith/internal/auth"
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -93,6 +94,9 @@ func (s *Service) RecordEmergency(ctx context.Context, patientID int64, in Emerg
 		}
 		sub.Detail = "emergency " + strconv.FormatInt(e.ID, 10)
 		out = e
+		if err := report.Touch(ctx, tx, p.ID); err != nil {
+			return err
+		}
 		return refreshSummary(ctx, tx, p.ID, a.Username, s.today())
 	})
 	return out, err

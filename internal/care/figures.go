@@ -67,13 +67,17 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 }
 
 func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
-	c, err := report.Counts(ctx, tx, s.scope(u, p), u.Population)
+	count := report.CachedCounts
+	if u.Level == Community {
+		count = report.Counts // one community is counted faster directly
+	}
+	c, err := count(ctx, tx, s.scope(u, p), u.Population)
 	if err != nil {
 		return nil, err
 	}
 	fs := &FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(), Figures: kpi.Compute(c, targets)}
 	if previous {
-		pc, err := report.Counts(ctx, tx, s.scope(u, p.Previous()), u.Population)
+		pc, err := count(ctx, tx, s.scope(u, p.Previous()), u.Population)
 		if err != nil {
 			return nil, err
 		}
@@ -208,4 +212,49 @@ func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*rep
 		return err
 	})
 	return out, err
+}
+
+// WarmFigures brings the figure snapshots of the current and the previous
+// month, quarter and year up to date for every district, so that the first reader after a
+// busy day does not wait. The scheduled sweeps call it.
+func (s *Service) WarmFigures(ctx context.Context) error {
+	today := s.today()
+	var periods []kpi.Period
+	for _, p := range []string{today.String()[:7], today.String()[:4] + "-Q" + strconv.Itoa((int(today.Month)+2)/3), today.String()[:4]} {
+		per, err := kpi.ParsePeriod(p)
+		if err != nil {
+			return err
+		}
+		periods = append(periods, per, per.Previous())
+	}
+	rows, err := s.db.Query(ctx, `SELECT path FROM org_units WHERE parent_id IS NULL ORDER BY path`)
+	if err != nil {
+		return err
+	}
+	var roots []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return err
+		}
+		roots = append(roots, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, root := range roots {
+		for _, p := range periods {
+			// One transaction per district and period keeps SQLite's writer
+			// free between them.
+			if err := s.db.Transact(ctx, func(tx *store.Tx) error {
+				_, err := report.CachedCounts(ctx, tx, report.Scope{Path: root, Period: p, AsOf: today}, 0)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -380,6 +381,9 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 	if err := refreshSummary(ctx, tx, p.ID, a.Username, s.today()); err != nil {
 		return nil, err
 	}
+	if err := report.Touch(ctx, tx, p.ID); err != nil {
+		return nil, err
+	}
 	return fu, nil
 }
 
@@ -411,6 +415,9 @@ func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date st
 func setStatus(ctx context.Context, tx *store.Tx, id int64, status, on, reason, actor string) error {
 	if _, err := tx.Exec(ctx, `UPDATE patients SET status = ?, left_on = ?, updated_at = ? WHERE id = ?`,
 		status, leftOn(status, on), store.FormatTime(tx.Now()), id); err != nil {
+		return err
+	}
+	if err := report.Touch(ctx, tx, id); err != nil {
 		return err
 	}
 	return addStatus(ctx, tx, id, status, on, reason, actor)

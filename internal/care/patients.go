@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -293,6 +294,9 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		}
 		sub.ID = strconv.FormatInt(id, 10)
 		if err := insertDiagnoses(ctx, tx, id, in.Diagnoses); err != nil {
+			return err
+		}
+		if err := report.Touch(ctx, tx, id); err != nil {
 			return err
 		}
 		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)

@@ -8,6 +8,7 @@ import (
 
 	"kith/internal/audit"
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -108,6 +109,9 @@ func (s *Service) UpdatePatient(ctx context.Context, id int64, in PatientPatch) 
 			cur.Guardian.Relation, cur.Guardian.Phone, cur.Consent, cur.ConsentOn, severe, store.FormatTime(tx.Now()), id); err != nil {
 			return err
 		}
+		if err := report.Touch(ctx, tx, id); err != nil {
+			return err
+		}
 		if in.Diagnoses != nil {
 			if _, err := tx.Exec(ctx, `DELETE FROM patient_diagnoses WHERE patient_id = ?`, id); err != nil {
 				return err
@@ -167,8 +171,14 @@ func (s *Service) TransferPatient(ctx context.Context, id int64, in TransferInpu
 		}
 		from = p.OrgUnit
 		sub.Detail = "to " + to.Code
+		if err := report.Touch(ctx, tx, id); err != nil { // the community left
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE patients SET org_unit_id = ?, org_path = ?, updated_at = ? WHERE id = ?`,
 			to.id, to.Path, store.FormatTime(tx.Now()), id); err != nil {
+			return err
+		}
+		if err := report.Touch(ctx, tx, id); err != nil { // the community joined
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO patient_transfers (patient_id, from_unit_id, to_unit_id, transferred_on, reason, actor, at)

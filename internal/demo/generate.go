@@ -44,6 +44,10 @@ func Patients(ctx context.Context, db *store.DB, svc *care.Service, n int, today
 	if err := db.SyncIdentity(ctx, "patients"); err != nil {
 		return g.stats, err
 	}
+	// Bulk-loaded rows bypass the figure versions; drop any snapshots.
+	if _, err := db.Exec(ctx, `DELETE FROM figure_snapshots`); err != nil {
+		return g.stats, err
+	}
 	err := db.Transact(ctx, func(tx *store.Tx) error {
 		return audit.Append(ctx, tx, &audit.Entry{Actor: "cli", Action: "demo.generate", SubjectType: "patient_list",
 			Outcome: audit.Allowed, Detail: fmt.Sprintf("%d patients, %d follow-ups", g.stats.Patients, g.stats.FollowUps)})

@@ -61,14 +61,27 @@ func (s Scope) args() (window []any, where []any, to string) {
 	return window, where, to
 }
 
-// Counts counts what the figures of scope need.
+// Counts counts what the figures of scope need, straight from the
+// register and the follow-ups.
 func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
+	m, err := countsBy(ctx, tx, scope, false)
+	c := m[0]
+	c.Population = population
+	return c, err
+}
+
+// countsBy counts scope's figures in one pass, per community when
+// byCommunity is set (keyed by org unit id), else in total (key 0).
+func countsBy(ctx context.Context, tx *store.Tx, scope Scope, byCommunity bool) (map[int64]kpi.Counts, error) {
 	window, where, to := scope.args()
-	c := kpi.Counts{Population: population}
+	group, key := "", "0"
+	if byCommunity {
+		group, key = " GROUP BY p.org_unit_id", "p.org_unit_id"
+	}
 	args := append(window, true, to, to, scope.AsOf.String())
 	args = append(args, where...)
-	err := tx.QueryRow(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
-		SELECT count(*),
+	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+		SELECT `+key+`, count(*),
 		COALESCE(sum(CASE WHEN a.n_period > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN `+latestAdherence+` IN ('regular', 'intermittent') THEN 1 ELSE 0 END), 0),
@@ -79,20 +92,43 @@ func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (k
 		COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
 		FROM patients p LEFT JOIN a ON a.patient_id = p.id
-		WHERE `+registeredWhere, args...).
-		Scan(&c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace, &c.Stable,
-			&c.HealthChecked, &c.Overdue, &c.Lost)
+		WHERE `+registeredWhere+group, args...)
 	if err != nil {
-		return c, fmt.Errorf("report: counts: %w", err)
+		return nil, fmt.Errorf("report: counts: %w", err)
+	}
+	out := map[int64]kpi.Counts{}
+	for rows.Next() {
+		var id int64
+		var c kpi.Counts
+		if err := rows.Scan(&id, &c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace,
+			&c.Stable, &c.HealthChecked, &c.Overdue, &c.Lost); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[id] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	lo, hi := store.Beneath(scope.Path)
-	err = tx.QueryRow(ctx, `SELECT count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
-		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`,
-		lo, hi, scope.Period.From.String(), scope.Period.To.AddDays(1).String()).Scan(&c.Emergencies)
+	rows, err = tx.Query(ctx, `SELECT `+key+`, count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
+		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`+group,
+		lo, hi, scope.Period.From.String(), scope.Period.To.AddDays(1).String())
 	if err != nil {
-		return c, fmt.Errorf("report: emergencies: %w", err)
+		return nil, fmt.Errorf("report: emergencies: %w", err)
 	}
-	return c, nil
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		c := out[id]
+		c.Emergencies = n
+		out[id] = c
+	}
+	return out, rows.Err()
 }
 
 // numerator is, for each figure that has a list behind it, the condition
