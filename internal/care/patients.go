@@ -474,6 +474,28 @@ type PatientQuery struct {
 	Status    string
 }
 
+// patientScope resolves the org unit whose patients a list covers: the
+// actor's own unit, or orgUnit if given, which must lie in the actor's
+// jurisdiction. It fills in the audit subject's unit.
+func patientScope(ctx context.Context, tx *store.Tx, a *Actor, orgUnit string, sub *subject) (string, error) {
+	scope := a.UnitPath
+	sub.Unit, sub.Path = a.UnitCode, a.UnitPath
+	if orgUnit != "" {
+		u, err := unitByCode(ctx, tx, orgUnit)
+		if err != nil {
+			return "", err
+		}
+		if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
+			return "", invalid("org_unit", "no org unit you may see has this code")
+		}
+		scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
+	}
+	if !Allow(a, ReadPatient, Target{Path: scope}) {
+		return "", errForbidden()
+	}
+	return scope, nil
+}
+
 // maxName is the largest code point, to bound a prefix range.
 const maxName = "\U0010FFFF"
 
@@ -507,20 +529,10 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 	}
 	var out []Patient
 	err = s.act(ctx, "patient.search", func(tx *store.Tx, a *Actor, sub *subject) error {
-		sub.Type, sub.Unit, sub.Path = "patient_list", a.UnitCode, a.UnitPath
-		scope := a.UnitPath
-		if q.OrgUnit != "" {
-			u, err := unitByCode(ctx, tx, q.OrgUnit)
-			if err != nil {
-				return err
-			}
-			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
-				return invalid("org_unit", "no org unit you may see has this code")
-			}
-			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
-		}
-		if !Allow(a, ReadPatient, Target{Path: scope}) {
-			return errForbidden()
+		sub.Type = "patient_list"
+		scope, err := patientScope(ctx, tx, a, q.OrgUnit, sub)
+		if err != nil {
+			return err
 		}
 		lo, hi := store.Beneath(scope)
 		sqlq := patientSelect + ` WHERE p.org_path >= ? AND p.org_path < ?`

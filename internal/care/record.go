@@ -390,20 +390,10 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	yearStart, _ := clinical.CalendarYear(asOf)
 	var out []WorklistItem
 	err = s.act(ctx, "worklist.read", func(tx *store.Tx, a *Actor, sub *subject) error {
-		sub.Type, sub.ID, sub.Unit, sub.Path, sub.Detail = "worklist", string(kind), a.UnitCode, a.UnitPath, q.AsOf
-		scope := a.UnitPath
-		if q.OrgUnit != "" {
-			u, err := unitByCode(ctx, tx, q.OrgUnit)
-			if err != nil {
-				return err
-			}
-			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
-				return invalid("org_unit", "no org unit you may see has this code")
-			}
-			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
-		}
-		if !Allow(a, ReadPatient, Target{Path: scope}) {
-			return errForbidden()
+		sub.Type, sub.ID, sub.Detail = "worklist", string(kind), q.AsOf
+		scope, err := patientScope(ctx, tx, a, q.OrgUnit, sub)
+		if err != nil {
+			return err
 		}
 		lo, hi := store.Beneath(scope)
 		reached := `(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
@@ -522,20 +512,10 @@ func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*Worklist
 	yearStart, _ := clinical.CalendarYear(asOf)
 	var out WorklistCounts
 	err := s.act(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
-		sub.Type, sub.Unit, sub.Path = "worklist", a.UnitCode, a.UnitPath
-		scope := a.UnitPath
-		if orgUnit != "" {
-			u, err := unitByCode(ctx, tx, orgUnit)
-			if err != nil {
-				return err
-			}
-			if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
-				return invalid("org_unit", "no org unit you may see has this code")
-			}
-			scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
-		}
-		if !Allow(a, ReadPatient, Target{Path: scope}) {
-			return errForbidden()
+		sub.Type = "worklist"
+		scope, err := patientScope(ctx, tx, a, orgUnit, sub)
+		if err != nil {
+			return err
 		}
 		lo, hi := store.Beneath(scope)
 		return tx.QueryRow(ctx, `SELECT
