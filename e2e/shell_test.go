@@ -48,6 +48,13 @@ func chromium(t *testing.T) string {
 // the demo district.
 func startKith(t *testing.T) *httptest.Server {
 	t.Helper()
+	return startKithWithPatients(t, 0)
+}
+
+// startKithWithPatients is startKith with n patients generated in the demo
+// district, with their follow-ups up to today.
+func startKithWithPatients(t *testing.T, n int) *httptest.Server {
+	t.Helper()
 	db := storetest.Open(t, store.SQLite)
 	keys, err := secrets.Load(testKey, "")
 	if err != nil {
@@ -56,6 +63,11 @@ func startKith(t *testing.T) *httptest.Server {
 	svc := care.New(db, keys)
 	if _, err := demo.Seed(context.Background(), svc); err != nil {
 		t.Fatal(err)
+	}
+	if n > 0 {
+		if _, err := demo.Patients(context.Background(), db, svc, n, time.Now(), 1); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(server.New(svc, server.Options{}))
 	t.Cleanup(srv.Close)

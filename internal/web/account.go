@@ -11,6 +11,8 @@ type homeData struct {
 	Abilities []string
 	// Worklists are the sizes of the clinical user's worklists.
 	Worklists []worklistCount
+	// Figures says whether the user sees the figures dashboard.
+	Figures bool
 }
 
 // home greets the user and says what this installation lets them do; a
@@ -21,10 +23,11 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	case auth.Admin:
 		d.Abilities = []string{"home.can.units", "home.can.users", "home.can.audit", "home.admin.noclinical"}
 	case auth.DistrictAdmin:
-		d.Abilities = []string{"home.can.units.district", "home.can.users.district", "home.can.audit.district", "home.district.later"}
+		d.Abilities = []string{"home.can.units.district", "home.can.users.district", "home.can.audit.district", "home.can.figures.district"}
 	default:
 		d.Abilities = []string{"home.role." + string(p.User.Role)}
 	}
+	d.Figures = canReadFigures(p.User)
 	if isClinical(p.User) {
 		var err error
 		if d.Worklists, err = s.worklistCounts(r); err != nil {

@@ -121,13 +121,13 @@ func (p *page) formError(f *form, err error) int {
 type inputField struct {
 	Name, Label, Value, Error, Hint string
 	Type, Autocomplete, List        string
-	Min, Max                        string
+	Min, Max, Step                  string
 	Required                        bool
 }
 
 // input describes a field of f for the "input" template. Options are
 // "required", "type=…", "autocomplete=…", "list=…" (a datalist id),
-// "min=…", "max=…" and "hint=…" (a message id).
+// "min=…", "max=…", "step=…" and "hint=…" (a message id).
 func input(p *page, f *form, name, labelID string, opts ...string) inputField {
 	in := inputField{Name: name, Label: p.T(labelID), Value: f.V(name), Error: f.E(name), Type: "text"}
 	for _, o := range opts {
@@ -145,6 +145,8 @@ func input(p *page, f *form, name, labelID string, opts ...string) inputField {
 			in.Min = v
 		case "max":
 			in.Max = v
+		case "step":
+			in.Step = v
 		case "hint":
 			in.Hint = p.T(v)
 		}

@@ -15,6 +15,7 @@ import (
 	"kith/internal/audit"
 	"kith/internal/auth"
 	"kith/internal/care"
+	"kith/internal/kpi"
 )
 
 func readCatalogue(t *testing.T, lang string) map[string]any {
@@ -52,7 +53,7 @@ func usedKeys(t *testing.T) []string {
 		}
 	}
 	goRE := regexp.MustCompile(`"((?:layout|nav|login|home|account|units|unit|users|user|audit|error|wait|language|field|form|list|hint|` +
-		`worklist|patients|patient|followup|emergency|recorded|status|transfer|timeline)\.[A-Za-z0-9_.-]+)"`)
+		`worklist|patients|patient|followup|emergency|recorded|status|transfer|timeline|figures|figure)\.[A-Za-z0-9_.-]+)"`)
 	src := os.DirFS(".") // this package's source files
 	gofiles, _ := fs.Glob(src, "*.go")
 	for _, n := range gofiles {
@@ -91,6 +92,18 @@ func usedKeys(t *testing.T) []string {
 	}
 	for _, k := range worklistKinds {
 		seen["worklist.about."+k], seen["worklist.none."+k] = true, true
+	}
+	for _, k := range kpi.Keys {
+		seen["figure."+string(k)], seen["figure."+string(k)+".formula"] = true, true
+	}
+	for _, k := range childKeys {
+		seen["figure."+string(k)+".short"] = true
+	}
+	for _, k := range targetKeys {
+		seen["field."+targetField(k)] = true
+	}
+	for _, k := range periodKinds {
+		seen["figures.kind."+k] = true
 	}
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
@@ -146,7 +159,8 @@ func TestMessagesRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []any{"Name", "N", "Role", "R", "Unit", "U", "Code", "C", "Username", "u", "Wait", "W", "Date", "D", "Status", "S",
-		"Reason", "R"}
+		"Reason", "R", "Value", "V", "Period", "P", "Number", "9", "Year", 2026, "Month", 11, "MonthName", "November",
+		"Quarter", 4, "From", "F", "To", "T", "Figure", "F"}
 	for _, lang := range []string{langEnglish, langChinese} {
 		p := &page{Lang: lang, loc: i18n.NewLocalizer(s.catalogue, lang)}
 		for k, v := range readCatalogue(t, "en") {

@@ -47,6 +47,9 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 				navItem{Href: "/worklist", Label: p.T("nav.worklist")},
 				navItem{Href: "/patients", Label: p.T("nav.patients")})
 		}
+		if canReadFigures(a) {
+			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
+		}
 		if canAdminister(a) {
 			p.Nav = append(p.Nav,
 				navItem{Href: "/admin/units", Label: p.T("nav.units")},

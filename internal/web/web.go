@@ -2,7 +2,8 @@
 // (navigation by role, language switch), the account page, the
 // administration pages for org units, users and the audit log, and the
 // clinical pages: worklists, the patient register, the patient record with
-// its follow-ups and emergencies.
+// its follow-ups and emergencies; and the figures (R-KPI): the dashboard,
+// the lists behind the figures, the monthly report and the exports.
 //
 // Pages are rendered on the server with html/template and work without
 // JavaScript. Every string comes from the English and Simplified Chinese
@@ -56,6 +57,7 @@ func newServer(svc *care.Service) (*server, error) {
 		"choice":  choice,
 		"options": options,
 		"row":     rowName,
+		"tileOf":  func(p *page, t figureTile) tileView { return tileView{P: p, Tile: t} },
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
@@ -106,6 +108,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /patients/{id}/emergencies", s.handle(clinicians, s.recordEmergency))
 	mux.Handle("POST /patients/{id}/emergencies/{eid}/complete", s.handle(clinicians, s.completeEmergency))
 
+	mux.Handle("GET /figures", s.handle(figureReaders, s.figures))
+	mux.Handle("GET /figures/report", s.handle(figureReaders, s.figureReport))
+	mux.Handle("GET /figures/export", s.handle(figureReaders, s.figureExport))
+	mux.Handle("GET /figures/{key}/patients", s.handle(figureReaders, s.figurePatients))
+
 	// Everything else is a page that does not exist, in the user's language.
 	// The JSON API answers its own unknown paths.
 	mux.Handle("/", s.handle(anyone, func(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -121,10 +128,11 @@ type handler func(w http.ResponseWriter, r *http.Request, p *page) error
 type access int
 
 const (
-	anyone     access = iota // signed in or not
-	staff                    // any signed-in user
-	admins                   // users who manage units and accounts
-	clinicians               // users who work with patient records
+	anyone        access = iota // signed in or not
+	staff                       // any signed-in user
+	admins                      // users who manage units and accounts
+	clinicians                  // users who work with patient records
+	figureReaders               // users who see the figures of their jurisdiction
 )
 
 // handle resolves the session (if any), picks the language, checks access
@@ -146,6 +154,8 @@ func (s *server) handle(who access, h handler) http.Handler {
 		case who == admins && !canAdminister(a):
 			err = errNoRights
 		case who == clinicians && !isClinical(a):
+			err = errNoRights
+		case who == figureReaders && !canReadFigures(a):
 			err = errNoRights
 		default:
 			err = h(w, r, p)

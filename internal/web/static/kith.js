@@ -1,7 +1,9 @@
-// Kith's own script. Pages work without it; where it runs it draws the chart
-// of a patient's risk level over time with Chart.js, from the data the server
-// put in the canvas's data-chart attribute (no inline script: the
-// Content-Security-Policy forbids it).
+// Kith's own script. Pages work without it; where it runs it draws the charts
+// with Chart.js from the data the server put in each canvas's data-chart
+// (a patient's risk level over time) or data-figures attribute (the figures
+// pages), shows only the fields of the period kind chosen on the figures
+// form, and makes the report's Print button work. No inline script: the
+// Content-Security-Policy forbids it.
 (function () {
   "use strict";
 
@@ -69,10 +71,136 @@
     });
   }
 
+  // A chart of the figures pages: the trend of the main rates (a line
+  // each, with the targets as dashed lines), or a distribution (bars or a
+  // doughnut, a colour each).
+  function drawFiguresChart(canvas) {
+    var d;
+    try {
+      d = JSON.parse(canvas.getAttribute("data-figures"));
+    } catch (e) {
+      return;
+    }
+    var figure = canvas.closest("figure");
+    if (figure) {
+      figure.hidden = false;
+    }
+    var unit = d.unit || "";
+    var config;
+    if (d.type === "line") {
+      var datasets = d.series.map(function (s) {
+        return {
+          label: s.label,
+          data: s.data,
+          borderColor: s.colour,
+          backgroundColor: s.colour,
+          borderWidth: 2,
+          pointRadius: 3,
+          tension: 0
+        };
+      });
+      d.series.forEach(function (s) {
+        if (s.target === undefined || s.target === null) {
+          return;
+        }
+        datasets.push({
+          label: s.label + " · " + d.targetLabel,
+          data: d.labels.map(function () { return s.target; }),
+          borderColor: s.colour,
+          borderWidth: 1,
+          borderDash: [6, 4],
+          pointRadius: 0,
+          pointHitRadius: 0,
+          kithTarget: true
+        });
+      });
+      config = {
+        type: "line",
+        data: { labels: d.labels, datasets: datasets },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          scales: {
+            y: {
+              min: 0,
+              max: d.max,
+              ticks: { callback: function (v) { return v + unit; } }
+            }
+          },
+          plugins: {
+            legend: {
+              labels: {
+                filter: function (item, data) { return !data.datasets[item.datasetIndex].kithTarget; }
+              }
+            },
+            tooltip: {
+              callbacks: {
+                label: function (ctx) {
+                  var v = ctx.parsed.y;
+                  return ctx.dataset.label + ": " + (v === null ? "—" : v.toFixed(2) + unit);
+                }
+              }
+            }
+          }
+        }
+      };
+    } else {
+      var s = d.series[0];
+      config = {
+        type: d.type,
+        data: {
+          labels: d.labels,
+          datasets: [{ label: s.label, data: s.data, backgroundColor: s.colours, borderWidth: d.type === "doughnut" ? 1 : 0 }]
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: d.type === "doughnut", position: "right" } },
+          scales: d.type === "bar" ? { y: { beginAtZero: true, ticks: { precision: 0 } } } : {}
+        }
+      };
+    }
+    new window.Chart(canvas, config);
+  }
+
+  // The figures form shows only the fields of the period kind chosen; all
+  // of them are there without this script, and the server reads the one
+  // the kind names.
+  function periodKind(select) {
+    var form = select.form;
+    function update() {
+      form.querySelectorAll("[data-period]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-period") !== select.value;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
+  // Charts are drawn for the screen's width: redraw them for the paper's.
+  function resizeCharts() {
+    if (typeof window.Chart !== "function") {
+      return;
+    }
+    Object.keys(window.Chart.instances).forEach(function (id) {
+      window.Chart.instances[id].resize();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-period-kind]").forEach(periodKind);
+    document.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
+    window.addEventListener("beforeprint", resizeCharts);
+    window.addEventListener("afterprint", resizeCharts);
     if (typeof window.Chart !== "function") {
       return;
     }
     document.querySelectorAll("canvas[data-chart]").forEach(drawRiskChart);
+    document.querySelectorAll("canvas[data-figures]").forEach(drawFiguresChart);
   });
 })();
