@@ -412,23 +412,29 @@ func viewName(v View) string {
 func (s *Service) Patient(ctx context.Context, id int64) (*Patient, error) {
 	var out *Patient
 	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
-		r, err := visible(ctx, tx, a, ReadPatient, id, sub)
-		if err != nil {
-			return err
-		}
-		v := PatientView(a.Role)
-		if v != ViewSafety {
-			if r.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
-				return err
-			}
-			if r.StatusHistory, err = statusHistoryOf(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		out = s.redact(r, v, true)
-		return nil
+		var err error
+		out, err = s.readPatient(ctx, tx, a, id, sub)
+		return err
 	})
 	return out, err
+}
+
+// readPatient loads a patient's whole record as the actor's role may see it.
+func (s *Service) readPatient(ctx context.Context, tx *store.Tx, a *Actor, id int64, sub *subject) (*Patient, error) {
+	r, err := visible(ctx, tx, a, ReadPatient, id, sub)
+	if err != nil {
+		return nil, err
+	}
+	v := PatientView(a.Role)
+	if v != ViewSafety {
+		if r.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		if r.StatusHistory, err = statusHistoryOf(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	return s.redact(r, v, true), nil
 }
 
 func diagnosesOf(ctx context.Context, tx *store.Tx, id int64) ([]Diagnosis, error) {

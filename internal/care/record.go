@@ -474,21 +474,11 @@ type Record struct {
 func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) {
 	var out Record
 	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
-		r, err := visible(ctx, tx, a, ReadPatient, id, sub)
-		if err != nil {
+		var err error
+		if out.Patient, err = s.readPatient(ctx, tx, a, id, sub); err != nil {
 			return err
 		}
-		v := PatientView(a.Role)
-		if v != ViewSafety {
-			if r.Diagnoses, err = diagnosesOf(ctx, tx, id); err != nil {
-				return err
-			}
-			if r.StatusHistory, err = statusHistoryOf(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		out.Patient = s.redact(r, v, true)
-		out.Timeline, err = timeline(ctx, tx, id, v)
+		out.Timeline, err = timeline(ctx, tx, id, PatientView(a.Role))
 		return err
 	})
 	if err != nil {
