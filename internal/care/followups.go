@@ -533,15 +533,9 @@ func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]Fol
 	if err != nil {
 		return nil, "", err
 	}
-	var beforeDate string
-	var beforeID int64
-	if after != "" {
-		d, id, ok := strings.Cut(after, "/")
-		n, perr := strconv.ParseInt(id, 10, 64)
-		if !ok || perr != nil {
-			return nil, "", invalid("page_token", "is not a token this server gave out")
-		}
-		beforeDate, beforeID = d, n
+	beforeDate, beforeID, err := splitKey(after, "/")
+	if err != nil {
+		return nil, "", err
 	}
 	var out []FollowUp
 	err = s.act(ctx, "followup.list", func(tx *store.Tx, a *Actor, sub *subject) error {

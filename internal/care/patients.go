@@ -516,15 +516,9 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 	if err != nil {
 		return nil, "", err
 	}
-	var afterName string
-	var afterID int64
-	if after != "" {
-		name, id, ok := strings.Cut(after, "\x1f")
-		n, perr := strconv.ParseInt(id, 10, 64)
-		if !ok || perr != nil {
-			return nil, "", invalid("page_token", "is not a token this server gave out")
-		}
-		afterName, afterID = name, n
+	afterName, afterID, err := splitKey(after, "\x1f")
+	if err != nil {
+		return nil, "", err
 	}
 	var f fields
 	if q.Status != "" && !clinical.PatientStatus(q.Status).Valid() {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"kith/internal/audit"
@@ -139,6 +140,20 @@ func cut[T any](rows []T, limit int, key func(T) string) ([]T, string) {
 	}
 	rows = rows[:limit]
 	return rows, base64.RawURLEncoding.EncodeToString([]byte(key(rows[limit-1])))
+}
+
+// splitKey splits a page token's key made of a text and an id joined by
+// sep; an empty key (the first page) gives "", 0.
+func splitKey(key, sep string) (string, int64, error) {
+	if key == "" {
+		return "", 0, nil
+	}
+	text, id, ok := strings.Cut(key, sep)
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil {
+		return "", 0, invalid("page_token", "is not a token this server gave out")
+	}
+	return text, n, nil
 }
 
 // ParseDate parses a YYYY-MM-DD date, refusing impossible ones such as 2026-02-30.
