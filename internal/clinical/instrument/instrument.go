@@ -76,21 +76,21 @@ const (
 
 // Definition is one version of an instrument.
 type Definition struct {
-	ID         string   `json:"id"`
-	Version    int      `json:"version"`
-	Title      Text     `json:"title"`
-	Short      Text     `json:"short"`  // short name, such as PHQ-9
-	Prompt     Text     `json:"prompt"` // what the items are asked about, such as "over the last 2 weeks"
-	Options    []Option `json:"options,omitempty"`
-	Items      []Item   `json:"items"`
-	Scoring    string   `json:"scoring"`
-	Bands      []Band   `json:"bands"`
-	Flags      []Flag   `json:"flags,omitempty"`
-	Public     bool     `json:"public"` // offered for anonymous self-screening
-	Source     string   `json:"source"`
-	Licence    string   `json:"licence"`
-	MinScore   int      `json:"min_score"`
-	MaxScore   int      `json:"max_score"`
+	ID       string   `json:"id"`
+	Version  int      `json:"version"`
+	Title    Text     `json:"title"`
+	Short    Text     `json:"short"`  // short name, such as PHQ-9
+	Prompt   Text     `json:"prompt"` // what the items are asked about, such as "over the last 2 weeks"
+	Options  []Option `json:"options,omitempty"`
+	Items    []Item   `json:"items"`
+	Scoring  string   `json:"scoring"`
+	Bands    []Band   `json:"bands"`
+	Flags    []Flag   `json:"flags,omitempty"`
+	Public   bool     `json:"public"` // offered for anonymous self-screening
+	Source   string   `json:"source"`
+	Licence  string   `json:"licence"`
+	MinScore int      `json:"min_score"`
+	MaxScore int      `json:"max_score"`
 }
 
 // Result is what the engine makes of a set of answers.
