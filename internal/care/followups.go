@@ -373,6 +373,25 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 			return nil, err
 		}
 	}
+	if *in.Reached {
+		// The risk level is the follow-up's risk assessment (R-RISK): stored
+		// as a response to the risk instrument, whose flag at level 3 or more
+		// raises an alert, unless the version corrected already raised one.
+		risk := riskAnswers(*in.RiskLevel)
+		risk.Date = in.Date
+		raise := true
+		if replaces != 0 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
+				WHERE a.follow_up_id = ?`, replaces).Scan(&n); err != nil {
+				return nil, err
+			}
+			raise = n == 0
+		}
+		if _, err := s.assess(ctx, tx, a, p, risk, &fu.ID, raise); err != nil {
+			return nil, err
+		}
+	}
 	if !*in.Reached && in.NotReachedReason == string(clinical.ReasonDeceased) && p.Status != string(clinical.StatusDeceased) {
 		if err := setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username); err != nil {
 			return nil, err

@@ -21,10 +21,15 @@ const (
 	WriteFollowUp  Action = "followup.write"
 	WriteEmergency Action = "emergency.write"
 	ReadFigures    Action = "figures.read"
+	Assess         Action = "assessment.write"
+	ReadAlerts     Action = "alert.read"
+	ReadContacts   Action = "contact.read"
+	WriteContacts  Action = "contact.write"
 )
 
 // Actions lists every action, for tests and documentation.
-var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures}
+var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
+	Assess, ReadAlerts, ReadContacts, WriteContacts}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -49,7 +54,14 @@ type Target struct {
 //     records emergencies. Administrators see no clinical content;
 //   - figures (aggregates): district administrators and the clinical
 //     staff, for their jurisdiction; not the care-and-help group, and not
-//     system administrators, who see no clinical content.
+//     system administrators, who see no clinical content;
+//   - assessments: the clinical roles administer them (reading them is
+//     reading the record, redacted by View);
+//   - alerts: they reach the community managers and psychiatrists whose
+//     jurisdiction holds the patient, and no one else;
+//   - residents' contact requests: the staff of the community's worklist
+//     (community managers, nurses, psychiatrists) read them and record the
+//     outcome.
 func Allow(a *Actor, act Action, t Target) bool {
 	if a == nil || t.Path == "" {
 		return false
@@ -74,6 +86,12 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
 	case WriteEmergency:
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
+	case Assess:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
+	case ReadAlerts:
+		return oneOf(a.Role, auth.Psychiatrist, auth.CommunityManager)
+	case ReadContacts, WriteContacts:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
 	case ReadFigures:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
 			auth.CommunityManager)

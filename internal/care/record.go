@@ -467,6 +467,11 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 type Record struct {
 	Patient  *Patient       `json:"patient"`
 	Timeline []TimelineItem `json:"timeline"`
+	// Assessments holds the newest response to each instrument the patient
+	// has had, for the roles whose view includes them.
+	Assessments []Assessment `json:"assessments,omitempty"`
+	// OpenAlerts counts the patient's alerts not yet acknowledged.
+	OpenAlerts int `json:"open_alerts"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -478,8 +483,17 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		if out.Patient, err = s.readPatient(ctx, tx, a, id, sub); err != nil {
 			return err
 		}
-		out.Timeline, err = timeline(ctx, tx, id, PatientView(a.Role))
-		return err
+		v := PatientView(a.Role)
+		if out.Timeline, err = timeline(ctx, tx, id, v); err != nil {
+			return err
+		}
+		if v == ViewSafety {
+			return nil
+		}
+		if out.Assessments, err = s.latestAssessments(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL`, id).Scan(&out.OpenAlerts)
 	})
 	if err != nil {
 		return nil, err

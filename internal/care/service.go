@@ -13,20 +13,22 @@ import (
 
 	"kith/internal/audit"
 	"kith/internal/clinical"
+	"kith/internal/clinical/instrument"
 	"kith/internal/secrets"
 	"kith/internal/store"
 )
 
 // Service is the care service.
 type Service struct {
-	db   *store.DB
-	keys *secrets.Keys
-	now  func() time.Time
+	db          *store.DB
+	keys        *secrets.Keys
+	now         func() time.Time
+	instruments *instrument.Catalogue
 }
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
-	return &Service{db: db, keys: keys, now: time.Now}
+	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default()}
 }
 
 // SetClock sets the clock the clinical rules read "today" from (what may

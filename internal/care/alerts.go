@@ -1,0 +1,198 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"kith/internal/store"
+)
+
+// Alert is raised when an assessment's flag calls for one (a PHQ-9 item 9
+// above 0, a K10 total of 30 or more, a risk level of 3 or more). It reaches
+// the community managers and psychiatrists whose jurisdiction holds the
+// patient and stays on their home page until one of them acknowledges it,
+// saying what was done.
+type Alert struct {
+	ID             int64      `json:"id"`
+	PatientID      int64      `json:"patient_id"`
+	PatientName    string     `json:"patient_name"`
+	OrgUnit        string     `json:"org_unit"`
+	AssessmentID   int64      `json:"assessment_id"`
+	Instrument     string     `json:"instrument"`
+	Score          int        `json:"score"`
+	Flags          []string   `json:"flags"`
+	Date           string     `json:"date"` // the assessment's date
+	RaisedBy       string     `json:"raised_by"`
+	RaisedAt       time.Time  `json:"raised_at"`
+	Acknowledged   bool       `json:"acknowledged"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	Action         string     `json:"action,omitempty"` // what was done
+}
+
+// AlertQuery chooses alerts: the open ones (the default), the acknowledged
+// ones or all, of the actor's jurisdiction or of one patient.
+type AlertQuery struct {
+	State     string // open, acknowledged, all
+	PatientID int64
+}
+
+const alertColumns = `al.id, al.patient_id, p.name, u.code, al.assessment_id, a.instrument, a.score, al.flags, a.taken_on,
+	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action`
+
+const alertFrom = ` FROM alerts al
+	JOIN assessments a ON a.id = al.assessment_id
+	JOIN patients p ON p.id = al.patient_id
+	JOIN org_units u ON u.id = p.org_unit_id`
+
+func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+	var al Alert
+	var flags, raised string
+	var by, at sql.NullString
+	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
+		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action)
+	al.Flags = strings.Fields(flags)
+	al.RaisedAt = store.MustTime(raised)
+	if at.Valid {
+		t := store.MustTime(at.String)
+		al.Acknowledged, al.AcknowledgedBy, al.AcknowledgedAt = true, by.String, &t
+	}
+	return al, err
+}
+
+// Alerts lists the alerts that reach the actor, newest first.
+func (s *Service) Alerts(ctx context.Context, q AlertQuery, pg Page) ([]Alert, string, error) {
+	limit, err := pg.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := pg.after()
+	if err != nil {
+		return nil, "", err
+	}
+	raised, id, err := splitKey(after, "|")
+	if err != nil {
+		return nil, "", err
+	}
+	var state string
+	switch q.State {
+	case "", "open":
+		state = " AND al.acknowledged_at IS NULL"
+	case "acknowledged":
+		state = " AND al.acknowledged_at IS NOT NULL"
+	case "all":
+	default:
+		return nil, "", invalid("state", "must be open, acknowledged or all")
+	}
+	var out []Alert
+	err = s.act(ctx, "alert.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.ID, sub.Unit, sub.Path = "alerts", a.UnitCode, a.UnitCode, a.UnitPath
+		if !Allow(a, ReadAlerts, Target{Path: a.UnitPath}) {
+			return errForbidden()
+		}
+		lo, hi := store.Beneath(a.UnitPath)
+		where, args := "p.org_path >= ? AND p.org_path < ?"+state, []any{lo, hi}
+		if q.PatientID != 0 {
+			sub.Type, sub.ID = "patient", strconv.FormatInt(q.PatientID, 10)
+			where, args = where+" AND al.patient_id = ?", append(args, q.PatientID)
+		}
+		if after != "" {
+			where += " AND (al.raised_at < ? OR (al.raised_at = ? AND al.id < ?))"
+			args = append(args, raised, raised, id)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+alertColumns+alertFrom+` WHERE `+where+`
+			ORDER BY al.raised_at DESC, al.id DESC LIMIT `+strconv.Itoa(limit+1), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			al, err := scanAlert(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, al)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(al Alert) string {
+		return store.FormatTime(al.RaisedAt) + "|" + strconv.FormatInt(al.ID, 10)
+	})
+	return out, next, nil
+}
+
+// OpenAlertCount counts the open alerts that reach the actor (0 for roles
+// that alerts do not reach), for the navigation badge and the home page.
+func (s *Service) OpenAlertCount(ctx context.Context) (int, error) {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return 0, errUnauthenticated
+	}
+	if !Allow(a, ReadAlerts, Target{Path: a.UnitPath}) {
+		return 0, nil
+	}
+	lo, hi := store.Beneath(a.UnitPath)
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM alerts al JOIN patients p ON p.id = al.patient_id
+		WHERE al.acknowledged_at IS NULL AND p.org_path >= ? AND p.org_path < ?`, lo, hi).Scan(&n)
+	return n, err
+}
+
+// AckInput acknowledges an alert: what was done about it.
+type AckInput struct {
+	Action string `json:"action"`
+}
+
+// AcknowledgeAlert closes an alert for everyone it reached, recording who
+// acknowledged it and what was done.
+func (s *Service) AcknowledgeAlert(ctx context.Context, id int64, in AckInput) (*Alert, error) {
+	var out Alert
+	err := s.act(ctx, "alert.acknowledge", func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.ID = "alert", strconv.FormatInt(id, 10)
+		al, err := scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+alertFrom+` WHERE al.id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNotFound("alert")
+		}
+		if err != nil {
+			return err
+		}
+		var path string
+		if err := tx.QueryRow(ctx, `SELECT org_path FROM patients WHERE id = ?`, al.PatientID).Scan(&path); err != nil {
+			return err
+		}
+		sub.Unit, sub.Path, sub.Detail = al.OrgUnit, path, "patient "+strconv.FormatInt(al.PatientID, 10)
+		if !Allow(a, ReadAlerts, Target{Path: path}) {
+			return errHidden("alert")
+		}
+		var f fields
+		in.Action = checkText(&f, "action", in.Action, 2000)
+		if in.Action == "" {
+			f.add("action", "say what was done about the alert")
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		if al.Acknowledged {
+			return errConflict("this alert was already acknowledged by " + al.AcknowledgedBy)
+		}
+		now := tx.Now()
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?, action = ? WHERE id = ? AND acknowledged_at IS NULL`,
+			a.Username, store.FormatTime(now), in.Action, id); err != nil {
+			return err
+		}
+		al.Acknowledged, al.AcknowledgedBy, al.AcknowledgedAt, al.Action = true, a.Username, &now, in.Action
+		out = al
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
