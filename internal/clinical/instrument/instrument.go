@@ -264,10 +264,12 @@ func (d *Definition) check() error {
 			lo, hi = min(lo, o.Value), max(hi, o.Value)
 		}
 		if d.Scoring == Max {
+			// The total is the highest item score: at least the highest
+			// of the items' lowest options, at most the highest option.
 			if i == 0 {
-				d.MinScore = lo
+				d.MinScore, d.MaxScore = lo, hi
 			}
-			d.MinScore, d.MaxScore = min(d.MinScore, lo), max(d.MaxScore, hi)
+			d.MinScore, d.MaxScore = max(d.MinScore, lo), max(d.MaxScore, hi)
 		} else {
 			d.MinScore += lo
 			d.MaxScore += hi
