@@ -484,6 +484,11 @@ type PatientQuery struct {
 // actor's own unit, or orgUnit if given, which must lie in the actor's
 // jurisdiction. It fills in the audit subject's unit.
 func patientScope(ctx context.Context, tx *store.Tx, a *Actor, orgUnit string, sub *subject) (string, error) {
+	return scopeFor(ctx, tx, a, ReadPatient, orgUnit, sub)
+}
+
+// scopeFor is patientScope for a list governed by another action.
+func scopeFor(ctx context.Context, tx *store.Tx, a *Actor, act Action, orgUnit string, sub *subject) (string, error) {
 	scope := a.UnitPath
 	sub.Unit, sub.Path = a.UnitCode, a.UnitPath
 	if orgUnit != "" {
@@ -491,12 +496,12 @@ func patientScope(ctx context.Context, tx *store.Tx, a *Actor, orgUnit string, s
 		if err != nil {
 			return "", err
 		}
-		if u == nil || !Allow(a, ReadPatient, Target{Path: u.Path}) {
+		if u == nil || !Allow(a, act, Target{Path: u.Path}) {
 			return "", invalid("org_unit", "no org unit you may see has this code")
 		}
 		scope, sub.Unit, sub.Path = u.Path, u.Code, u.Path
 	}
-	if !Allow(a, ReadPatient, Target{Path: scope}) {
+	if !Allow(a, act, Target{Path: scope}) {
 		return "", errForbidden()
 	}
 	return scope, nil

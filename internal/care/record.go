@@ -507,6 +507,9 @@ type WorklistCounts struct {
 	Overdue  int `json:"overdue"`
 	Lost     int `json:"lost"`
 	BelowMin int `json:"below_min"`
+	// Contacts counts residents' open contact requests, for the roles
+	// that handle them.
+	Contacts int `json:"contact_requests"`
 }
 
 // WorklistCounts counts the four worklists of the actor's jurisdiction (or
@@ -522,7 +525,7 @@ func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*Worklist
 			return err
 		}
 		lo, hi := store.Beneath(scope)
-		return tx.QueryRow(ctx, `SELECT
+		if err := tx.QueryRow(ctx, `SELECT
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
@@ -530,7 +533,14 @@ func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*Worklist
 				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
 			asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-			clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin)
+			clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
+			return err
+		}
+		if !Allow(a, ReadContacts, Target{Path: scope}) {
+			return nil
+		}
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM contact_requests WHERE org_path >= ? AND org_path < ? AND outcome IS NULL`,
+			lo, hi).Scan(&out.Contacts)
 	})
 	if err != nil {
 		return nil, err

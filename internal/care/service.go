@@ -14,6 +14,7 @@ import (
 	"kith/internal/audit"
 	"kith/internal/clinical"
 	"kith/internal/clinical/instrument"
+	"kith/internal/directory"
 	"kith/internal/secrets"
 	"kith/internal/store"
 )
@@ -24,11 +25,13 @@ type Service struct {
 	keys        *secrets.Keys
 	now         func() time.Time
 	instruments *instrument.Catalogue
+	directory   *directory.Directory
 }
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
-	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default()}
+	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
+		directory: directory.Default()}
 }
 
 // SetClock sets the clock the clinical rules read "today" from (what may

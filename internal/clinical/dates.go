@@ -134,3 +134,10 @@ func daysIn(y int, m time.Month) int {
 	// Day 0 of the next month is the last day of this one.
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
+
+// WeekOf returns the Monday of the ISO week that holds d: anonymous
+// screenings are kept by week, never by a finer time.
+func WeekOf(d Date) Date {
+	wd := int(d.Time().Weekday()) // Sunday is 0; the ISO week starts on Monday
+	return d.AddDays(-((wd + 6) % 7))
+}

@@ -208,3 +208,20 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestWeekOf(t *testing.T) {
+	// Anonymous screenings keep the week, as its Monday (capability 9).
+	for _, c := range []struct{ in, want string }{
+		{"2026-11-23", "2026-11-23"}, // a Monday
+		{"2026-11-25", "2026-11-23"}, // a Wednesday
+		{"2026-11-29", "2026-11-23"}, // a Sunday ends the ISO week
+		{"2026-11-30", "2026-11-30"},
+		{"2027-01-01", "2026-12-28"}, // a week across the new year
+		{"2024-03-03", "2024-02-26"}, // across a leap day
+	} {
+		d, _ := ParseDate(c.in)
+		if got := WeekOf(d).String(); got != c.want {
+			t.Errorf("WeekOf(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
