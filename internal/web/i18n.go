@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 	"time"
 
@@ -42,11 +43,21 @@ var matcher = func() language.Matcher {
 func loadCatalogue() (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.English)
 	for _, l := range languages {
-		if _, err := b.LoadMessageFileFS(files, "locales/"+l.name+".json"); err != nil {
-			return nil, err
+		for _, name := range catalogueFiles(l.name) {
+			if _, err := b.LoadMessageFileFS(files, name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return b, nil
+}
+
+// catalogueFiles lists the message files of a language: LANG.json, and
+// PART.LANG.json for the parts of the UI kept apart (the public site, the
+// assessments).
+func catalogueFiles(lang string) []string {
+	parts, _ := fs.Glob(files, "locales/*."+lang+".json")
+	return append([]string{"locales/" + lang + ".json"}, parts...)
 }
 
 // validLanguage reports whether name is one of the UI languages.

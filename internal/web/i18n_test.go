@@ -20,15 +20,24 @@ import (
 
 func readCatalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	b, err := fs.ReadFile(files, "locales/"+lang+".json")
-	if err != nil {
-		t.Fatal(err)
+	all := map[string]any{}
+	for _, name := range catalogueFiles(lang) {
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for k, v := range m {
+			if _, dup := all[k]; dup {
+				t.Errorf("%s: %q is defined in another file too", name, k)
+			}
+			all[k] = v
+		}
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
-	}
-	return m
+	return all
 }
 
 // usedKeys finds the message ids the templates and the Go code name, and
@@ -53,7 +62,8 @@ func usedKeys(t *testing.T) []string {
 		}
 	}
 	goRE := regexp.MustCompile(`"((?:layout|nav|login|home|account|units|unit|users|user|audit|error|wait|language|field|form|list|hint|` +
-		`worklist|patients|patient|followup|emergency|recorded|status|transfer|timeline|figures|figure)\.[A-Za-z0-9_.-]+)"`)
+		`worklist|patients|patient|followup|emergency|recorded|status|transfer|timeline|figures|figure|` +
+		`assessment|assessments|alert|alerts|contact|contacts|public|instrument|screening)\.[A-Za-z0-9_.-]+)"`)
 	src := os.DirFS(".") // this package's source files
 	gofiles, _ := fs.Glob(src, "*.go")
 	for _, n := range gofiles {

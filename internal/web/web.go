@@ -73,6 +73,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /logout", s.handle(anyone, s.logout))
 	mux.Handle("POST /lang", s.handle(anyone, s.setLanguage))
 
+	s.publicRoutes(mux)
+	s.assessmentRoutes(mux)
+
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
 	mux.Handle("POST /account/password", s.handle(staff, s.changePassword))
