@@ -22,6 +22,7 @@ import (
 	"kith/internal/bench"
 	"kith/internal/care"
 	"kith/internal/demo"
+	"kith/internal/directory"
 	"kith/internal/jobs"
 	"kith/internal/server"
 	"kith/internal/store"
@@ -29,7 +30,7 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	var addr string
+	var addr, dirFile string
 	var withDemo, trustProxy bool
 	var maxBody int64
 	fs := newFlagSet("serve", "kith serve [flags]")
@@ -37,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
 	fs.BoolVar(&withDemo, "demo", envBool("KITH_DEMO"), "fill an empty database with the demo district and print its accounts (env KITH_DEMO=1)")
 	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
+	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services shown to residents; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,6 +54,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := seedIfEmpty(ctx, db, svc, stdout); err != nil {
 			return err
 		}
+		svc.SetDirectory(directory.Demo())
+	}
+	if dirFile != "" {
+		d, err := directory.Load(dirFile)
+		if err != nil {
+			return err
+		}
+		svc.SetDirectory(d)
 	}
 	go jobs.Run(ctx, db, svc)
 

@@ -14,6 +14,7 @@ import (
 	"kith/internal/clinical"
 	"kith/internal/directory"
 	"kith/internal/kpi"
+	"kith/internal/ratelimit"
 	"kith/internal/store"
 )
 
@@ -37,6 +38,22 @@ type Screening struct {
 	Band       string   `json:"band"`
 	Flags      []string `json:"flags"`
 	Urgent     bool     `json:"urgent"` // a flag that would raise an alert for a patient, such as PHQ-9 item 9
+}
+
+// The public site's writes are limited per client address, in memory only
+// (package ratelimit): a burst, then one more every so often.
+var (
+	screenEvery, screenBurst   = time.Minute, 20
+	contactEvery, contactBurst = 10 * time.Minute, 3
+)
+
+// limit refuses a public write from an address that has made too many.
+func (s *Service) limit(ctx context.Context, l *ratelimit.Limiter) error {
+	if ok, wait := l.Allow(RequestFrom(ctx).ClientAddr, time.Now()); !ok {
+		return &Error{Kind: TooManyRequests, Message: "too many requests from your connection; please wait a little and try again",
+			RetryAfter: wait}
+	}
+	return nil
 }
 
 // SetDirectory sets the hotlines and services shown to residents.
@@ -113,6 +130,9 @@ func community(ctx context.Context, tx *store.Tx, field, code string) (*unitRow,
 // Screen scores an anonymous self-screening and stores it. It needs no
 // sign-in and writes no audit entry: nothing in it is personal.
 func (s *Service) Screen(ctx context.Context, in ScreeningInput) (*Screening, error) {
+	if err := s.limit(ctx, s.screenLimit); err != nil {
+		return nil, err
+	}
 	d := s.instruments.Latest(in.Instrument)
 	if in.Instrument == "" {
 		return nil, invalid("instrument", "is required")
@@ -195,6 +215,9 @@ const publicActor = "public"
 // sign-in. The audit entry keeps no client address: the request is linked
 // to an anonymous screening, which must stay unlinkable to an address.
 func (s *Service) RequestContact(ctx context.Context, in ContactInput) (*ContactRequest, error) {
+	if err := s.limit(ctx, s.contactLimit); err != nil {
+		return nil, err
+	}
 	ctx = WithRequest(ctx, RequestInfo{RequestID: RequestFrom(ctx).RequestID})
 	var out *ContactRequest
 	err := s.record(ctx, publicActor, "contact.create", func(tx *store.Tx, sub *subject) error {

@@ -15,6 +15,7 @@ import (
 	"kith/internal/clinical"
 	"kith/internal/clinical/instrument"
 	"kith/internal/directory"
+	"kith/internal/ratelimit"
 	"kith/internal/secrets"
 	"kith/internal/store"
 )
@@ -26,12 +27,16 @@ type Service struct {
 	now         func() time.Time
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
+	// The public site's limits per client address.
+	screenLimit, contactLimit *ratelimit.Limiter
 }
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
 	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
-		directory: directory.Default()}
+		directory:    directory.Default(),
+		screenLimit:  ratelimit.New(screenEvery, screenBurst),
+		contactLimit: ratelimit.New(contactEvery, contactBurst)}
 }
 
 // SetClock sets the clock the clinical rules read "today" from (what may

@@ -10,6 +10,7 @@
 package instrument
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -334,7 +335,9 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			return nil, err
 		}
 		d := new(Definition)
-		if err := json.Unmarshal(b, d); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(d); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if err := d.check(); err != nil {
