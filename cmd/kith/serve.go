@@ -143,6 +143,11 @@ func seed(ctx context.Context, db *store.DB, svc *care.Service, n int, stdout io
 	if err != nil {
 		return err
 	}
+	if len(list) > 0 {
+		if err := demo.Activity(ctx, svc, time.Now()); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "Generated %d patients with %d follow-ups and %d emergencies (%d further communities) in %s.\n",
 		st.Patients, st.FollowUps, st.Emergencies, st.Communities, time.Since(start).Round(time.Millisecond))
 	if len(list) > 0 {

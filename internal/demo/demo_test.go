@@ -76,6 +76,16 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 				t.Errorf("patient %d: generated national ID %q is invalid", p.ID, full.NationalID)
 			}
 		}
+		if err := demo.Activity(ctx, svc, today); err != nil {
+			t.Fatal(err)
+		}
+		mgr := care.WithActor(ctx, &care.Actor{Username: "manager", Role: auth.CommunityManager, UnitCode: "C0101", UnitPath: "/" + demo.District + "/S01/C0101/"})
+		if alerts, _, err := svc.Alerts(mgr, care.AlertQuery{}, care.Page{}); err != nil || len(alerts) != 1 {
+			t.Errorf("demo alerts: %d, %v; want 1", len(alerts), err)
+		}
+		if reqs, _, err := svc.ContactRequests(mgr, care.ContactQuery{}, care.Page{}); err != nil || len(reqs) != 2 || !reqs[0].Urgent {
+			t.Errorf("demo contact requests: %+v, %v; want 2, the urgent first", reqs, err)
+		}
 		if _, err := audit.Verify(ctx, db); err != nil {
 			t.Error(err)
 		}

@@ -47,7 +47,7 @@ CREATE TABLE screenings (
     score       INTEGER NOT NULL,
     band        TEXT    NOT NULL,
     flags       TEXT    NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID; -- a rowid would reveal the order of screenings
 CREATE INDEX screenings_unit ON screenings (org_path, week);
 
 -- A resident's request to be contacted, with their screening; it lands on
