@@ -44,6 +44,10 @@ func Patients(ctx context.Context, db *store.DB, svc *care.Service, n int, today
 	if err := db.SyncIdentity(ctx, "patients"); err != nil {
 		return g.stats, err
 	}
+	// The planner needs statistics of the loaded tables at once.
+	if err := db.Optimize(ctx, true); err != nil {
+		return g.stats, err
+	}
 	// Bulk-loaded rows bypass the figure versions; drop any snapshots.
 	if _, err := db.Exec(ctx, `DELETE FROM figure_snapshots`); err != nil {
 		return g.stats, err

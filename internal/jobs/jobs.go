@@ -49,6 +49,9 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err := svc.WarmFigures(ctx); err != nil {
 		return true, err
 	}
+	if err := db.Optimize(ctx, false); err != nil {
+		return true, err
+	}
 	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions)
 	return true, nil
 }

@@ -123,3 +123,20 @@ func (db *DB) SyncIdentity(ctx context.Context, table string) error {
 	_, err := db.w.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), COALESCE((SELECT max(id) FROM `+table+`), 1))`)
 	return err
 }
+
+// Optimize refreshes the query planner's statistics where they are stale.
+// SQLite keeps none unless asked (PRAGMA optimize runs ANALYZE on the tables
+// that need it); without them it may choose a plan hundreds of times slower
+// once a table is large. PostgreSQL's autovacuum does this by itself, but a
+// bulk load should say so at once: analyse runs ANALYZE on either engine.
+func (db *DB) Optimize(ctx context.Context, analyse bool) error {
+	q := "PRAGMA optimize"
+	switch {
+	case analyse:
+		q = "ANALYZE"
+	case db.engine == Postgres:
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, q)
+	return err
+}

@@ -85,6 +85,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
 	}
+	// Statistics for tables that grew since they were last analysed,
+	// with a bounded effort, as SQLite advises at connection start.
+	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
+	}
 	return db, nil
 }
 
