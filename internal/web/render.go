@@ -11,8 +11,12 @@ import (
 )
 
 // Templates: one layout with shared parts, and one file per page that
-// defines "title" and "content".
-const layoutFiles = "templates/layout.html"
+// defines "title" and "content". The public site's pages (public_*.html)
+// have a layout of their own.
+const (
+	layoutFiles  = "templates/layout.html"
+	publicLayout = "templates/public_layout.html"
+)
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	names, err := fs.Glob(files, "templates/*.html")
@@ -21,10 +25,14 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	}
 	pages := make(map[string]*template.Template)
 	for _, n := range names {
-		if n == layoutFiles {
+		if n == layoutFiles || n == publicLayout {
 			continue
 		}
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, layoutFiles, n)
+		layout := layoutFiles
+		if strings.HasPrefix(path.Base(n), "public_") {
+			layout = publicLayout
+		}
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, layout, n)
 		if err != nil {
 			return nil, err
 		}
