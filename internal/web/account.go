@@ -13,11 +13,27 @@ type homeData struct {
 	Worklists []worklistCount
 	// Figures says whether the user sees the figures dashboard.
 	Figures bool
+	// Alerts are the open alerts that reach the user (community managers
+	// and psychiatrists), nil for the others.
+	Alerts *homeAlerts
 }
 
 // home greets the user and says what this installation lets them do; a
 // clinical user sees the size of each of their worklists.
 func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
+	d, err := s.homeData(r, p)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Has("acknowledged") {
+		p.Flash = p.T("alerts.acknowledged")
+	}
+	return s.render(w, p, http.StatusOK, "home", d)
+}
+
+// homeData reads what the home page shows, for the page and for a form on
+// it that is shown again.
+func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 	var d homeData
 	switch p.User.Role {
 	case auth.Admin:
@@ -28,13 +44,14 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 		d.Abilities = []string{"home.role." + string(p.User.Role)}
 	}
 	d.Figures = canReadFigures(p.User)
+	var err error
 	if isClinical(p.User) {
-		var err error
 		if d.Worklists, err = s.worklistCounts(r); err != nil {
-			return err
+			return d, err
 		}
 	}
-	return s.render(w, p, http.StatusOK, "home", d)
+	d.Alerts, err = s.homeAlerts(r, p)
+	return d, err
 }
 
 type accountData struct {

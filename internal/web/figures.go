@@ -577,9 +577,20 @@ type figureChart struct {
 	Labels []string      `json:"labels"`
 	Series []chartSeries `json:"series"`
 	Max    *float64      `json:"max,omitempty"`
+	Min    *float64      `json:"min,omitempty"` // 0 when not given
 	Unit   string        `json:"unit,omitempty"`
 	// TargetLabel names the dashed target lines in tooltips.
 	TargetLabel string `json:"targetLabel,omitempty"`
+	// Lines are level lines drawn across a line chart, such as where an
+	// instrument's bands begin.
+	Lines []chartLine `json:"lines,omitempty"`
+	// Decimals is how many decimals the tooltips show; 2 when not given.
+	Decimals *int `json:"decimals,omitempty"`
+}
+
+type chartLine struct {
+	Label string  `json:"label"`
+	Value float64 `json:"value"`
 }
 
 type chartSeries struct {
@@ -737,6 +748,7 @@ type figuresData struct {
 	Children   *childTable
 	Trend      *trendData
 	Dist       *distData
+	Screenings *screeningData // residents' anonymous self-screenings
 	Worklists  []worklistCount
 	Units      []unitOption
 	UnitInput  bool // too many units for a select: a code to type
@@ -808,6 +820,9 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		return err
 	}
 	if d.Dist, err = p.distribution(dist); err != nil {
+		return err
+	}
+	if d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period); err != nil {
 		return err
 	}
 	if isClinical(p.User) {
@@ -998,6 +1013,7 @@ type reportData struct {
 	Children   *childTable
 	Trend      *trendData
 	Dist       *distData
+	Screenings *screeningData // residents' anonymous self-screenings
 	Printed    string
 	Back       string
 }
@@ -1036,6 +1052,9 @@ func (s *server) figureReport(w http.ResponseWriter, r *http.Request, p *page) e
 		return err
 	}
 	if d.Dist, err = p.distribution(dist); err != nil {
+		return err
+	}
+	if d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period); err != nil {
 		return err
 	}
 	return s.render(w, p, http.StatusOK, "figure_report", d)

@@ -31,6 +31,9 @@ type page struct {
 type navItem struct {
 	Href, Label string
 	Current     bool
+	// Badge is a number shown beside the label, such as the open alerts,
+	// and BadgeLabel says what it counts.
+	Badge, BadgeLabel string
 }
 
 func (s *server) newPage(r *http.Request, a *care.Actor) *page {
@@ -47,6 +50,7 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 				navItem{Href: "/worklist", Label: p.T("nav.worklist")},
 				navItem{Href: "/patients", Label: p.T("nav.patients")})
 		}
+		s.navAlerts(r, p)
 		if canReadFigures(a) {
 			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
 		}

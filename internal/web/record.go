@@ -32,6 +32,10 @@ type recordData struct {
 	DaysOverdue int
 	Can         struct{ FollowUp, Emergency, Edit, Complete bool }
 	Closed      bool // deceased or moved away: no more follow-ups
+	// Assessments are the newest score of each instrument, the open
+	// alerts and the links to administer; hidden from the roles whose view
+	// lacks them (the care-and-help group).
+	Assessments recordAssessments
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -63,6 +67,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
 		_, d.DaysOverdue = clinical.Overdue(due, clinical.DateOf(time.Now()))
 	}
+	d.Assessments = s.recordAssessments(p, record)
 	if d.Chart, d.ChartClasses, err = p.chartJSON(items); err != nil {
 		return err
 	}

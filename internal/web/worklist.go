@@ -15,9 +15,52 @@ import (
 // (R-MIN4).
 var worklistKinds = []string{"overdue", "due", "lost", "below_min"}
 
+// contactsKind is the tab of residents' contact requests, beside the
+// worklists of patients, for the roles that handle them.
+const contactsKind = "contact_requests"
+
 type worklistTab struct {
-	Kind, Href string
-	Current    bool
+	Kind, Href, Label string
+	Count             string // "" when not counted
+	Current           bool
+}
+
+// worklistTabs are the tabs of the worklist pages: the four worklists and,
+// for the roles that handle them, residents' contact requests. Each shows
+// its size when the lists are as of today, counted in one read for the
+// unit filtered on; if that cannot be counted the tabs go without.
+func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf string) []worklistTab {
+	var counts *care.WorklistCounts
+	if asOf == "" || asOf == today() {
+		counts, _ = s.svc.WorklistCounts(r.Context(), orgUnit)
+	}
+	n := func(k int) string {
+		if counts == nil {
+			return ""
+		}
+		return p.Num(int64(k))
+	}
+	var tabs []worklistTab
+	f := newForm(nil, worklistFilterFields...)
+	f.set("org_unit", orgUnit)
+	f.set("as_of", asOf)
+	for _, k := range worklistKinds {
+		t := worklistTab{Kind: k, Href: worklistURL(k, f, ""), Label: p.Enum("worklist", k), Current: k == current}
+		if counts != nil {
+			t.Count = n(map[string]int{"due": counts.Due, "overdue": counts.Overdue, "lost": counts.Lost,
+				"below_min": counts.BelowMin}[k])
+		}
+		tabs = append(tabs, t)
+	}
+	if may(p.User, care.ReadContacts) {
+		t := worklistTab{Kind: contactsKind, Href: contactsURL("", orgUnit, ""), Label: p.T("contacts.tab"),
+			Current: current == contactsKind}
+		if counts != nil {
+			t.Count = n(counts.Contacts)
+		}
+		tabs = append(tabs, t)
+	}
+	return tabs
 }
 
 type worklistData struct {
@@ -64,9 +107,7 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		f.set(n, q.Get(n))
 	}
 	d := worklistData{Kind: kind, Filter: f, CanFollowUp: may(p.User, care.WriteFollowUp)}
-	for _, k := range worklistKinds {
-		d.Tabs = append(d.Tabs, worklistTab{Kind: k, Href: worklistURL(k, f, ""), Current: k == kind})
-	}
+	d.Tabs = s.worklistTabs(r, p, kind, f.V("org_unit"), f.V("as_of"))
 	items, next, err := s.svc.Worklist(r.Context(), care.WorklistQuery{Kind: kind, OrgUnit: f.V("org_unit"), AsOf: f.V("as_of")},
 		care.Page{Token: q.Get("page_token")})
 	status := http.StatusOK
@@ -101,6 +142,9 @@ func (s *server) worklistCounts(r *http.Request) ([]worklistCount, error) {
 	var out []worklistCount
 	for _, k := range worklistKinds {
 		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(n[k])})
+	}
+	if may(care.ActorFrom(r.Context()), care.ReadContacts) {
+		out = append(out, worklistCount{Kind: contactsKind, Href: "/worklist/contacts", Count: strconv.Itoa(c.Contacts)})
 	}
 	return out, nil
 }

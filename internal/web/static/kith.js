@@ -1,7 +1,7 @@
 // Kith's own script. Pages work without it; where it runs it draws the charts
 // with Chart.js from the data the server put in each canvas's data-chart
 // (a patient's risk level over time) or data-figures attribute (the figures
-// pages), shows only the fields of the period kind chosen on the figures
+// pages, and a patient's scores on an instrument against its bands), shows only the fields of the period kind chosen on the figures
 // form, and makes the report's Print button work. No inline script: the
 // Content-Security-Policy forbids it.
 (function () {
@@ -114,6 +114,21 @@
           kithTarget: true
         });
       });
+      // Level lines, such as where an instrument's bands begin: grey,
+      // dotted, left out of the legend like the targets.
+      (d.lines || []).forEach(function (l) {
+        datasets.push({
+          label: l.label,
+          data: d.labels.map(function () { return l.value; }),
+          borderColor: "#9aa5b1",
+          borderWidth: 1,
+          borderDash: [2, 3],
+          pointRadius: 0,
+          pointHitRadius: 0,
+          kithTarget: true
+        });
+      });
+      var decimals = typeof d.decimals === "number" ? d.decimals : 2;
       config = {
         type: "line",
         data: { labels: d.labels, datasets: datasets },
@@ -123,9 +138,9 @@
           animation: false,
           scales: {
             y: {
-              min: 0,
+              min: typeof d.min === "number" ? d.min : 0,
               max: d.max,
-              ticks: { callback: function (v) { return v + unit; } }
+              ticks: { precision: decimals === 0 ? 0 : undefined, callback: function (v) { return v + unit; } }
             }
           },
           plugins: {
@@ -138,7 +153,7 @@
               callbacks: {
                 label: function (ctx) {
                   var v = ctx.parsed.y;
-                  return ctx.dataset.label + ": " + (v === null ? "—" : v.toFixed(2) + unit);
+                  return ctx.dataset.label + ": " + (v === null ? "—" : v.toFixed(decimals) + unit);
                 }
               }
             }
