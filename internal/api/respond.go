@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"kith/internal/care"
+	"kith/internal/ratelimit"
 )
 
 // problem is an RFC 9457 problem details object, with Kith's field errors.
@@ -86,7 +86,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case care.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kith"`)
 	case care.TooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(int(ce.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", ratelimit.RetryAfter(ce.RetryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
