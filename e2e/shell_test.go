@@ -68,6 +68,9 @@ func startKithWithPatients(t *testing.T, n int) *httptest.Server {
 		if _, err := demo.Patients(context.Background(), db, svc, n, time.Now(), 1); err != nil {
 			t.Fatal(err)
 		}
+		if err := demo.Activity(context.Background(), svc, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(server.New(svc, server.Options{}))
 	t.Cleanup(srv.Close)

@@ -641,6 +641,7 @@ type contactView struct {
 	care.ContactRequest
 	Short, Band  string
 	BandLevel    int
+	Flags        []string // labels of the screening's flags, such as thoughts of self-harm
 	OutcomeLabel string
 	Outcomes     []choiceOption
 	Note         string
@@ -694,6 +695,11 @@ func (s *server) contactViews(p *page, list []care.ContactRequest) []contactView
 					v.Band = p.Txt(b.Label)
 				}
 				v.BandLevel = bandLevel(d, sc.Band)
+				for _, k := range sc.Flags {
+					if f := d.Flag(k); f != nil {
+						v.Flags = append(v.Flags, p.Txt(f.Label))
+					}
+				}
 			}
 		}
 		v.Outcomes = outcomeOptions(p, "")
