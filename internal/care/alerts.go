@@ -66,18 +66,11 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 
 // Alerts lists the alerts that reach the actor, newest first.
 func (s *Service) Alerts(ctx context.Context, q AlertQuery, pg Page) ([]Alert, string, error) {
-	limit, err := pg.limit()
+	limit, after, err := pg.start("|")
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := pg.after()
-	if err != nil {
-		return nil, "", err
-	}
-	raised, id, err := splitKey(after, "|")
-	if err != nil {
-		return nil, "", err
-	}
+	raised, id := after.key, after.id
 	var state string
 	switch q.State {
 	case "", "open":
@@ -100,7 +93,7 @@ func (s *Service) Alerts(ctx context.Context, q AlertQuery, pg Page) ([]Alert, s
 			sub.Type, sub.ID = "patient", strconv.FormatInt(q.PatientID, 10)
 			where, args = where+" AND al.patient_id = ?", append(args, q.PatientID)
 		}
-		if after != "" {
+		if after.set {
 			where += " AND (al.raised_at < ? OR (al.raised_at = ? AND al.id < ?))"
 			args = append(args, raised, raised, id)
 		}

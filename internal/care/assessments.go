@@ -103,11 +103,7 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 	if err != nil {
 		return nil, err
 	}
-	items := make(map[string]int, len(d.Items))
-	for i, it := range d.Items {
-		items[it.ID] = in.Answers[i]
-	}
-	blob, err := json.Marshal(items)
+	blob, err := itemsJSON(d, in.Answers)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +112,7 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 		Author: a.Username, CreatedAt: tx.Now()}
 	if err := tx.QueryRow(ctx, `INSERT INTO assessments (patient_id, instrument, version, taken_on, answers, score, band, flags,
 		follow_up_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.ID, d.ID, d.Version, in.Date, string(blob), r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
+		p.ID, d.ID, d.Version, in.Date, blob, r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
 		a.Username, store.FormatTime(tx.Now())).Scan(&as.ID); err != nil {
 		return nil, err
 	}
@@ -129,6 +125,17 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 		as.AlertID = &id
 	}
 	return as, nil
+}
+
+// itemsJSON keeps answers given in item order as they are stored: item by
+// item, keyed by the item's ID, so that a later version may reorder items.
+func itemsJSON(d *instrument.Definition, answers []int) (string, error) {
+	items := make(map[string]int, len(d.Items))
+	for i, it := range d.Items {
+		items[it.ID] = answers[i]
+	}
+	b, err := json.Marshal(items)
+	return string(b), err
 }
 
 // alertFlags keeps the flags that raise an alert.
@@ -151,18 +158,11 @@ type AssessmentQuery struct {
 // Assessments lists a patient's assessments, newest first, for the roles
 // that see the clinical record.
 func (s *Service) Assessments(ctx context.Context, patientID int64, q AssessmentQuery, pg Page) ([]Assessment, string, error) {
-	limit, err := pg.limit()
+	limit, after, err := pg.start("|")
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := pg.after()
-	if err != nil {
-		return nil, "", err
-	}
-	date, id, err := splitKey(after, "|")
-	if err != nil {
-		return nil, "", err
-	}
+	date, id := after.key, after.id
 	if q.Instrument != "" && s.instruments.Latest(q.Instrument) == nil {
 		return nil, "", invalid("instrument", "is not an instrument Kith knows")
 	}
@@ -176,7 +176,7 @@ func (s *Service) Assessments(ctx context.Context, patientID int64, q Assessment
 		if q.Instrument != "" {
 			where, args = " AND a.instrument = ?", append(args, q.Instrument)
 		}
-		if after != "" {
+		if after.set {
 			where += " AND (a.taken_on < ? OR (a.taken_on = ? AND a.id < ?))"
 			args = append(args, date, date, id)
 		}

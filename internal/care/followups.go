@@ -544,18 +544,11 @@ func redactFollowUp(fu *FollowUp, v View) {
 // FollowUps lists a patient's follow-ups and attempts, newest first,
 // including superseded versions (marked).
 func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]FollowUp, string, error) {
-	limit, err := p.limit()
+	limit, after, err := p.start("/")
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := p.after()
-	if err != nil {
-		return nil, "", err
-	}
-	beforeDate, beforeID, err := splitKey(after, "/")
-	if err != nil {
-		return nil, "", err
-	}
+	beforeDate, beforeID := after.key, after.id
 	var out []FollowUp
 	err = s.act(ctx, "followup.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
@@ -563,7 +556,7 @@ func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]Fol
 		}
 		q := `SELECT ` + followUpColumns + ` FROM follow_ups WHERE patient_id = ?`
 		args := []any{patientID}
-		if after != "" {
+		if after.set {
 			q += ` AND (date < ? OR (date = ? AND id < ?))`
 			args = append(args, beforeDate, beforeDate, beforeID)
 		}

@@ -513,18 +513,11 @@ const maxName = "\U0010FFFF"
 // Patients searches the register within the actor's jurisdiction, by name,
 // then id. National IDs are masked in the results.
 func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patient, string, error) {
-	limit, err := p.limit()
+	limit, after, err := p.start("\x1f")
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := p.after()
-	if err != nil {
-		return nil, "", err
-	}
-	afterName, afterID, err := splitKey(after, "\x1f")
-	if err != nil {
-		return nil, "", err
-	}
+	afterName, afterID := after.key, after.id
 	var f fields
 	if q.Status != "" && !clinical.PatientStatus(q.Status).Valid() {
 		f.add("status", "must be managed, hospitalised, moved_away, lost or deceased")
@@ -565,7 +558,7 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 			sqlq += ` AND EXISTS (SELECT 1 FROM patient_diagnoses d WHERE d.patient_id = p.id AND d.code = ?)`
 			args = append(args, code)
 		}
-		if after != "" {
+		if after.set {
 			sqlq += ` AND (p.name_key > ? OR (p.name_key = ? AND p.id > ?))`
 			args = append(args, afterName, afterName, afterID)
 		}

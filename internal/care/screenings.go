@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -144,11 +143,7 @@ func (s *Service) Screen(ctx context.Context, in ScreeningInput) (*Screening, er
 	if err != nil {
 		return nil, err
 	}
-	items := make(map[string]int, len(d.Items))
-	for i, it := range d.Items {
-		items[it.ID] = in.Answers[i]
-	}
-	blob, err := json.Marshal(items)
+	blob, err := itemsJSON(d, in.Answers)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +162,7 @@ func (s *Service) Screen(ctx context.Context, in ScreeningInput) (*Screening, er
 			unit, path, sc.Community = u.id, u.Path, u.Code
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO screenings (id, instrument, version, week, unit_id, org_path, answers, score, band, flags)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sc.ID, d.ID, d.Version, sc.Week, unit, path, string(blob), r.Score, r.Band,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sc.ID, d.ID, d.Version, sc.Week, unit, path, blob, r.Score, r.Band,
 			strings.Join(r.Flags, " "))
 		return err
 	})
@@ -326,18 +321,11 @@ func scanContact(sc interface{ Scan(...any) error }) (ContactRequest, error) {
 // urgent first (a screening with a flag such as PHQ-9 item 9), then oldest
 // first. Names and phones are personal data: the read is audited.
 func (s *Service) ContactRequests(ctx context.Context, q ContactQuery, pg Page) ([]ContactRequest, string, error) {
-	limit, err := pg.limit()
+	limit, after, err := pg.start("|")
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := pg.after()
-	if err != nil {
-		return nil, "", err
-	}
-	key, id, err := splitKey(after, "|")
-	if err != nil {
-		return nil, "", err
-	}
+	key, id := after.key, after.id
 	var state string
 	switch q.State {
 	case "", "open":
@@ -358,7 +346,7 @@ func (s *Service) ContactRequests(ctx context.Context, q ContactQuery, pg Page) 
 		sub.ID = sub.Unit
 		lo, hi := store.Beneath(scope)
 		where, args := "c.org_path >= ? AND c.org_path < ?"+state, []any{lo, hi}
-		if after != "" {
+		if after.set {
 			// The keyset is (urgent, requested_on, id): "1 2026-11-25|42".
 			urgent, on, _ := strings.Cut(key, " ")
 			u := urgent == "1"

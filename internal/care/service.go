@@ -152,6 +152,28 @@ func cut[T any](rows []T, limit int, key func(T) string) ([]T, string) {
 	return rows, base64.RawURLEncoding.EncodeToString([]byte(key(rows[limit-1])))
 }
 
+// cursor is where a page starts: after the row whose sort key is key, id.
+type cursor struct {
+	set bool // false on the first page
+	key string
+	id  int64
+}
+
+// start checks the page size and decodes the token into the cursor of a
+// list sorted by a text and an id, whose tokens join them with sep.
+func (p Page) start(sep string) (int, cursor, error) {
+	limit, err := p.limit()
+	if err != nil {
+		return 0, cursor{}, err
+	}
+	after, err := p.after()
+	if err != nil {
+		return 0, cursor{}, err
+	}
+	key, id, err := splitKey(after, sep)
+	return limit, cursor{set: after != "", key: key, id: id}, err
+}
+
 // splitKey splits a page token's key made of a text and an id joined by
 // sep; an empty key (the first page) gives "", 0.
 func splitKey(key, sep string) (string, int64, error) {
