@@ -16,15 +16,15 @@ import (
 var assessmentRoutes = []route{
 	{Method: "GET", Pattern: "/api/v1/instruments", Public: true, Handle: (*handler).listInstruments},
 	{Method: "GET", Pattern: "/api/v1/instruments/{id}", Public: true, Handle: (*handler).getInstrument},
-	{Method: "POST", Pattern: "/api/v1/patients/{id}/assessments", Handle: (*handler).createAssessment},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/assessments", Handle: withID(http.StatusCreated, (*care.Service).Assess)},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}/assessments", Handle: (*handler).listAssessments},
 	{Method: "GET", Pattern: "/api/v1/alerts", Handle: (*handler).listAlerts},
-	{Method: "PATCH", Pattern: "/api/v1/alerts/{id}", Handle: (*handler).acknowledgeAlert},
+	{Method: "PATCH", Pattern: "/api/v1/alerts/{id}", Handle: withID(http.StatusOK, (*care.Service).AcknowledgeAlert)},
 	{Method: "POST", Pattern: "/api/v1/screenings", Public: true, Handle: (*handler).createScreening},
 	{Method: "GET", Pattern: "/api/v1/communities", Public: true, Handle: (*handler).listCommunities},
 	{Method: "POST", Pattern: "/api/v1/contact-requests", Public: true, Handle: (*handler).createContactRequest},
 	{Method: "GET", Pattern: "/api/v1/contact-requests", Handle: (*handler).listContactRequests},
-	{Method: "PATCH", Pattern: "/api/v1/contact-requests/{id}", Handle: (*handler).recordContactOutcome},
+	{Method: "PATCH", Pattern: "/api/v1/contact-requests/{id}", Handle: withID(http.StatusOK, (*care.Service).RecordContactOutcome)},
 	{Method: "GET", Pattern: "/api/v1/figures/screenings", Handle: (*handler).screeningFigures},
 }
 
@@ -193,23 +193,6 @@ func (h *handler) getInstrument(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handler) createAssessment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.AssessmentInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	a, err := h.svc.Assess(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, a)
-	return nil
-}
-
 func (h *handler) listAssessments(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -243,23 +226,6 @@ func (h *handler) listAlerts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(items, next))
-	return nil
-}
-
-func (h *handler) acknowledgeAlert(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.AckInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	al, err := h.svc.AcknowledgeAlert(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, al)
 	return nil
 }
 
@@ -385,23 +351,6 @@ func (h *handler) listContactRequests(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(items, next))
-	return nil
-}
-
-func (h *handler) recordContactOutcome(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.ContactOutcome
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	c, err := h.svc.RecordContactOutcome(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -12,12 +13,12 @@ var patientRoutes = []route{
 	{Method: "POST", Pattern: "/api/v1/patients", Handle: (*handler).createPatient},
 	{Method: "GET", Pattern: "/api/v1/patients", Handle: (*handler).listPatients},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}", Handle: (*handler).getPatient},
-	{Method: "PATCH", Pattern: "/api/v1/patients/{id}", Handle: (*handler).updatePatient},
-	{Method: "POST", Pattern: "/api/v1/patients/{id}/transfer", Handle: (*handler).transferPatient},
-	{Method: "POST", Pattern: "/api/v1/patients/{id}/follow-ups", Handle: (*handler).createFollowUp},
+	{Method: "PATCH", Pattern: "/api/v1/patients/{id}", Handle: withID(http.StatusOK, (*care.Service).UpdatePatient)},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/transfer", Handle: withID(http.StatusOK, (*care.Service).TransferPatient)},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/follow-ups", Handle: withID(http.StatusCreated, (*care.Service).RecordFollowUp)},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}/follow-ups", Handle: (*handler).listFollowUps},
 	{Method: "PUT", Pattern: "/api/v1/patients/{id}/follow-ups/{fid}", Handle: (*handler).correctFollowUp},
-	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies", Handle: (*handler).createEmergency},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies", Handle: withID(http.StatusCreated, (*care.Service).RecordEmergency)},
 	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies/{eid}/complete", Handle: (*handler).completeEmergency},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}/timeline", Handle: (*handler).timeline},
 	{Method: "GET", Pattern: "/api/v1/worklist", Handle: (*handler).worklist},
@@ -33,6 +34,28 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, &care.Error{Kind: care.NotFound, Message: "not found"}
 	}
 	return id, nil
+}
+
+// withID handles a route that sends a JSON body to the record named by the
+// path's {id}: decode the body, call the service, answer with status and
+// what it returns.
+func withID[In, Out any](status int, call func(*care.Service, context.Context, int64, In) (Out, error)) func(*handler, http.ResponseWriter, *http.Request) error {
+	return func(h *handler, w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+		out, err := call(h.svc, r.Context(), id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, out)
+		return nil
+	}
 }
 
 func (h *handler) createPatient(w http.ResponseWriter, r *http.Request) error {
@@ -77,57 +100,6 @@ func (h *handler) getPatient(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handler) updatePatient(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.PatientPatch
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	p, err := h.svc.UpdatePatient(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
-}
-
-func (h *handler) transferPatient(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.TransferInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	p, err := h.svc.TransferPatient(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
-}
-
-func (h *handler) createFollowUp(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.FollowUpInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	fu, err := h.svc.RecordFollowUp(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, fu)
-	return nil
-}
-
 func (h *handler) correctFollowUp(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -163,23 +135,6 @@ func (h *handler) listFollowUps(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(items, next))
-	return nil
-}
-
-func (h *handler) createEmergency(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in care.EmergencyInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	e, err := h.svc.RecordEmergency(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, e)
 	return nil
 }
 
