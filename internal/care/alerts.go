@@ -173,7 +173,7 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id int64, in AckInput) (
 			return err
 		}
 		if al.Acknowledged {
-			return errConflict("this alert was already acknowledged by " + al.AcknowledgedBy)
+			return errConflict("this alert was already acknowledged; see the acknowledged alerts for who did what")
 		}
 		now := tx.Now()
 		if _, err := tx.Exec(ctx, `UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?, action = ? WHERE id = ? AND acknowledged_at IS NULL`,

@@ -430,7 +430,7 @@ func (s *Service) RecordContactOutcome(ctx context.Context, id int64, in Contact
 			}
 		}
 		if c.Outcome != "" {
-			return errConflict("the outcome of this request was already recorded by " + c.OutcomeBy)
+			return errConflict("the outcome of this request was already recorded; see the closed requests")
 		}
 		now := tx.Now()
 		if _, err := tx.Exec(ctx, `UPDATE contact_requests SET outcome = ?, outcome_note = ?, outcome_by = ?, outcome_at = ?, patient_id = ?

@@ -211,7 +211,7 @@ func TestAssessmentPages(t *testing.T) {
 			if resp.StatusCode != http.StatusConflict {
 				t.Errorf("second acknowledgement: status %d, want 409", resp.StatusCode)
 			}
-			contains(t, body, "already acknowledged by manager")
+			contains(t, body, "already acknowledged")
 			lacks(t, manager.page(base, http.StatusOK), "open alert")
 		})
 
