@@ -45,7 +45,7 @@ func Patients(ctx context.Context, db *store.DB, svc *care.Service, n int, today
 		return g.stats, err
 	}
 	// The planner needs statistics of the loaded tables at once.
-	if err := db.Optimize(ctx, true); err != nil {
+	if err := db.Optimize(ctx, loaded...); err != nil {
 		return g.stats, err
 	}
 	// Bulk-loaded rows bypass the figure versions; drop any snapshots.
@@ -377,6 +377,9 @@ var (
 		"next_due_rule", "next_due_reason", "medication_adherence", "details", "author", "created_at", "health_check"}
 	emergencyCols = []string{"patient_id", "occurred_at", "place", "triggers", "details", "completed", "follow_up_by", "author", "created_at"}
 )
+
+// loaded names the tables Patients fills.
+var loaded = []string{"org_units", "patients", "patient_diagnoses", "patient_status_history", "follow_ups", "emergencies"}
 
 func (g *gen) flush(ctx context.Context) error {
 	for _, t := range []struct {

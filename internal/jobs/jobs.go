@@ -49,7 +49,7 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err := svc.WarmFigures(ctx); err != nil {
 		return true, err
 	}
-	if err := db.Optimize(ctx, false); err != nil {
+	if err := db.Optimize(ctx); err != nil {
 		return true, err
 	}
 	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions)
