@@ -195,6 +195,28 @@ func TestAlertsReach(t *testing.T) {
 		if err != nil || len(done) != 1 || done[0].Action == "" {
 			t.Errorf("acknowledged alerts: %+v %v", done, err)
 		}
+
+		// The record's timeline shows the assessment and what was done
+		// about its alert; the care-and-help group sees neither.
+		kinds := func(a *care.Actor) map[string]string {
+			rec, err := svc.PatientRecord(as(a), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			for _, it := range rec.Timeline {
+				if it.Assessment != nil {
+					m[it.Kind] = it.Assessment.Instrument + " " + it.Detail
+				}
+			}
+			return m
+		}
+		if got := kinds(manager); got["assessment"] != "k10 " || got["alert"] != "k10 Phoned; home visit tomorrow with the nurse" {
+			t.Errorf("timeline events %v", got)
+		}
+		if got := kinds(careMan); len(got) != 0 {
+			t.Errorf("care group's timeline shows %v", got)
+		}
 	})
 }
 

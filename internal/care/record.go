@@ -214,6 +214,10 @@ type TimelineItem struct {
 	Author         string `json:"author,omitempty"`
 	Open           bool   `json:"open,omitempty"` // an emergency record not yet completed
 	Superseded     bool   `json:"superseded,omitempty"`
+	// Assessment is the response of an assessment (kind assessment; the
+	// follow-ups' risk assessments are their follow-ups) or the one whose
+	// alert was acknowledged (kind alert, with what was done in Detail).
+	Assessment *Assessment `json:"assessment,omitempty"`
 }
 
 // timelineLimit bounds the timeline: a patient followed up for years has a
@@ -229,14 +233,14 @@ func (s *Service) Timeline(ctx context.Context, id int64) ([]TimelineItem, error
 			return err
 		}
 		var err error
-		out, err = timeline(ctx, tx, id, PatientView(a.Role))
+		out, err = s.timeline(ctx, tx, id, PatientView(a.Role))
 		return err
 	})
 	return out, err
 }
 
 // timeline gathers a patient's events, newest first, as view v may see them.
-func timeline(ctx context.Context, tx *store.Tx, id int64, v View) ([]TimelineItem, error) {
+func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) ([]TimelineItem, error) {
 	var out []TimelineItem
 	rows, err := tx.Query(ctx, `SELECT `+followUpColumns+` FROM follow_ups WHERE patient_id = ? ORDER BY date DESC, id DESC LIMIT ?`, id, timelineLimit)
 	if err != nil {
@@ -299,8 +303,51 @@ func timeline(ctx context.Context, tx *store.Tx, id int64, v View) ([]TimelineIt
 		it.Kind, it.Detail = "transfer", fromCode+" → "+toCode
 		out = append(out, it)
 	}
+	if err := trows.Err(); err != nil {
+		return nil, err
+	}
+	if v != ViewSafety && v != ViewNone {
+		if out, err = s.assessmentEvents(ctx, tx, id, out); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
-	return out, trows.Err()
+	return out, nil
+}
+
+// assessmentEvents adds to a timeline the patient's assessments (the
+// follow-ups' risk assessments show as their follow-ups) and the
+// acknowledgements of their alerts, with what was done.
+func (s *Service) assessmentEvents(ctx context.Context, tx *store.Tx, id int64, out []TimelineItem) ([]TimelineItem, error) {
+	list, err := s.assessmentsWhere(ctx, tx, `a.patient_id = ? ORDER BY a.taken_on DESC, a.id DESC LIMIT ?`, id, timelineLimit)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*Assessment{}
+	for i := range list {
+		as := &list[i]
+		byID[as.ID] = as
+		if as.FollowUpID == nil {
+			out = append(out, TimelineItem{Kind: "assessment", Date: as.Date, ID: as.ID, Author: as.Author, Assessment: as})
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT id, assessment_id, acknowledged_by, acknowledged_at, action FROM alerts
+		WHERE patient_id = ? AND acknowledged_at IS NOT NULL ORDER BY acknowledged_at DESC LIMIT ?`, id, timelineLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it TimelineItem
+		var assessment int64
+		var at string
+		if err := rows.Scan(&it.ID, &assessment, &it.Author, &at, &it.Detail); err != nil {
+			return nil, err
+		}
+		it.Kind, it.Date, it.Assessment = "alert", at[:len(store.DateLayout)], byID[assessment]
+		out = append(out, it)
+	}
+	return out, rows.Err()
 }
 
 // WorklistKind names a worklist.
@@ -484,7 +531,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return err
 		}
 		v := PatientView(a.Role)
-		if out.Timeline, err = timeline(ctx, tx, id, v); err != nil {
+		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err
 		}
 		if v == ViewSafety {

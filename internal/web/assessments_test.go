@@ -121,6 +121,8 @@ func TestAssessmentPages(t *testing.T) {
 			rec = manager.page(base, http.StatusOK)
 			contains(t, rec, `<dd data-instrument="phq9"><strong class="score">16</strong>`, "Moderately severe",
 				`href="`+base+`/assessments?instrument=phq9"`, "1 open alert")
+			// and its timeline has each response.
+			contains(t, rec, `<tr class="kind-assessment">`, `<a href="`+base+`/assessments?instrument=phq9">PHQ-9</a> <strong>16</strong>`)
 			noInline(t, rec)
 
 			// In Chinese, the instrument speaks Chinese.

@@ -43,6 +43,7 @@ type timelineRow struct {
 	care.TimelineItem
 	Status, Reason string   // of a status change
 	Codes          []string // an emergency's triggers
+	Score          *scoreView
 }
 
 // patient shows a patient's record: the summary, what the user may do, the
@@ -59,6 +60,12 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	}
 	pt, items := record.Patient, record.Timeline
 	d := recordData{Patient: pt, Timeline: timelineRows(items)}
+	for i, row := range d.Timeline {
+		if row.Assessment != nil {
+			v := s.scoreView(p, *row.Assessment)
+			d.Timeline[i].Score = &v
+		}
+	}
 	d.Closed = pt.Status == string(clinical.StatusDeceased) || pt.Status == string(clinical.StatusMovedAway)
 	d.Can.FollowUp = may(p.User, care.WriteFollowUp) && !d.Closed
 	d.Can.Emergency = may(p.User, care.WriteEmergency) && !d.Closed
