@@ -51,6 +51,12 @@ type response struct {
 
 func (e *env) do(method, path, token string, body any) response {
 	e.t.Helper()
+	return e.doWith(nil, method, path, token, body)
+}
+
+// doWith is do with extra request headers.
+func (e *env) doWith(header http.Header, method, path, token string, body any) response {
+	e.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -61,6 +67,9 @@ func (e *env) do(method, path, token string, body any) response {
 		r = bytes.NewReader(j)
 	}
 	req, _ := http.NewRequest(method, e.srv.URL+path, r)
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -39,34 +37,6 @@ func newDemoEnv(t *testing.T, db *store.DB) *env {
 	return &env{t: t, db: db, srv: srv}
 }
 
-// doWith is do with extra request headers.
-func (e *env) doWith(header http.Header, method, path, token string, body any) response {
-	e.t.Helper()
-	var r io.Reader
-	if body != nil {
-		j, _ := json.Marshal(body)
-		r = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, r)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	json.Unmarshal(raw, &out.body)
-	return out
-}
 
 // registerPatient registers a patient in a unit and returns the id.
 func (e *env) registerPatient(token, unit, name string) string {
