@@ -37,7 +37,6 @@ func newDemoEnv(t *testing.T, db *store.DB) *env {
 	return &env{t: t, db: db, srv: srv}
 }
 
-
 // registerPatient registers a patient in a unit and returns the id.
 func (e *env) registerPatient(token, unit, name string) string {
 	e.t.Helper()
