@@ -647,6 +647,10 @@ type contactView struct {
 	Note         string
 	Error        string
 	NoteError    string
+	// Patient is the number of the record registered, typed with the
+	// outcome "registered".
+	Patient      string
+	PatientError string
 }
 
 type contactsData struct {
@@ -767,11 +771,21 @@ func (s *server) recordContactOutcome(w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	f := newForm(r, "outcome", "note", "org_unit", "state")
-	if f.V("outcome") == "" {
+	f := newForm(r, "outcome", "note", "patient_id", "org_unit", "state")
+	in := care.ContactOutcome{Outcome: f.V("outcome"), Note: f.V("note")}
+	if v := strings.TrimPrefix(f.V("patient_id"), "#"); v != "" {
+		if n, perr := strconv.ParseInt(v, 10, 64); perr == nil && n > 0 {
+			in.PatientID = &n
+		} else {
+			f.fieldError(p, "patient_id", "must be the number of the patient's record")
+		}
+	}
+	switch {
+	case f.V("outcome") == "":
 		f.fieldError(p, "outcome", "choose one")
-	} else {
-		_, err = s.svc.RecordContactOutcome(r.Context(), id, care.ContactOutcome{Outcome: f.V("outcome"), Note: f.V("note")})
+	case f.E("patient_id") != "":
+	default:
+		_, err = s.svc.RecordContactOutcome(r.Context(), id, in)
 		if err == nil {
 			back := contactsURL(f.V("state"), f.V("org_unit"), "")
 			if strings.Contains(back, "?") {
@@ -800,9 +814,9 @@ func (s *server) recordContactOutcome(w http.ResponseWriter, r *http.Request, p 
 	for i := range d.Items {
 		if d.Items[i].ID == id {
 			c := &d.Items[i]
-			c.Outcomes, c.Note = outcomeOptions(p, f.V("outcome")), f.V("note")
-			c.Error, c.NoteError = f.E("outcome"), f.E("note")
-			if c.Error == "" && c.NoteError == "" {
+			c.Outcomes, c.Note, c.Patient = outcomeOptions(p, f.V("outcome")), f.V("note"), f.V("patient_id")
+			c.Error, c.NoteError, c.PatientError = f.E("outcome"), f.E("note"), f.E("patient_id")
+			if c.Error == "" && c.NoteError == "" && c.PatientError == "" {
 				c.Error = msg
 			}
 			msg = ""

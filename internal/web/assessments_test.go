@@ -287,6 +287,17 @@ func TestAssessmentPages(t *testing.T) {
 			if resp, _ = manager.post(outcome, url.Values{"outcome": {"reached"}}); resp.StatusCode != http.StatusConflict {
 				t.Errorf("second outcome: status %d, want 409", resp.StatusCode)
 			}
+			// Registered: the outcome links the patient's record.
+			calmOutcome := "/worklist/contacts/" + strconv.FormatInt(calm.ID, 10) + "/outcome"
+			resp, body = manager.post(calmOutcome, url.Values{"outcome": {"registered"}, "patient_id": {"abc"}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("a patient number that is not one: status %d, want 422", resp.StatusCode)
+			}
+			contains(t, body, "must be the number of the patient&#39;s record")
+			resp, _ = manager.post(calmOutcome, url.Values{"outcome": {"registered"}, "patient_id": {strconv.FormatInt(id, 10)}})
+			expectRedirect(t, resp, "/worklist/contacts?saved=1")
+			contains(t, manager.page("/worklist/contacts?state=closed", http.StatusOK),
+				`<a href="/patients/`+strconv.FormatInt(id, 10)+`">record `+strconv.FormatInt(id, 10)+`</a>`)
 
 			// The figures count the screenings, anonymously, by band.
 			period := "period=" + flagged.Week[:7]
