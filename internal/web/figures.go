@@ -745,10 +745,7 @@ type figuresData struct {
 	PrevName   string
 	Tiles      []figureTile
 	Empty      bool // no patient on the register and nothing counted
-	Children   *childTable
-	Trend      *trendData
-	Dist       *distData
-	Screenings *screeningData // residents' anonymous self-screenings
+	figureDetail
 	Worklists  []worklistCount
 	Units      []unitOption
 	UnitInput  bool // too many units for a select: a code to type
@@ -804,25 +801,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		d.Empty = d.Empty && f.Numerator == 0
 	}
 	d.Crumbs = crumbs(q, d.UnitCodes, set.OrgUnit)
-	sortKey, desc := readSort(r.URL.Query())
-	if set.Level != care.Community {
-		kids, err := s.svc.ChildFigures(ctx, set.OrgUnit, q.Period, q.Targets)
-		if err != nil {
-			return err
-		}
-		d.Children = p.childTable(q, kids, sortKey, desc, true)
-	}
-	if d.Trend, err = s.trendOf(r, p, q, set.OrgUnit); err != nil {
-		return err
-	}
-	dist, err := s.svc.FigureDistribution(ctx, set.OrgUnit)
-	if err != nil {
-		return err
-	}
-	if d.Dist, err = p.distribution(dist); err != nil {
-		return err
-	}
-	if d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period); err != nil {
+	if d.figureDetail, err = s.figureDetail(r, p, q, set, true); err != nil {
 		return err
 	}
 	if isClinical(p.User) {
@@ -837,6 +816,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		}
 	}
 	unit := "org_unit"
+	sortKey, desc := readSort(r.URL.Query())
 	d.Links = figureLinks{
 		Report:       q.url("/figures/report", unit, set.OrgUnit),
 		FiguresCSV:   q.url("/figures/export", unit, set.OrgUnit, "table", "figures", "format", "csv"),
@@ -1003,6 +983,44 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 	return s.render(w, p, http.StatusOK, "figure_patients", d)
 }
 
+// figureDetail is what the dashboard and the printable report show below a
+// unit's figures: the child units side by side, the trend, the mix of
+// classifications and risk levels, and the self-screenings.
+type figureDetail struct {
+	Children   *childTable
+	Trend      *trendData
+	Dist       *distData
+	Screenings *screeningData // residents' anonymous self-screenings
+}
+
+// figureDetail reads the detail of set's unit and period; sortLinks says
+// whether the child units' table has links that sort it.
+func (s *server) figureDetail(r *http.Request, p *page, q *figureQuery, set *care.FigureSet, sortLinks bool) (figureDetail, error) {
+	var d figureDetail
+	ctx := r.Context()
+	if set.Level != care.Community {
+		kids, err := s.svc.ChildFigures(ctx, set.OrgUnit, q.Period, q.Targets)
+		if err != nil {
+			return d, err
+		}
+		sortKey, desc := readSort(r.URL.Query())
+		d.Children = p.childTable(q, kids, sortKey, desc, sortLinks)
+	}
+	var err error
+	if d.Trend, err = s.trendOf(r, p, q, set.OrgUnit); err != nil {
+		return d, err
+	}
+	dist, err := s.svc.FigureDistribution(ctx, set.OrgUnit)
+	if err != nil {
+		return d, err
+	}
+	if d.Dist, err = p.distribution(dist); err != nil {
+		return d, err
+	}
+	d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period)
+	return d, err
+}
+
 // reportData is what the printable report shows.
 type reportData struct {
 	Set        *care.FigureSet
@@ -1010,10 +1028,7 @@ type reportData struct {
 	PeriodName string
 	PrevName   string
 	Rows       []figureTile
-	Children   *childTable
-	Trend      *trendData
-	Dist       *distData
-	Screenings *screeningData // residents' anonymous self-screenings
+	figureDetail
 	Printed    string
 	Back       string
 }
@@ -1036,25 +1051,7 @@ func (s *server) figureReport(w http.ResponseWriter, r *http.Request, p *page) e
 	for _, f := range set.Figures {
 		d.Rows = append(d.Rows, p.tile(q, set.OrgUnit, f, set.Previous))
 	}
-	if set.Level != care.Community {
-		kids, err := s.svc.ChildFigures(ctx, set.OrgUnit, q.Period, q.Targets)
-		if err != nil {
-			return err
-		}
-		sortKey, desc := readSort(r.URL.Query())
-		d.Children = p.childTable(q, kids, sortKey, desc, false)
-	}
-	if d.Trend, err = s.trendOf(r, p, q, set.OrgUnit); err != nil {
-		return err
-	}
-	dist, err := s.svc.FigureDistribution(ctx, set.OrgUnit)
-	if err != nil {
-		return err
-	}
-	if d.Dist, err = p.distribution(dist); err != nil {
-		return err
-	}
-	if d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period); err != nil {
+	if d.figureDetail, err = s.figureDetail(r, p, q, set, false); err != nil {
 		return err
 	}
 	return s.render(w, p, http.StatusOK, "figure_report", d)
