@@ -32,6 +32,7 @@ type Alert struct {
 	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	Action         string     `json:"action,omitempty"` // what was done
+	path           string     // the patient's org unit path, for the policy
 }
 
 // AlertQuery chooses alerts: the open ones (the default), the acknowledged
@@ -42,7 +43,7 @@ type AlertQuery struct {
 }
 
 const alertColumns = `al.id, al.patient_id, p.name, u.code, al.assessment_id, a.instrument, a.score, al.flags, a.taken_on,
-	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action`
+	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action, p.org_path`
 
 const alertFrom = ` FROM alerts al
 	JOIN assessments a ON a.id = al.assessment_id
@@ -54,7 +55,7 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var flags, raised string
 	var by, at sql.NullString
 	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
-		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action)
+		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path)
 	al.Flags = strings.Fields(flags)
 	al.RaisedAt = store.MustTime(raised)
 	if at.Valid {
@@ -156,12 +157,8 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id int64, in AckInput) (
 		if err != nil {
 			return err
 		}
-		var path string
-		if err := tx.QueryRow(ctx, `SELECT org_path FROM patients WHERE id = ?`, al.PatientID).Scan(&path); err != nil {
-			return err
-		}
-		sub.Unit, sub.Path, sub.Detail = al.OrgUnit, path, "patient "+strconv.FormatInt(al.PatientID, 10)
-		if !Allow(a, ReadAlerts, Target{Path: path}) {
+		sub.Unit, sub.Path, sub.Detail = al.OrgUnit, al.path, "patient "+strconv.FormatInt(al.PatientID, 10)
+		if !Allow(a, ReadAlerts, Target{Path: al.path}) {
 			return errHidden("alert")
 		}
 		var f fields

@@ -201,6 +201,7 @@ type ContactRequest struct {
 	OutcomeBy     string     `json:"outcome_by,omitempty"`
 	OutcomeAt     *time.Time `json:"outcome_at,omitempty"`
 	PatientID     *int64     `json:"patient_id,omitempty"`
+	path          string     // the community's path, for the policy
 }
 
 // publicActor is the audit log's name for a resident who is not signed in.
@@ -293,7 +294,7 @@ type ContactQuery struct {
 }
 
 const contactColumns = `c.id, u.code, u.name, c.name, c.phone, c.message, c.urgent, c.requested_on, c.outcome, c.outcome_note,
-	c.outcome_by, c.outcome_at, c.patient_id, s.id, s.instrument, s.version, s.week, s.score, s.band, s.flags`
+	c.outcome_by, c.outcome_at, c.patient_id, s.id, s.instrument, s.version, s.week, s.score, s.band, s.flags, c.org_path`
 
 const contactFrom = ` FROM contact_requests c JOIN org_units u ON u.id = c.unit_id LEFT JOIN screenings s ON s.id = c.screening_id`
 
@@ -303,7 +304,7 @@ func scanContact(sc interface{ Scan(...any) error }) (ContactRequest, error) {
 	var version, score sql.NullInt64
 	var patient sql.NullInt64
 	err := sc.Scan(&c.ID, &c.Community, &c.CommunityName, &c.Name, &c.Phone, &c.Message, &c.Urgent, &c.RequestedOn, &outcome,
-		&c.OutcomeNote, &by, &at, &patient, &sid, &instr, &version, &week, &score, &band, &flags)
+		&c.OutcomeNote, &by, &at, &patient, &sid, &instr, &version, &week, &score, &band, &flags, &c.path)
 	c.Outcome, c.OutcomeBy, c.PatientID = outcome.String, by.String, idOf(patient)
 	if at.Valid {
 		t := store.MustTime(at.String)
@@ -393,7 +394,6 @@ func (s *Service) RecordContactOutcome(ctx context.Context, id int64, in Contact
 	var out ContactRequest
 	err := s.act(ctx, "contact.outcome", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID = "contact_request", strconv.FormatInt(id, 10)
-		var path string
 		c, err := scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+contactFrom+` WHERE c.id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNotFound("contact request")
@@ -401,11 +401,8 @@ func (s *Service) RecordContactOutcome(ctx context.Context, id int64, in Contact
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT org_path FROM contact_requests WHERE id = ?`, id).Scan(&path); err != nil {
-			return err
-		}
-		sub.Unit, sub.Path = c.Community, path
-		if !Allow(a, WriteContacts, Target{Path: path}) {
+		sub.Unit, sub.Path = c.Community, c.path
+		if !Allow(a, WriteContacts, Target{Path: c.path}) {
 			return errHidden("contact request")
 		}
 		var f fields

@@ -746,13 +746,13 @@ type figuresData struct {
 	Tiles      []figureTile
 	Empty      bool // no patient on the register and nothing counted
 	figureDetail
-	Worklists  []worklistCount
-	Units      []unitOption
-	UnitInput  bool // too many units for a select: a code to type
-	UnitCodes  []care.Unit
-	Crumbs     []crumb
-	Presets    []preset
-	Links      figureLinks
+	Worklists []worklistCount
+	Units     []unitOption
+	UnitInput bool // too many units for a select: a code to type
+	UnitCodes []care.Unit
+	Crumbs    []crumb
+	Presets   []preset
+	Links     figureLinks
 }
 
 type figureLinks struct {
@@ -1029,8 +1029,8 @@ type reportData struct {
 	PrevName   string
 	Rows       []figureTile
 	figureDetail
-	Printed    string
-	Back       string
+	Printed string
+	Back    string
 }
 
 // figureReport is the monthly report for the district meeting: the unit's
