@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 
-	"golang.org/x/text/language"
-
 	"kith/internal/care"
 	"kith/internal/clinical/instrument"
 )
@@ -30,39 +28,17 @@ var assessmentRoutes = []route{
 
 func init() { routes = append(routes, assessmentRoutes...) }
 
-// languages are the languages of the texts Kith serves, English first so
-// that the matcher falls back to it.
-var languages = []langTag{{"en", language.English}, {"zh-Hans", language.SimplifiedChinese}}
-
-type langTag struct {
-	name string
-	tag  language.Tag
-}
-
-var langMatcher = func() language.Matcher {
-	tags := make([]language.Tag, len(languages))
-	for i, l := range languages {
-		tags[i] = l.tag
-	}
-	return language.NewMatcher(tags)
-}()
-
 // lang picks the language of the texts in a response: ?lang= (en or
 // zh-Hans), else the best match of Accept-Language, else English. It sets
 // Content-Language and Vary accordingly.
 func lang(w http.ResponseWriter, r *http.Request) (string, error) {
 	w.Header().Add("Vary", "Accept-Language")
 	l := r.URL.Query().Get("lang")
-	if l != "" && !slices.ContainsFunc(languages, func(x langTag) bool { return x.name == l }) {
+	if l != "" && !slices.Contains(care.Languages, l) {
 		return "", fieldErr("lang", "must be en or zh-Hans")
 	}
 	if l == "" {
-		l = languages[0].name
-		if tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language")); err == nil && len(tags) > 0 {
-			if _, i, conf := langMatcher.Match(tags...); conf != language.No {
-				l = languages[i].name
-			}
-		}
+		l = care.MatchLanguage(r.Header.Get("Accept-Language"))
 	}
 	w.Header().Set("Content-Language", l)
 	return l, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"golang.org/x/text/language"
 	"regexp"
 	"strings"
 	"time"
@@ -45,8 +46,26 @@ type UserPatch struct {
 	Password *string `json:"password"`
 }
 
-// Languages are the UI languages; "" means "as the browser asks".
+// Languages are the UI languages; "" means "as the browser asks". English
+// comes first: it is the fallback.
 var Languages = []string{"en", "zh-Hans"}
+
+var languageMatcher = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
+
+// MatchLanguage returns the one of Languages that best serves an
+// Accept-Language list, such as zh-Hans for "zh-CN,zh;q=0.9"; English when
+// none does.
+func MatchLanguage(accept string) string {
+	tags, _, err := language.ParseAcceptLanguage(accept)
+	if err != nil || len(tags) == 0 {
+		return Languages[0]
+	}
+	_, i, conf := languageMatcher.Match(tags...)
+	if conf == language.No {
+		return Languages[0]
+	}
+	return Languages[i]
+}
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,39}$`)
 

@@ -3,6 +3,7 @@ package web
 import (
 	"io/fs"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -21,29 +22,14 @@ const (
 // sign-in page and other pages seen before signing in speak it too.
 const langCookie = "kith_lang"
 
-// languages pairs Kith's language names with their tags, in the order the
-// matcher prefers them: English first, so that it is the fallback.
-var languages = []struct {
-	name string
-	tag  language.Tag
-}{
-	{langEnglish, language.English},
-	{langChinese, language.SimplifiedChinese},
-}
-
-var matcher = func() language.Matcher {
-	tags := make([]language.Tag, len(languages))
-	for i, l := range languages {
-		tags[i] = l.tag
-	}
-	return language.NewMatcher(tags)
-}()
+// languages are the UI languages, whose catalogues are in locales/.
+var languages = care.Languages
 
 // loadCatalogue reads the embedded message files.
 func loadCatalogue() (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.English)
 	for _, l := range languages {
-		for _, name := range catalogueFiles(l.name) {
+		for _, name := range catalogueFiles(l) {
 			if _, err := b.LoadMessageFileFS(files, name); err != nil {
 				return nil, err
 			}
@@ -61,14 +47,7 @@ func catalogueFiles(lang string) []string {
 }
 
 // validLanguage reports whether name is one of the UI languages.
-func validLanguage(name string) bool {
-	for _, l := range languages {
-		if l.name == name {
-			return true
-		}
-	}
-	return false
-}
+func validLanguage(name string) bool { return slices.Contains(languages, name) }
 
 // pickLanguage chooses the language of a response: the signed-in user's
 // setting, else the language cookie, else the browser's Accept-Language,
@@ -80,21 +59,7 @@ func pickLanguage(r *http.Request, a *care.Actor) string {
 	if c, err := r.Cookie(langCookie); err == nil && validLanguage(c.Value) {
 		return c.Value
 	}
-	return matchAcceptLanguage(r.Header.Get("Accept-Language"))
-}
-
-// matchAcceptLanguage returns the UI language that best serves an
-// Accept-Language header, such as zh-Hans for "zh-CN,zh;q=0.9".
-func matchAcceptLanguage(header string) string {
-	tags, _, err := language.ParseAcceptLanguage(header)
-	if err != nil || len(tags) == 0 {
-		return langEnglish
-	}
-	_, i, conf := matcher.Match(tags...)
-	if conf == language.No {
-		return langEnglish
-	}
-	return languages[i].name
+	return care.MatchLanguage(r.Header.Get("Accept-Language"))
 }
 
 // setLanguage serves the language switch: it remembers the choice in a

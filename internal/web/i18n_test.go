@@ -234,8 +234,8 @@ func TestMatchAcceptLanguage(t *testing.T) {
 		{"fr-FR", "en"},
 		{"not a header;;;", "en"},
 	} {
-		if got := matchAcceptLanguage(tt.header); got != tt.want {
-			t.Errorf("matchAcceptLanguage(%q) = %q, want %q", tt.header, got, tt.want)
+		if got := care.MatchLanguage(tt.header); got != tt.want {
+			t.Errorf("care.MatchLanguage(%q) = %q, want %q", tt.header, got, tt.want)
 		}
 	}
 }
