@@ -46,12 +46,21 @@ func (s *Service) Instruments() *instrument.Catalogue { return s.instruments }
 // SetInstruments replaces the catalogue, for tests of instrument versions.
 func (s *Service) SetInstruments(c *instrument.Catalogue) { s.instruments = c }
 
+// scored is a response checked and scored by the engine, with its answers
+// as they are stored: item by item, keyed by the item's ID, so that a later
+// version may reorder items.
+type scored struct {
+	def    *instrument.Definition
+	result instrument.Result
+	items  string // JSON object: item ID → value
+}
+
 // scoreAnswers checks answers against the newest version of an instrument
 // and scores them; a wrong answer is reported on its item (answers[i]).
-func (s *Service) scoreAnswers(id string, answers []int) (*instrument.Definition, instrument.Result, error) {
+func (s *Service) scoreAnswers(id string, answers []int) (*scored, error) {
 	d := s.instruments.Latest(id)
 	if d == nil {
-		return nil, instrument.Result{}, invalid("instrument", "is not an instrument Kith knows; see GET /api/v1/instruments")
+		return nil, invalid("instrument", "is not an instrument Kith knows; see GET /api/v1/instruments")
 	}
 	r, err := d.Score(answers)
 	var ae *instrument.AnswerError
@@ -64,9 +73,17 @@ func (s *Service) scoreAnswers(id string, answers []int) (*instrument.Definition
 		if ae.Item != "" {
 			msg = "(" + ae.Item + ") " + msg
 		}
-		return nil, r, invalid(field, msg)
+		return nil, invalid(field, msg)
 	}
-	return d, r, err
+	if err != nil {
+		return nil, err
+	}
+	items := make(map[string]int, len(d.Items))
+	for i, it := range d.Items {
+		items[it.ID] = answers[i]
+	}
+	b, err := json.Marshal(items)
+	return &scored{def: d, result: r, items: string(b)}, err
 }
 
 // Assess administers an instrument to a patient: the answers are scored by
@@ -99,20 +116,17 @@ func (s *Service) Assess(ctx context.Context, patientID int64, in AssessmentInpu
 // assess scores and stores a response in tx and, if raise, its alert; the
 // follow-up's risk assessment comes through here too.
 func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in AssessmentInput, followUp *int64, raise bool) (*Assessment, error) {
-	d, r, err := s.scoreAnswers(in.Instrument, in.Answers)
+	sc, err := s.scoreAnswers(in.Instrument, in.Answers)
 	if err != nil {
 		return nil, err
 	}
-	blob, err := itemsJSON(d, in.Answers)
-	if err != nil {
-		return nil, err
-	}
+	d, r := sc.def, sc.result
 	as := &Assessment{PatientID: p.ID, Instrument: d.ID, Version: d.Version, Date: in.Date, Answers: in.Answers,
 		Score: r.Score, Subscales: r.Subscales, Band: r.Band, Flags: r.Flags, FollowUpID: followUp,
 		Author: a.Username, CreatedAt: tx.Now()}
 	if err := tx.QueryRow(ctx, `INSERT INTO assessments (patient_id, instrument, version, taken_on, answers, score, band, flags,
 		follow_up_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.ID, d.ID, d.Version, in.Date, blob, r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
+		p.ID, d.ID, d.Version, in.Date, sc.items, r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
 		a.Username, store.FormatTime(tx.Now())).Scan(&as.ID); err != nil {
 		return nil, err
 	}
@@ -125,17 +139,6 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 		as.AlertID = &id
 	}
 	return as, nil
-}
-
-// itemsJSON keeps answers given in item order as they are stored: item by
-// item, keyed by the item's ID, so that a later version may reorder items.
-func itemsJSON(d *instrument.Definition, answers []int) (string, error) {
-	items := make(map[string]int, len(d.Items))
-	for i, it := range d.Items {
-		items[it.ID] = answers[i]
-	}
-	b, err := json.Marshal(items)
-	return string(b), err
 }
 
 // alertFlags keeps the flags that raise an alert.

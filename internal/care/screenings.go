@@ -139,14 +139,11 @@ func (s *Service) Screen(ctx context.Context, in ScreeningInput) (*Screening, er
 	if d == nil || !d.Public {
 		return nil, invalid("instrument", "is not offered for self-screening; choose phq9, gad7 or k10")
 	}
-	d, r, err := s.scoreAnswers(in.Instrument, in.Answers)
+	scored, err := s.scoreAnswers(in.Instrument, in.Answers)
 	if err != nil {
 		return nil, err
 	}
-	blob, err := itemsJSON(d, in.Answers)
-	if err != nil {
-		return nil, err
-	}
+	d, r := scored.def, scored.result
 	id := make([]byte, 16)
 	rand.Read(id)
 	sc := &Screening{ID: hex.EncodeToString(id), Instrument: d.ID, Version: d.Version,
@@ -162,7 +159,7 @@ func (s *Service) Screen(ctx context.Context, in ScreeningInput) (*Screening, er
 			unit, path, sc.Community = u.id, u.Path, u.Code
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO screenings (id, instrument, version, week, unit_id, org_path, answers, score, band, flags)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sc.ID, d.ID, d.Version, sc.Week, unit, path, blob, r.Score, r.Band,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sc.ID, d.ID, d.Version, sc.Week, unit, path, scored.items, r.Score, r.Band,
 			strings.Join(r.Flags, " "))
 		return err
 	})
