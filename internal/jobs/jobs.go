@@ -49,6 +49,9 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err := svc.WarmFigures(ctx); err != nil {
 		return true, err
 	}
+	if err := db.EnsurePartitions(ctx, now); err != nil {
+		return true, err
+	}
 	if err := db.Optimize(ctx); err != nil {
 		return true, err
 	}

@@ -175,6 +175,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	// Start-up creates the coming years' partitions.
+	if err := db.EnsurePartitions(ctx, time.Now()); err != nil {
+		return fmt.Errorf("store: partitions: %w", err)
+	}
 	return nil
 }
 
