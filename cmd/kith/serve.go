@@ -24,6 +24,7 @@ import (
 	"kith/internal/demo"
 	"kith/internal/directory"
 	"kith/internal/jobs"
+	"kith/internal/progress"
 	"kith/internal/server"
 	"kith/internal/store"
 )
@@ -139,7 +140,9 @@ func seed(ctx context.Context, db *store.DB, svc *care.Service, n int, stdout io
 		}
 	}
 	start := time.Now()
-	st, err := demo.Patients(ctx, db, svc, n, time.Now(), 1)
+	bar := progress.New(os.Stderr, "patients", int64(n))
+	st, err := demo.PatientsProgress(ctx, db, svc, n, time.Now(), 1, bar)
+	bar.Done() // on an error too; a second Done does nothing
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -23,6 +24,19 @@ import (
 // looks like a province. The rows are bulk-loaded (COPY on PostgreSQL),
 // not written through the service; one audit entry records the load.
 func Patients(ctx context.Context, db *store.DB, svc *care.Service, n int, today time.Time, seed uint64) (Stats, error) {
+	return PatientsProgress(ctx, db, svc, n, today, seed, nil)
+}
+
+// Progress is told how many patients each batch loaded, and when the last
+// one is in (a progress.Bar).
+type Progress interface {
+	Add(n int64)
+	Done()
+}
+
+// PatientsProgress is Patients telling p, when not nil, of each batch; the
+// statistics that follow the load (minutes for a province) are logged.
+func PatientsProgress(ctx context.Context, db *store.DB, svc *care.Service, n int, today time.Time, seed uint64, p Progress) (Stats, error) {
 	g := &gen{db: db, svc: svc, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), today: clinical.DateOf(today), now: today.UTC()}
 	if err := g.units(ctx, n); err != nil {
 		return g.stats, err
@@ -40,11 +54,18 @@ func Patients(ctx context.Context, db *store.DB, svc *care.Service, n int, today
 		if err := g.flush(ctx); err != nil {
 			return g.stats, err
 		}
+		if p != nil {
+			p.Add(int64(min(start+batch, n) - start))
+		}
+	}
+	if p != nil {
+		p.Done()
 	}
 	if err := db.SyncIdentity(ctx, "patients"); err != nil {
 		return g.stats, err
 	}
 	// The planner needs statistics of the loaded tables at once.
+	slog.Info("analysing the loaded tables", "follow_ups", g.stats.FollowUps)
 	if err := db.Optimize(ctx, loaded...); err != nil {
 		return g.stats, err
 	}
