@@ -84,6 +84,15 @@ func TestPartitions(t *testing.T) {
 		t.Errorf("EnsurePartitions again: %v", err)
 	}
 
+	// A partition made later has the parent's trigger, indexes and keys.
+	if _, err := db.Exec(ctx, `INSERT INTO follow_ups (patient_id, date, mode, reached, classification, next_due_on, details, author, created_at)
+		SELECT patient_id, '2100-01-01', mode, reached, classification, next_due_on, details, author, created_at FROM follow_ups WHERE id = ?`, fixed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'follow_ups_y2100'`); n != 3 {
+		t.Errorf("follow_ups_y2100 has %d indexes, want the parent's 3", n)
+	}
+
 	// Every row has its key, with its date.
 	if n := count(t, db, `SELECT count(*) FROM follow_ups f LEFT JOIN follow_up_keys k ON k.id = f.id AND k.date = f.date WHERE k.id IS NULL`); n != 0 {
 		t.Errorf("%d follow-ups without their key", n)
