@@ -17,7 +17,8 @@
 
 -- kith_year_partition adds parent's partition for one year (its key in
 -- [year-01-01, year+1-01-01)), moving in the rows the DEFAULT partition
--- holds for that year; it does nothing if the partition exists.
+-- holds for that year; it does nothing if the partition exists. Servers
+-- starting together take turns (a transaction-scoped advisory lock).
 -- +goose StatementBegin
 CREATE FUNCTION kith_year_partition(parent TEXT, key TEXT, year INTEGER) RETURNS BOOLEAN
 LANGUAGE plpgsql AS $$
@@ -26,6 +27,7 @@ DECLARE
     lo   TEXT := lpad(year::TEXT, 4, '0') || '-01-01';
     hi   TEXT := lpad((year + 1)::TEXT, 4, '0') || '-01-01';
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('kith_year_partition'));
     IF to_regclass(quote_ident(part)) IS NOT NULL THEN
         RETURN FALSE;
     END IF;
