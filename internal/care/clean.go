@@ -92,7 +92,10 @@ func ParseID(s string) (int64, bool) {
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil && n > 0
+	if err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // Dates that come from outside (a query's as_of, a period, a date field)

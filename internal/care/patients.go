@@ -249,11 +249,14 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		if unit != nil {
 			sub.Unit, sub.Path = unit.Code, unit.Path
 		}
-		if unit != nil && !Allow(a, WritePatient, Target{Path: unit.Path}) {
+		if unit != nil && unit.Level == Community && !Allow(a, WritePatient, Target{Path: unit.Path}) {
 			return errForbidden()
 		}
 		if err := f.err(); err != nil {
 			return err
+		}
+		if !Allow(a, WritePatient, Target{Path: unit.Path}) {
+			return errForbidden()
 		}
 		var nidHash any
 		var sealed string
@@ -413,10 +416,23 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 		return nil, errNotFound("patient")
 	}
 	sub.Unit, sub.Path = r.OrgUnit, r.path
-	if !Allow(a, act, Target{Path: r.path}) {
-		return nil, errHidden("patient")
+	t := Target{Path: r.path, Patient: id}
+	if Allow(a, act, t) {
+		return r, nil
 	}
-	return r, nil
+	if act == ReadPatient {
+		// Outside the jurisdiction: a live break-the-glass grant lets the
+		// policy allow the read, and the audit entry says so.
+		reason, err := liveGrant(ctx, tx, a.Username, id)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" && Allow(a.withGlass(id), act, t) {
+			sub.Detail = glassDetail + reason
+			return r, nil
+		}
+	}
+	return nil, errHidden("patient")
 }
 
 // redact returns the record as the actor's role may see it. Redaction

@@ -460,6 +460,9 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 		if err != nil {
 			return err
 		}
+		if err := s.checkPeriod("period", p); err != nil {
+			return err
+		}
 		sub.Detail = "screenings " + p.String()
 		lo, hi := store.Beneath(u.Path)
 		rows, err := tx.Query(ctx, `SELECT instrument, band, COUNT(*) FROM screenings

@@ -29,6 +29,8 @@ type Service struct {
 	directory   *directory.Directory
 	// The public site's limits per client address.
 	screenLimit, contactLimit *ratelimit.Limiter
+	// glassFor is how long a break-the-glass grant lasts.
+	glassFor time.Duration
 }
 
 // New returns a service over db using keys.
@@ -36,7 +38,7 @@ func New(db *store.DB, keys *secrets.Keys) *Service {
 	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
 		directory:    directory.Default(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
-		contactLimit: ratelimit.New(contactEvery, contactBurst)}
+		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
 }
 
 // SetClock sets the clock the clinical rules read "today" from (what may
