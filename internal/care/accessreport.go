@@ -102,7 +102,7 @@ func (s *Service) AccessReport(ctx context.Context, patientID int64, p Page) ([]
 			if u, ok := people[e.Actor]; ok {
 				x.FullName, x.Role, x.OrgUnit, x.OrgUnitName = u.FullName, u.Role, u.OrgUnit, u.unitName
 			}
-			if reason, ok := strings.CutPrefix(e.Detail, glassDetail); ok {
+			if reason, ok := strings.CutPrefix(e.Detail, GlassDetail); ok {
 				x.BreakGlass, x.Reason = true, reason
 				x.Note = grantNote(grants, e)
 			}

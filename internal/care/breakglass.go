@@ -26,9 +26,9 @@ const DefaultGlassFor = 3 * time.Hour
 // GlassReasons are the reasons a clinician may give.
 var GlassReasons = []string{"emergency", "crisis_call", "admission", "referral", "other"}
 
-// glassDetail starts the audit detail of every read under a grant; the
+// GlassDetail starts the audit detail of every read under a grant; the
 // reason follows.
-const glassDetail = "break-glass "
+const GlassDetail = "break-glass "
 
 // GlassRecentDays is how far back a district's home page lists grants.
 const GlassRecentDays = 2
@@ -128,7 +128,7 @@ func (s *Service) BreakGlass(ctx context.Context, patientID int64, in GlassInput
 			store.FormatTime(now), store.FormatTime(g.ExpiresAt)).Scan(&g.ID); err != nil {
 			return err
 		}
-		sub.Detail = glassDetail + in.Reason
+		sub.Detail = GlassDetail + in.Reason
 		out = g
 		return nil
 	})

@@ -428,7 +428,7 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 			return nil, err
 		}
 		if reason != "" && Allow(a.withGlass(id), act, t) {
-			sub.Detail = glassDetail + reason
+			sub.Detail = GlassDetail + reason
 			return r, nil
 		}
 	}

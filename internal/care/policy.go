@@ -1,10 +1,12 @@
 package care
 
 import (
+	"context"
 	"slices"
 	"strings"
 
 	"kith/internal/auth"
+	"kith/internal/store"
 )
 
 // Action is something an actor may try to do. The audit log records it.
@@ -170,4 +172,38 @@ func oneOf(r auth.Role, roles ...auth.Role) bool {
 		}
 	}
 	return false
+}
+
+// Precheck refuses, as the service method itself would, a caller who may
+// not do act at all, or (patientID not 0) not on that patient: for a
+// transport that could not read the request's body, so that a caller
+// without the permission learns nothing from what the body holds. A refusal
+// is audited as denied; nil means the body's own error may be shown.
+func (s *Service) Precheck(ctx context.Context, act Action, patientID int64) error {
+	check := func(tx *store.Tx, a *Actor, sub *subject) error {
+		sub.Type, sub.Unit, sub.Path = "patient", a.UnitCode, a.UnitPath
+		if !mayEver(a, act) {
+			return errForbidden()
+		}
+		if patientID == 0 {
+			return nil
+		}
+		_, err := visible(ctx, tx, a, act, patientID, sub)
+		return err
+	}
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	var err error
+	if rerr := s.db.Read(ctx, func(tx *store.Tx) error {
+		err = check(tx, a, &subject{})
+		return nil
+	}); rerr != nil {
+		return rerr
+	}
+	if err == nil {
+		return nil
+	}
+	return s.act(ctx, string(act), check)
 }

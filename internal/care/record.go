@@ -523,6 +523,9 @@ type Record struct {
 	OpenAlerts int `json:"open_alerts"`
 	// BreakGlass lists who broke the glass to read this record, and why.
 	BreakGlass []Glass `json:"break_glass,omitempty"`
+	// UnderGlass says the actor reads this record under their own
+	// break-the-glass grant: outside their jurisdiction, read only.
+	UnderGlass bool `json:"under_break_glass,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -534,6 +537,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		if out.Patient, err = s.readPatient(ctx, tx, a, id, sub); err != nil {
 			return err
 		}
+		out.UnderGlass = strings.HasPrefix(sub.Detail, GlassDetail)
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err
