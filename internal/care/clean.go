@@ -110,7 +110,7 @@ const (
 // DateInBounds reports whether d lies within the dates Kith accepts, today
 // being today.
 func DateInBounds(d, today clinical.Date) bool {
-	return d.Year >= MinYear && !today.AddMonths(12 * YearsAhead).Before(d)
+	return d.Year >= MinYear && !today.AddMonths(12*YearsAhead).Before(d)
 }
 
 // checkBounds adds a field error when d lies outside the accepted dates.
