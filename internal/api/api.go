@@ -5,7 +5,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +39,23 @@ type handler struct {
 // Register adds the API's routes to mux.
 func Register(mux *http.ServeMux, svc *care.Service) {
 	h := &handler{svc: svc}
+	allow := map[string][]string{}
 	for _, rt := range routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, h.wrap(rt))
+		allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
+	}
+	// Any other method on a route's path: 405 as problem details (the
+	// mux's own answer would be plain text).
+	for pattern, methods := range allow {
+		if slices.Contains(methods, "GET") {
+			methods = append(methods, "HEAD")
+		}
+		allowed := strings.Join(methods, ", ")
+		mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			writeProblem(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed),
+				"this route takes "+allowed, nil)
+		}))
 	}
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such API route", "", nil)
@@ -59,9 +76,51 @@ func (h *handler) wrap(rt route) http.Handler {
 			r = r.WithContext(care.WithActor(r.Context(), a))
 		}
 		if err := rt.Handle(h, w, r); err != nil {
-			writeError(w, r, err)
+			writeError(w, r, h.refuseFirst(r, rt, err))
 		}
 	})
+}
+
+// refuseFirst names the permission each write route needs. A body the
+// route cannot read is refused (403/404) rather than described when the
+// caller lacks it: refuse before validate, whatever the body holds.
+var refuseFirst = map[string]care.Action{
+	"POST /api/v1/patients":                      care.WritePatient,
+	"PATCH /api/v1/patients/{id}":                care.WritePatient,
+	"POST /api/v1/patients/{id}/transfer":        care.WritePatient,
+	"POST /api/v1/patients/{id}/follow-ups":      care.WriteFollowUp,
+	"PUT /api/v1/patients/{id}/follow-ups/{fid}": care.WriteFollowUp,
+	"POST /api/v1/patients/{id}/emergencies":     care.WriteEmergency,
+	"POST /api/v1/patients/{id}/assessments":     care.Assess,
+	"POST /api/v1/patients/{id}/break-glass":     care.BreakGlass,
+	"POST /api/v1/org-units":                     care.WriteUnit,
+	"PATCH /api/v1/org-units/{code}":             care.WriteUnit,
+	"POST /api/v1/users":                         care.WriteUser,
+	"PATCH /api/v1/users/{username}":             care.WriteUser,
+	"PATCH /api/v1/alerts/{id}":                  care.ReadAlerts,
+	"PATCH /api/v1/contact-requests/{id}":        care.WriteContacts,
+}
+
+// refuseFirst returns, for a body the route could not read, the refusal
+// the service gives a caller without the permission, or else err.
+func (h *handler) refuseFirst(r *http.Request, rt route, err error) error {
+	var br *badRequest
+	act, ok := refuseFirst[rt.Method+" "+rt.Pattern]
+	if !ok || !errors.As(err, &br) {
+		return err
+	}
+	var patient int64
+	if strings.HasPrefix(rt.Pattern, "/api/v1/patients/{id}") {
+		id, idErr := pathID(r, "id")
+		if idErr != nil {
+			return idErr
+		}
+		patient = id
+	}
+	if perr := h.svc.Precheck(r.Context(), act, patient); perr != nil {
+		return perr
+	}
+	return err
 }
 
 // bearer returns the token of an "Authorization: Bearer TOKEN" header.

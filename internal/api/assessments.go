@@ -193,7 +193,8 @@ func (h *handler) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := care.AlertQuery{State: r.URL.Query().Get("state")}
 	if s := r.URL.Query().Get("patient"); s != "" {
-		if q.PatientID, err = strconv.ParseInt(s, 10, 64); err != nil || q.PatientID < 1 {
+		var ok bool
+		if q.PatientID, ok = care.ParseID(s); !ok {
 			return fieldErr("patient", "must be a patient's id")
 		}
 	}

@@ -29,8 +29,8 @@ func init() { routes = append(routes, patientRoutes...) }
 
 // pathID reads a numeric path parameter; a malformed one is a missing record.
 func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id < 1 {
+	id, ok := care.ParseID(r.PathValue(name))
+	if !ok {
 		return 0, &care.Error{Kind: care.NotFound, Message: "not found"}
 	}
 	return id, nil

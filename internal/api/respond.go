@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 
 	"kith/internal/care"
 	"kith/internal/ratelimit"
@@ -38,6 +41,13 @@ func writeProblem(w http.ResponseWriter, status int, title, detail string, field
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: title, Status: status, Detail: detail, Errors: fields})
+}
+
+// WriteProblem writes an RFC 9457 problem response: the server's own
+// answers under /api/ (413, 405, the cross-origin 403) use it, so that every
+// API error has one format.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
+	writeProblem(w, status, http.StatusText(status), detail, nil)
 }
 
 // badRequest is an error in the request itself (malformed JSON, wrong
@@ -95,7 +105,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // decode reads a JSON object body into v. Unknown fields, trailing data and
-// wrong types are refused with a message naming the field.
+// wrong types are refused with a message naming the field; no message
+// carries the decoder's own (Go) wording.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -103,7 +114,20 @@ func decode(r *http.Request, v any) error {
 			return &badRequest{status: http.StatusUnsupportedMediaType, msg: "the body must be JSON (Content-Type: application/json)"}
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return &badRequest{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	}
+	if err != nil {
+		return &badRequest{status: http.StatusBadRequest, msg: "the body could not be read"}
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON decodes one JSON object from body into v; see decode.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -115,23 +139,82 @@ func decode(r *http.Request, v any) error {
 		}
 		return nil
 	}
-	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var synErr *json.SyntaxError
 	switch {
-	case errors.As(err, &maxErr):
-		return &badRequest{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
 	case errors.Is(err, io.EOF):
 		return &badRequest{status: http.StatusBadRequest, msg: "the body is empty; a JSON object is required"}
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		return &badRequest{status: http.StatusUnprocessableEntity, field: field,
-			msg: fmt.Sprintf("must be of JSON type %s, not %s", typeErr.Type.Kind(), typeErr.Value)}
-	case errors.As(err, &synErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return &badRequest{status: http.StatusBadRequest, msg: "the body is not valid JSON: " + err.Error()}
+		if typeErr.Field == "" {
+			return &badRequest{status: http.StatusBadRequest, msg: "the body must be a JSON object"}
+		}
+		return &badRequest{status: http.StatusUnprocessableEntity, field: typeErr.Field, msg: "must be " + jsonKind(typeErr.Type)}
+	case errors.As(err, &synErr):
+		return &badRequest{status: http.StatusBadRequest, msg: fmt.Sprintf("the body is not valid JSON (at byte %d)", synErr.Offset)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{status: http.StatusBadRequest, msg: "the body is not valid JSON (it ends too early)"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &badRequest{status: http.StatusUnprocessableEntity, field: name, msg: "is not a field of this request"}
 	}
-	return &badRequest{status: http.StatusBadRequest, msg: "the body could not be read: " + err.Error()}
+	// What is left is a value's own decoder refusing it, such as a time.
+	if field := badTimeField(body, v); field != "" {
+		return &badRequest{status: http.StatusUnprocessableEntity, field: field,
+			msg: "must be a date and time in RFC 3339 form, such as 2026-11-25T14:30:00+08:00"}
+	}
+	return &badRequest{status: http.StatusBadRequest, msg: "the body holds a value of a form this request does not take"}
+}
+
+// jsonKind names the JSON type a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	if t == reflect.TypeOf(time.Time{}) {
+		return "a date and time in RFC 3339 form"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16,
+		reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
+}
+
+// badTimeField names the top-level field of body that should hold a time
+// (a time.Time field of v) but does not; "" if none is found.
+func badTimeField(body []byte, v any) string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if name == "" || ft != reflect.TypeOf(time.Time{}) || raw[name] == nil {
+			continue
+		}
+		var x time.Time
+		if json.Unmarshal(raw[name], &x) != nil {
+			return name
+		}
+	}
+	return ""
 }

@@ -158,6 +158,9 @@ type Filter struct {
 	PathPrefix string
 	BeforeSeq  int64 // keyset: entries older than this
 	Limit      int
+	// SubjectType, with SubjectID, selects the entries about one record
+	// (such as one patient's, for their access report).
+	SubjectType string
 }
 
 // List returns entries matching f, newest first.
@@ -167,6 +170,10 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	if f.SubjectID != "" {
 		q += ` AND subject_id = ?`
 		args = append(args, f.SubjectID)
+	}
+	if f.SubjectType != "" {
+		q += ` AND subject_type = ?`
+		args = append(args, f.SubjectType)
 	}
 	if f.Actor != "" {
 		q += ` AND actor = ?`

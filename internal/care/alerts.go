@@ -162,7 +162,7 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id int64, in AckInput) (
 			return errHidden("alert")
 		}
 		var f fields
-		in.Action = checkText(&f, "action", in.Action, 2000)
+		in.Action = checkNote(&f, "action", in.Action, 2000)
 		if in.Action == "" {
 			f.add("action", "say what was done about the alert")
 		}

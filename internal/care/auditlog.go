@@ -7,6 +7,7 @@ import (
 
 	"kith/internal/audit"
 	"kith/internal/auth"
+	"kith/internal/clinical"
 	"kith/internal/store"
 )
 
@@ -21,7 +22,7 @@ type AuditQuery struct {
 // AuditLog lists audit entries, newest first, within the actor's
 // jurisdiction. Reading the log is itself recorded.
 func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.Entry, string, error) {
-	var f fields
+	f := s.fields()
 	limit, err := p.limit()
 	if err != nil {
 		return nil, "", err
@@ -40,6 +41,7 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 		if !ok {
 			f.add("from", "must be a date, YYYY-MM-DD")
 		}
+		checkBounds(&f, "from", clinical.DateOf(t))
 		filter.From = t
 	}
 	if q.To != "" {
@@ -47,6 +49,7 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 		if !ok {
 			f.add("to", "must be a date, YYYY-MM-DD")
 		}
+		checkBounds(&f, "to", clinical.DateOf(t))
 		filter.To = t.Add(24 * time.Hour)
 	}
 	if err := f.err(); err != nil {

@@ -16,6 +16,9 @@ type Actor struct {
 	UnitName string
 	UnitPath string // such as /D1/S1/; the actor's jurisdiction is this prefix
 	Language string
+	// Glass lists the patients whose record the actor may read under a live
+	// break-the-glass grant; the service fills it in where it reads one.
+	Glass []int64
 }
 
 // RequestInfo describes where a request came from, for the audit log.

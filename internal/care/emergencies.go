@@ -58,7 +58,7 @@ func (in *EmergencyInput) validate(f *fields, now time.Time) {
 	for i, t := range in.Measures {
 		checkEnum[clinical.EmergencyMeasure](f, "measures["+strconv.Itoa(i)+"]", t, true)
 	}
-	in.Outcome = checkText(f, "outcome", in.Outcome, 2000)
+	in.Outcome = checkNote(f, "outcome", in.Outcome, 2000)
 }
 
 // RecordEmergency records emergency handling. It sets a follow-up within

@@ -59,6 +59,9 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 		if err != nil {
 			return err
 		}
+		if err := s.checkPeriod("period", p); err != nil {
+			return err
+		}
 		sub.Detail = p.String()
 		out, err = s.figureSet(ctx, tx, u, p, targets, true)
 		return err
@@ -93,6 +96,9 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
+			return err
+		}
+		if err := s.checkPeriod("period", p); err != nil {
 			return err
 		}
 		sub.Detail = p.String() + " children"
@@ -135,6 +141,9 @@ func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical
 		if err != nil {
 			return err
 		}
+		if err := s.checkPeriod("period", kpi.Period{From: end, To: end}); err != nil {
+			return err
+		}
 		sub.Detail = "trend"
 		for _, p := range kpi.LastMonths(end, n) {
 			fs, err := s.figureSet(ctx, tx, u, p, targets, false)
@@ -173,6 +182,9 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 	err = s.act(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
+			return err
+		}
+		if err := s.checkPeriod("period", p); err != nil {
 			return err
 		}
 		sub.Detail = string(key) + " " + p.String()

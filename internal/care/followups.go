@@ -150,7 +150,7 @@ func (in *FollowUpInput) validate(f *fields, registeredOn string) (clinical.Date
 		f.add("reached", "is required (true or false)")
 		return date, a
 	}
-	in.Notes = checkText(f, "notes", in.Notes, 2000)
+	in.Notes = checkNote(f, "notes", in.Notes, 2000)
 	if !*in.Reached {
 		checkEnum[clinical.NotReachedReason](f, "not_reached_reason", in.NotReachedReason, true)
 		if in.NotReachedReason == string(clinical.ReasonDeceased) {
@@ -245,7 +245,7 @@ func (in *FollowUpInput) validate(f *fields, registeredOn string) (clinical.Date
 	for i, r := range in.Rehabilitation {
 		checkEnum[clinical.Rehabilitation](f, "rehabilitation["+strconv.Itoa(i)+"]", r, true)
 	}
-	in.NextDueReason = checkText(f, "next_due_reason", in.NextDueReason, 500)
+	in.NextDueReason = checkNote(f, "next_due_reason", in.NextDueReason, 500)
 	if in.NextDueOn != "" {
 		if d, err := clinical.ParseDate(in.NextDueOn); err != nil {
 			f.add("next_due_on", "must be a real date, YYYY-MM-DD")

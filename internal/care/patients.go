@@ -117,8 +117,17 @@ func checkDate(f *fields, field, v string, required bool) {
 	}
 }
 
+// checkText cleans and checks a one-line free text (see CleanText).
 func checkText(f *fields, field, v string, max int) string {
-	v = strings.TrimSpace(v)
+	return checkLength(f, field, cleanField(f, field, v, false), max)
+}
+
+// checkNote cleans and checks a free text that may hold several lines.
+func checkNote(f *fields, field, v string, max int) string {
+	return checkLength(f, field, cleanField(f, field, v, true), max)
+}
+
+func checkLength(f *fields, field, v string, max int) string {
 	if utf8.RuneCountInString(v) > max {
 		f.add(field, fmt.Sprintf("must be at most %d characters", max))
 	}
@@ -227,7 +236,10 @@ func communityByCode(ctx context.Context, tx *store.Tx, f *fields, code string) 
 func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patient, error) {
 	var id int64
 	err := s.act(ctx, "patient.create", func(tx *store.Tx, a *Actor, sub *subject) error {
-		sub.Type = "patient"
+		sub.Type, sub.Unit, sub.Path = "patient", a.UnitCode, a.UnitPath
+		if !mayEver(a, WritePatient) {
+			return errForbidden()
+		}
 		f := s.fields()
 		nid, severe := in.normalize(&f)
 		unit, err := communityByCode(ctx, tx, &f, in.OrgUnit)
@@ -236,6 +248,9 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		}
 		if unit != nil {
 			sub.Unit, sub.Path = unit.Code, unit.Path
+		}
+		if unit != nil && unit.Level == Community && !Allow(a, WritePatient, Target{Path: unit.Path}) {
+			return errForbidden()
 		}
 		if err := f.err(); err != nil {
 			return err
@@ -248,8 +263,12 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		if nid != "" {
 			h := s.nationalIDHash(nid)
 			var existing int64
-			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE national_id_hash = ?`, h).Scan(&existing)
+			var path string
+			err := tx.QueryRow(ctx, `SELECT id, org_path FROM patients WHERE national_id_hash = ?`, h).Scan(&existing, &path)
 			if err == nil {
+				if !Allow(a, ReadPatient, Target{Path: path}) {
+					return collision(ctx, tx, sub, existing, "national_id")
+				}
 				return &Error{Kind: Conflict, Message: "a patient with this national ID is already on the register",
 					ExistingID: strconv.FormatInt(existing, 10), Fields: []FieldError{{Field: "national_id", Message: "is already on the register"}}}
 			}
@@ -265,8 +284,12 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 			district := unit.Path[:strings.Index(unit.Path[1:], "/")+2]
 			lo, hi := store.Beneath(district)
 			var dup int64
-			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE birth_date = ? AND name_key = ? AND org_path >= ? AND org_path < ?
-				ORDER BY id LIMIT 1`, in.BirthDate, strings.ToLower(in.Name), lo, hi).Scan(&dup)
+			var path string
+			err := tx.QueryRow(ctx, `SELECT id, org_path FROM patients WHERE birth_date = ? AND name_key = ? AND org_path >= ? AND org_path < ?
+				ORDER BY id LIMIT 1`, in.BirthDate, strings.ToLower(in.Name), lo, hi).Scan(&dup, &path)
+			if err == nil && !Allow(a, ReadPatient, Target{Path: path}) {
+				return collision(ctx, tx, sub, dup, "confirm_duplicate")
+			}
 			if err == nil {
 				return &Error{Kind: Conflict, ExistingID: strconv.FormatInt(dup, 10),
 					Message: "a patient with the same name and birth date is on the register of this district; check it is not the same person, then confirm",
@@ -305,6 +328,28 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		return nil, err
 	}
 	return s.Patient(ctx, id)
+}
+
+// collision answers a registration that matches a record the actor may not
+// see: the answer says only that the district must help (no id, no link,
+// so that registration cannot tell whether someone is on the register
+// elsewhere), and the attempt is recorded in the matched record's unit as
+// well, where its district administrator sees it in the audit log.
+func collision(ctx context.Context, tx *store.Tx, sub *subject, id int64, field string) error {
+	var code string
+	var path string
+	if err := tx.QueryRow(ctx, `SELECT o.code, o.path FROM patients p JOIN org_units o ON o.id = p.org_unit_id WHERE p.id = ?`, id).
+		Scan(&code, &path); err != nil {
+		return err
+	}
+	sub.also = append(sub.also, extraEntry{action: "patient.register_collision", sub: subject{Type: "patient",
+		ID: strconv.FormatInt(id, 10), Unit: code, Path: path, Detail: "registration attempted in " + sub.Unit + " matched by " + field}})
+	msg := "needs the help of the district"
+	if field == "confirm_duplicate" {
+		msg = "confirm to register a possible duplicate"
+	}
+	return &Error{Kind: Conflict, Message: "registering this person needs the help of the district: please call the district's mental health office",
+		Fields: []FieldError{{Field: field, Message: msg}}}
 }
 
 func insertDiagnoses(ctx context.Context, tx *store.Tx, id int64, ds []Diagnosis) error {
@@ -371,10 +416,23 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 		return nil, errNotFound("patient")
 	}
 	sub.Unit, sub.Path = r.OrgUnit, r.path
-	if !Allow(a, act, Target{Path: r.path}) {
-		return nil, errHidden("patient")
+	t := Target{Path: r.path, Patient: id}
+	if Allow(a, act, t) {
+		return r, nil
 	}
-	return r, nil
+	if act == ReadPatient {
+		// Outside the jurisdiction: a live break-the-glass grant lets the
+		// policy allow the read, and the audit entry says so.
+		reason, err := liveGrant(ctx, tx, a.Username, id)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" && Allow(a.withGlass(id), act, t) {
+			sub.Detail = GlassDetail + reason
+			return r, nil
+		}
+	}
+	return nil, errHidden("patient")
 }
 
 // redact returns the record as the actor's role may see it. Redaction

@@ -15,15 +15,16 @@ func TestPolicy(t *testing.T) {
 	// columns: unit.read unit.write user.read user.write audit.read
 	//          patient.read patient.write followup.write emergency.write figures.read
 	//          assessment.write alert.read contact.read contact.write
+	//          patient.break_glass break_glass.read patient.access_report
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- --",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I-",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I-",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- --",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I-",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- --",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I-",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))
@@ -68,6 +69,14 @@ func TestPolicyEdges(t *testing.T) {
 		{"district admin edits a nurse", da, WriteUser, Target{Path: "/D1/S1/C1/", Role: auth.Nurse}, true},
 		{"prefix is by whole codes", &Actor{Role: auth.Nurse, UnitPath: "/D1/S1/"}, ReadPatient, Target{Path: "/D1/S10/C1/"}, false},
 		{"actor without a unit outside admin", &Actor{Role: auth.Nurse}, ReadPatient, Target{Path: "/D1/"}, false},
+		{"a grant opens its one record outside", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
+			Target{Path: "/D2/S1/C1/", Patient: 7}, true},
+		{"a grant opens no other record", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
+			Target{Path: "/D2/S1/C1/", Patient: 8}, false},
+		{"a grant opens no write", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, WritePatient,
+			Target{Path: "/D2/S1/C1/", Patient: 7}, false},
+		{"a grant opens nothing for the care group", &Actor{Role: auth.CareGroup, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
+			Target{Path: "/D2/S1/C1/", Patient: 7}, false},
 	}
 	for _, tt := range tests {
 		if got := Allow(tt.a, tt.act, tt.t); got != tt.want {

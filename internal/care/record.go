@@ -415,6 +415,8 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	asOf, perr := clinical.ParseDate(q.AsOf)
 	if perr != nil {
 		f.add("as_of", "must be a real date, YYYY-MM-DD")
+	} else {
+		checkBounds(&f, "as_of", asOf)
 	}
 	// The keyset is (risk, due date, id) of the last row shown.
 	var kRisk, kID int64
@@ -519,6 +521,11 @@ type Record struct {
 	Assessments []Assessment `json:"assessments,omitempty"`
 	// OpenAlerts counts the patient's alerts not yet acknowledged.
 	OpenAlerts int `json:"open_alerts"`
+	// BreakGlass lists who broke the glass to read this record, and why.
+	BreakGlass []Glass `json:"break_glass,omitempty"`
+	// UnderGlass says the actor reads this record under their own
+	// break-the-glass grant: outside their jurisdiction, read only.
+	UnderGlass bool `json:"under_break_glass,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -530,6 +537,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		if out.Patient, err = s.readPatient(ctx, tx, a, id, sub); err != nil {
 			return err
 		}
+		out.UnderGlass = strings.HasPrefix(sub.Detail, GlassDetail)
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err
@@ -538,6 +546,9 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return nil
 		}
 		if out.Assessments, err = s.latestAssessments(ctx, tx, id); err != nil {
+			return err
+		}
+		if out.BreakGlass, err = glassOf(ctx, tx, id); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL`, id).Scan(&out.OpenAlerts)

@@ -224,7 +224,7 @@ func (s *Service) RequestContact(ctx context.Context, in ContactInput) (*Contact
 		if in.Phone == "" {
 			f.add("phone", "is required, so that a worker can call you")
 		}
-		in.Message = checkText(&f, "message", in.Message, 500)
+		in.Message = checkNote(&f, "message", in.Message, 500)
 		if !in.Consent {
 			f.add("consent", "please agree that a community worker may contact you")
 		}
@@ -410,7 +410,7 @@ func (s *Service) RecordContactOutcome(ctx context.Context, id int64, in Contact
 		if !found {
 			f.add("outcome", "must be one of "+strings.Join(ContactOutcomes, ", "))
 		}
-		in.Note = checkText(&f, "note", in.Note, 2000)
+		in.Note = checkNote(&f, "note", in.Note, 2000)
 		if in.PatientID != nil && in.Outcome != "registered" {
 			f.add("patient_id", "is given only when the outcome is registered")
 		}
@@ -458,6 +458,9 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 	err := s.act(ctx, "figures.screenings", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
+			return err
+		}
+		if err := s.checkPeriod("period", p); err != nil {
 			return err
 		}
 		sub.Detail = "screenings " + p.String()

@@ -29,6 +29,8 @@ type Service struct {
 	directory   *directory.Directory
 	// The public site's limits per client address.
 	screenLimit, contactLimit *ratelimit.Limiter
+	// glassFor is how long a break-the-glass grant lasts.
+	glassFor time.Duration
 }
 
 // New returns a service over db using keys.
@@ -36,7 +38,7 @@ func New(db *store.DB, keys *secrets.Keys) *Service {
 	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
 		directory:    directory.Default(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
-		contactLimit: ratelimit.New(contactEvery, contactBurst)}
+		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
 }
 
 // SetClock sets the clock the clinical rules read "today" from (what may
@@ -59,6 +61,16 @@ func (s *Service) DB() *store.DB { return s.db }
 type subject struct {
 	Type, ID, Unit, Path string
 	Detail               string
+	// also are further entries written beside this one, whatever the
+	// outcome: a probe of a record in another unit is recorded in that unit
+	// too, so that its administrator sees it.
+	also []extraEntry
+}
+
+// extraEntry is an audit entry written beside an action's own.
+type extraEntry struct {
+	action string
+	sub    subject
 }
 
 // act runs fn as one transaction on behalf of the actor in ctx and appends
@@ -81,7 +93,7 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 		if err := fn(tx, &sub); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, s.entry(ctx, actor, action, sub, audit.Allowed))
+		return s.appendEntries(ctx, tx, actor, action, sub, audit.Allowed)
 	})
 	if err == nil {
 		return nil
@@ -91,11 +103,24 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 		outcome = audit.Denied
 	}
 	if aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, s.entry(ctx, actor, action, sub, outcome))
+		return s.appendEntries(ctx, tx, actor, action, sub, outcome)
 	}); aerr != nil {
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
 	}
 	return err
+}
+
+// appendEntries appends the entry for sub and those of sub.also.
+func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action string, sub subject, o audit.Outcome) error {
+	if err := audit.Append(ctx, tx, s.entry(ctx, actor, action, sub, o)); err != nil {
+		return err
+	}
+	for _, x := range sub.also {
+		if err := audit.Append(ctx, tx, s.entry(ctx, actor, x.action, x.sub, o)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) entry(ctx context.Context, actor, action string, sub subject, o audit.Outcome) *audit.Entry {

@@ -32,20 +32,39 @@ const (
 )
 
 // Sign-in throttling: after freeFailures wrong passwords in a row for one
-// username, further attempts wait lockBase, doubling with each failure up
-// to lockMax.
+// username from one client address, further attempts from that address wait
+// lockBase, doubling with each failure up to lockMax. Someone guessing from
+// elsewhere therefore cannot keep the owner out; a slower limit per
+// username alone (globalFreeFailures, then globalLockBase, doubling) stops
+// guessing spread over many addresses.
 const (
-	freeFailures = 5
-	lockBase     = 30 * time.Second
-	lockMax      = 15 * time.Minute
+	freeFailures       = 5
+	lockBase           = 30 * time.Second
+	globalFreeFailures = 50
+	globalLockBase     = time.Minute
+	lockMax            = 15 * time.Minute
 )
 
-// lockFor returns how long a username is locked after n consecutive failures.
-func lockFor(n int) time.Duration {
-	if n < freeFailures {
+// lockFor returns how long a username is locked from one address after n
+// consecutive failures from it.
+func lockFor(n int) time.Duration { return backoff(n, freeFailures, lockBase) }
+
+// globalLockFor returns how long a username is locked from every address
+// after n consecutive failures from anywhere.
+func globalLockFor(n int) time.Duration { return backoff(n, globalFreeFailures, globalLockBase) }
+
+// The rows of login_failures: one per username ("u:" and the username) and
+// one per username and client address ("a:", the address, a space and the
+// username; an address holds no space, so the two never meet).
+func failureKeys(ctx context.Context, username string) (global, pair string) {
+	return "u:" + username, "a:" + RequestFrom(ctx).ClientAddr + " " + username
+}
+
+func backoff(n, free int, base time.Duration) time.Duration {
+	if n < free {
 		return 0
 	}
-	d := time.Duration(float64(lockBase) * math.Pow(2, float64(n-freeFailures)))
+	d := time.Duration(float64(base) * math.Pow(2, float64(n-free)))
 	if d > lockMax || d <= 0 {
 		d = lockMax
 	}
@@ -76,8 +95,9 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 	if len(username) > 100 || len(c.Password) > 1024 {
 		return "", time.Time{}, &Error{Kind: Unauthenticated, Message: "wrong username or password"}
 	}
+	global, pair := failureKeys(ctx, username)
 	var lockedUntil string
-	err = s.db.QueryRow(ctx, `SELECT locked_until FROM login_failures WHERE username = ?`, username).Scan(&lockedUntil)
+	err = s.db.QueryRow(ctx, `SELECT COALESCE(MAX(locked_until), '') FROM login_failures WHERE username IN (?, ?)`, global, pair).Scan(&lockedUntil)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, err
 	}
@@ -111,7 +131,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 	token = auth.NewToken()
 	err = s.record(ctx, username, "auth.login", func(tx *store.Tx, rec *subject) error {
 		*rec = sub
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username = ?`, username); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username IN (?, ?)`, global, pair); err != nil {
 			return err
 		}
 		life := WebAbsolute
@@ -134,22 +154,32 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 // been too many, and records the attempt as denied, all in one transaction
 // that commits although the sign-in failed.
 func (s *Service) loginFailed(ctx context.Context, username string, sub subject) error {
+	global, pair := failureKeys(ctx, username)
 	return s.db.Transact(ctx, func(tx *store.Tx) error {
-		var n int
-		err := tx.QueryRow(ctx, `INSERT INTO login_failures (username, failures, last_at) VALUES (?, 1, ?)
-			ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = excluded.last_at
-			RETURNING failures`, username, store.FormatTime(tx.Now())).Scan(&n)
-		if err != nil {
+		if err := countFailure(ctx, tx, global, globalLockFor); err != nil {
 			return err
 		}
-		if d := lockFor(n); d > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE login_failures SET locked_until = ? WHERE username = ?`,
-				store.FormatTime(tx.Now().Add(d)), username); err != nil {
-				return err
-			}
+		if err := countFailure(ctx, tx, pair, lockFor); err != nil {
+			return err
 		}
 		return audit.Append(ctx, tx, s.entry(ctx, username, "auth.login", sub, audit.Denied))
 	})
+}
+
+// countFailure counts one more failure under key and locks it for as long
+// as lock says.
+func countFailure(ctx context.Context, tx *store.Tx, key string, lock func(int) time.Duration) error {
+	var n int
+	err := tx.QueryRow(ctx, `INSERT INTO login_failures (username, failures, last_at) VALUES (?, 1, ?)
+		ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = excluded.last_at
+		RETURNING failures`, key, store.FormatTime(tx.Now())).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if d := lock(n); d > 0 {
+		_, err = tx.Exec(ctx, `UPDATE login_failures SET locked_until = ? WHERE username = ?`, store.FormatTime(tx.Now().Add(d)), key)
+	}
+	return err
 }
 
 // ResolveSession returns the actor a session or API token belongs to.

@@ -70,9 +70,13 @@ var codeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
 const maxPopulation = 100_000_000
 
+// checkName cleans and checks a required one-line name (see CleanText): a
+// name of only invisible characters is no name.
 func checkName(f *fields, field, name string, max int) string {
-	name = strings.TrimSpace(name)
+	n := len(f.list)
+	name = cleanField(f, field, name, false)
 	switch {
+	case len(f.list) > n:
 	case name == "":
 		f.add(field, "is required")
 	case utf8.RuneCountInString(name) > max:
@@ -138,6 +142,9 @@ func (s *Service) CreateUnit(ctx context.Context, in UnitInput) (*Unit, error) {
 		in.Code = strings.TrimSpace(in.Code)
 		in.ParentCode = strings.TrimSpace(in.ParentCode)
 		sub.Type, sub.ID, sub.Unit = "org_unit", in.Code, in.Code
+		if !mayEver(a, WriteUnit) {
+			return errForbidden()
+		}
 		var f fields
 		if !codeRE.MatchString(in.Code) {
 			f.add("code", "must be 1–32 letters, digits, - or _, starting with a letter or digit")

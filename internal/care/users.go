@@ -149,6 +149,9 @@ func checkUserUnit(ctx context.Context, tx *store.Tx, f *fields, r auth.Role, co
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	var out *User
 	err := s.act(ctx, "user.create", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if !mayEver(a, WriteUser) {
+			return errForbidden()
+		}
 		var err error
 		out, err = s.createUser(ctx, tx, in, sub, func(t Target) bool { return Allow(a, WriteUser, t) })
 		return err
@@ -208,8 +211,10 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 	_, err = tx.Exec(ctx, `INSERT INTO users (username, full_name, role, org_unit_id, language, password_hash, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.Username, in.FullName, string(role), unitID, in.Language, hash, false, now, now)
 	if store.IsUniqueViolation(err) {
-		return nil, &Error{Kind: Conflict, Message: "this username is taken", ExistingID: in.Username,
-			Fields: []FieldError{{Field: "username", Message: "is taken"}}}
+		// No existing_id and no word of where: the account may lie in
+		// another district, which this answer must not confirm.
+		return nil, &Error{Kind: Conflict, Message: "this username cannot be used; choose another",
+			Fields: []FieldError{{Field: "username", Message: "cannot be used; choose another"}}}
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +67,13 @@ func New(svc *care.Service, opts Options) http.Handler {
 	web.Register(mux, svc)
 
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPI(r) {
+			api.WriteProblem(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
 	var h http.Handler = mux
 	h = cop.Handler(h)
 	h = securityHeaders(h)
@@ -98,6 +107,10 @@ func securityHeaders(next http.Handler) http.Handler {
 func limitBody(next http.Handler, n int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
+			if isAPI(r) {
+				api.WriteProblem(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.FormatInt(n, 10)+" bytes")
+				return
+			}
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -105,6 +118,10 @@ func limitBody(next http.Handler, n int64) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// isAPI reports whether r is for the JSON API, whose every error is a
+// problem details object.
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
 // requestInfo gives each request an id (echoed as X-Request-Id) and records
 // the client address for the audit log, and logs the request without its

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"kith/internal/auth"
+	"kith/internal/care"
 )
 
 type homeData struct {
@@ -16,6 +17,11 @@ type homeData struct {
 	// Alerts are the open alerts that reach the user (community managers
 	// and psychiatrists), nil for the others.
 	Alerts *homeAlerts
+	// Glass lists the break-the-glass events of the district's records in
+	// the last days, for the psychiatrists and district administrators
+	// (ShowGlass) they are reported to.
+	Glass     []care.Glass
+	ShowGlass bool
 }
 
 // home greets the user and says what this installation lets them do; a
@@ -49,6 +55,9 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 		if d.Worklists, err = s.worklistCounts(r); err != nil {
 			return d, err
 		}
+	}
+	if d.Glass, d.ShowGlass, err = s.homeGlass(r, p); err != nil {
+		return d, err
 	}
 	d.Alerts, err = s.homeAlerts(r, p)
 	return d, err

@@ -536,8 +536,8 @@ func (s *server) alertsData(r *http.Request, p *page) (*alertsData, error) {
 	q := r.URL.Query()
 	d := &alertsData{State: cmp.Or(q.Get("state"), "open"), alertList: alertList{P: p, From: "alerts"}}
 	if v := q.Get("patient"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
+		id, ok := care.ParseID(v)
+		if !ok {
 			return nil, errPageNotFound
 		}
 		d.PatientID = id

@@ -15,6 +15,9 @@ type errorData struct {
 	Title   string
 	Message string
 	Details []string
+	// GlassURL offers a clinician the break-the-glass form for a patient
+	// not found (one outside their jurisdiction reads so).
+	GlassURL string
 }
 
 // Errors the web layer raises itself, mapped like the service's.
@@ -59,6 +62,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 	case care.NotFound:
 		d.Status, d.Title = http.StatusNotFound, p.T("error.notfound")
 		d.Message = p.T("error.notfound.text")
+		d.GlassURL = glassURL(r, p)
 	case care.Forbidden:
 		d.Status, d.Title = http.StatusForbidden, p.T("error.forbidden")
 		d.Message = p.T("error.forbidden.text")

@@ -15,8 +15,8 @@ import (
 // pathID reads an id of the URL, such as the patient's; one that cannot be
 // an id is a page that does not exist.
 func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := care.ParseID(r.PathValue(name))
+	if !ok {
 		return 0, errPageNotFound
 	}
 	return id, nil

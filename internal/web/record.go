@@ -36,6 +36,12 @@ type recordData struct {
 	// alerts and the links to administer; hidden from the roles whose view
 	// lacks them (the care-and-help group).
 	Assessments recordAssessments
+	// Glass lists who broke the glass to read this record; UnderGlass says
+	// the user reads it so now (read only).
+	Glass      []care.Glass
+	UnderGlass bool
+	// AccessReport says whether the user may print the access report.
+	AccessReport bool
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -75,6 +81,12 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 		_, d.DaysOverdue = clinical.Overdue(due, clinical.DateOf(time.Now()))
 	}
 	d.Assessments = s.recordAssessments(p, record)
+	d.Glass, d.UnderGlass = record.BreakGlass, record.UnderGlass
+	d.AccessReport = may(p.User, care.AccessReport) && !d.UnderGlass
+	if d.UnderGlass {
+		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete = false, false, false, false
+		d.Assessments.CanAssess, d.Assessments.Instruments = false, nil
+	}
 	if d.Chart, d.ChartClasses, err = p.chartJSON(items); err != nil {
 		return err
 	}
@@ -114,6 +126,8 @@ func (s *server) recordFlash(r *http.Request, p *page, d *recordData, items []ca
 		d.Recorded = find("emergency", "emergency")
 	case q.Has("completed"):
 		p.Flash = p.T("emergency.completed")
+	case q.Has("glass"):
+		p.Flash = p.T("glass.granted")
 	}
 }
 

@@ -75,6 +75,7 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	s.publicRoutes(mux)
 	s.assessmentRoutes(mux)
+	s.securityRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
