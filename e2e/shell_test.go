@@ -222,6 +222,7 @@ func TestShell(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-password"), demo.Password),
 	)
 	j.load("sign in", chromedp.Click(chromedp.CSS(`main button[type="submit"]`)))
+	j.enrolTOTP()
 	j.expect("home page", "main h1", "Welcome")
 
 	j.load("switch to Chinese", chromedp.Click(chromedp.CSS(`header button[name="lang"][value="zh-Hans"]`)))

@@ -46,10 +46,15 @@ func forEachEngine(t *testing.T, f func(t *testing.T, e store.Engine)) {
 func TestAuditVerifyNamesTamperedEntry(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e store.Engine) {
 		dsn, data := storetest.DSN(t, e), t.TempDir()
-		if _, err := runKith(t, "", "demo", "-db", dsn, "-data", data); err != nil {
+		out, err := runKith(t, "", "demo", "-db", dsn, "-data", data)
+		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := runKith(t, "", "audit", "verify", "-db", dsn, "-data", data)
+		// The demo says which accounts must enrol a second factor, and how.
+		if !strings.Contains(out, "admin and district must enrol on first sign-in") || !strings.Contains(out, "authenticator app") {
+			t.Errorf("demo output lacks the two-factor note:\n%s", out)
+		}
+		out, err = runKith(t, "", "audit", "verify", "-db", dsn, "-data", data)
 		if err != nil || !strings.Contains(out, "intact") {
 			t.Fatalf("verify of an untouched log: %q, %v", out, err)
 		}
@@ -109,14 +114,14 @@ func TestAcknowledgedWriteSurvivesKill(t *testing.T) {
 	}
 	forEachEngine(t, func(t *testing.T, e store.Engine) {
 		dsn, data := storetest.DSN(t, e), t.TempDir()
-		base, kill := startKith(t, "serve", "-demo", "-db", dsn, "-data", data, "-addr", "127.0.0.1:0")
+		base, kill := startKith(t, "serve", "-demo", "-db", dsn, "-data", data, "-addr", "127.0.0.1:0", "-totp-roles", "none")
 		tok := apiToken(t, base)
 		res := apiCall(t, "POST", base+"/api/v1/org-units", tok, `{"code":"C0199","name":"崩溃测试社区","parent_code":"S01","level":"community","population":1}`)
 		if res.StatusCode != 201 {
 			t.Fatalf("create: %d", res.StatusCode)
 		}
 		kill()
-		base, kill = startKith(t, "serve", "-db", dsn, "-data", data, "-addr", "127.0.0.1:0")
+		base, kill = startKith(t, "serve", "-db", dsn, "-data", data, "-addr", "127.0.0.1:0", "-totp-roles", "none")
 		defer kill()
 		res = apiCall(t, "GET", base+"/api/v1/org-units/C0199", apiToken(t, base), "")
 		var u struct{ Name string }

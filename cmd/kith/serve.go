@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"kith/internal/audit"
+	"kith/internal/auth"
 	"kith/internal/bench"
 	"kith/internal/care"
 	"kith/internal/demo"
@@ -31,7 +32,7 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	var addr, dirFile string
+	var addr, dirFile, totpRoles, baseURL string
 	var withDemo, trustProxy bool
 	var maxBody int64
 	fs := newFlagSet("serve", "kith serve [flags]")
@@ -41,8 +42,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
 	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services shown to residents; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
+	fs.StringVar(&totpRoles, "totp-roles", env("KITH_TOTP_ROLES", "admin,district_admin"), "comma-separated roles that must sign in with a second factor (TOTP), or none (env KITH_TOTP_ROLES)")
+	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	roles, err := care.ParseRoles(totpRoles)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("serve: -totp-roles: %w", err)}
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -51,6 +58,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	svc.SetTOTPRoles(roles)
+	svc.SetBaseURL(baseURL)
 	if withDemo {
 		if err := seedIfEmpty(ctx, db, svc, stdout); err != nil {
 			return err
@@ -121,6 +130,7 @@ func seedIfEmpty(ctx context.Context, db *store.DB, svc *care.Service, stdout io
 	if n > 0 {
 		fmt.Fprintln(stdout, "The database already has accounts; the demo data was not added again.")
 		fmt.Fprintf(stdout, "Demo accounts, if this is the demo database: admin, district, manager, … with password %s\n", demo.Password)
+		printTOTPNote(stdout, svc, []demo.Account{{Username: "admin", Role: auth.Admin}, {Username: "district", Role: auth.DistrictAdmin}})
 		return nil
 	}
 	return seed(ctx, db, svc, 300, stdout)
@@ -158,8 +168,27 @@ func seed(ctx context.Context, db *store.DB, svc *care.Service, n int, stdout io
 		for _, a := range list {
 			fmt.Fprintf(stdout, "  %-14s %-18s %s\n", a.Username, a.Role, a.OrgUnit)
 		}
+		printTOTPNote(stdout, svc, list)
 	}
 	return nil
+}
+
+// printTOTPNote says which demo accounts must enrol a second factor when
+// they first sign in, and how.
+func printTOTPNote(stdout io.Writer, svc *care.Service, list []demo.Account) {
+	var names []string
+	for _, a := range list {
+		if svc.RequiresTOTP(a.Role) {
+			names = append(names, a.Username)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(stdout, "Two-factor sign-in (KITH_TOTP_ROLES): %s must enrol on first sign-in. Kith shows a QR code and a secret:\n"+
+		"add them to any authenticator app (FreeOTP, Aegis, Google or Microsoft Authenticator, or `oathtool --totp -b SECRET`),\n"+
+		"type the 6-digit code, and keep the recovery codes shown. Later sign-ins ask for a code after the password.\n",
+		strings.Join(names, " and "))
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {

@@ -20,7 +20,10 @@ import (
 type route struct {
 	Method, Pattern string
 	Public          bool // no bearer token needed
-	Handle          func(h *handler, w http.ResponseWriter, r *http.Request) error
+	// Enrol marks the routes open to an account that must enrol a second
+	// factor before anything else.
+	Enrol  bool
+	Handle func(h *handler, w http.ResponseWriter, r *http.Request) error
 }
 
 // Routes lists every API route; see routes.go.
@@ -71,6 +74,10 @@ func (h *handler) wrap(rt route) http.Handler {
 			a, err := h.authenticate(r)
 			if err != nil {
 				writeError(w, r, err)
+				return
+			}
+			if a.MustEnrol && !rt.Enrol {
+				writeError(w, r, care.ErrEnrolTOTP)
 				return
 			}
 			r = r.WithContext(care.WithActor(r.Context(), a))

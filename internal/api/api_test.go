@@ -10,6 +10,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"kith/internal/api"
 	"kith/internal/care"
@@ -24,7 +27,11 @@ import (
 type env struct {
 	t   *testing.T
 	db  *store.DB
+	svc *care.Service
 	srv *httptest.Server
+	// recovery holds the unused recovery codes of the accounts token
+	// enrolled in two-factor sign-in.
+	recovery map[string][]string
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
@@ -39,7 +46,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	srv := httptest.NewServer(server.New(svc, server.Options{MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, srv: srv}
+	return &env{t: t, db: db, svc: svc, srv: srv, recovery: map[string][]string{}}
 }
 
 type response struct {
@@ -87,13 +94,51 @@ func (e *env) doWith(header http.Header, method, path, token string, body any) r
 	return out
 }
 
+// token signs username in with the demo password. An account whose role
+// requires a second factor (admin, district) enrols one on its first
+// sign-in, as its owner would, and signs in later with a recovery code.
 func (e *env) token(username string) string {
 	e.t.Helper()
-	res := e.do("POST", "/api/v1/auth/token", "", map[string]string{"username": username, "password": demo.Password})
+	creds := map[string]string{"username": username, "password": demo.Password}
+	if codes := e.recovery[username]; len(codes) > 0 {
+		creds["totp"], e.recovery[username] = codes[0], codes[1:]
+	}
+	res := e.do("POST", "/api/v1/auth/token", "", creds)
 	if res.status != 200 {
 		e.t.Fatalf("token for %s: %d %s", username, res.status, res.raw)
 	}
-	return res.body["token"].(string)
+	tok := res.body["token"].(string)
+	if _, ok := creds["totp"]; !ok {
+		if me := e.do("GET", "/api/v1/users", tok, nil); me.status == 403 && me.body["type"] == "urn:kith:problem:enrol-totp" {
+			e.recovery[username] = e.enrol(tok)
+		}
+	}
+	return tok
+}
+
+// enrol enrols the token's account in two-factor sign-in with a code
+// computed from the secret shown, and returns its recovery codes.
+func (e *env) enrol(tok string) []string {
+	e.t.Helper()
+	res := e.do("POST", "/api/v1/account/totp", tok, nil)
+	secret, _ := res.body["secret"].(string)
+	if res.status != 200 || secret == "" || !strings.HasPrefix(res.body["otpauth_url"].(string), "otpauth://totp/") {
+		e.t.Fatalf("start enrolment: %d %s", res.status, res.raw)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res = e.do("POST", "/api/v1/account/totp/confirm", tok, map[string]string{"code": code})
+	list, _ := res.body["recovery_codes"].([]any)
+	if res.status != 200 || len(list) != 10 {
+		e.t.Fatalf("confirm enrolment: %d %s", res.status, res.raw)
+	}
+	codes := make([]string, len(list))
+	for i, c := range list {
+		codes[i] = c.(string)
+	}
+	return codes
 }
 
 func (e *env) count(table string) int {
@@ -243,8 +288,8 @@ func TestUsers(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		admin, district, manager := e.token("admin"), e.token("district"), e.token("manager")
-		res := e.do("POST", "/api/v1/users", district, map[string]any{"username": "nurse7", "password": "0123456789", "full_name": "孙丽", "role": "nurse", "org_unit": "C0102"})
-		if res.status != 201 || res.body["org_unit"] != "C0102" || res.body["password"] != nil {
+		res := e.do("POST", "/api/v1/users", district, map[string]any{"username": "nurse7", "full_name": "孙丽", "role": "nurse", "org_unit": "C0102"})
+		if res.status != 201 || res.body["org_unit"] != "C0102" || res.body["password"] != nil || res.body["activation_url"] == nil {
 			t.Fatalf("district admin creates a nurse: %d %s", res.status, res.raw)
 		}
 		users := e.count("users")
@@ -255,12 +300,12 @@ func TestUsers(t *testing.T) {
 			status int
 			field  string
 		}{
-			{"short password", admin, map[string]any{"username": "nurse8", "password": "012345678", "full_name": "x", "role": "nurse", "org_unit": "C0102"}, 422, "password"},
-			{"unknown role", admin, map[string]any{"username": "nurse8", "password": "0123456789", "full_name": "x", "role": "doctor", "org_unit": "C0102"}, 422, "role"},
-			{"unknown unit", admin, map[string]any{"username": "nurse8", "password": "0123456789", "full_name": "x", "role": "nurse", "org_unit": "C9999"}, 422, "org_unit"},
-			{"taken", admin, map[string]any{"username": "nurse7", "password": "0123456789", "full_name": "x", "role": "nurse", "org_unit": "C0102"}, 409, "username"},
-			{"district admin makes an admin", district, map[string]any{"username": "boss", "password": "0123456789", "full_name": "x", "role": "admin", "org_unit": "D01"}, 403, ""},
-			{"manager makes a user", manager, map[string]any{"username": "nurse8", "password": "0123456789", "full_name": "x", "role": "nurse", "org_unit": "C0101"}, 403, ""},
+			{"a password", admin, map[string]any{"username": "nurse8", "password": "0123456789", "full_name": "x", "role": "nurse", "org_unit": "C0102"}, 422, "password"},
+			{"unknown role", admin, map[string]any{"username": "nurse8", "full_name": "x", "role": "doctor", "org_unit": "C0102"}, 422, "role"},
+			{"unknown unit", admin, map[string]any{"username": "nurse8", "full_name": "x", "role": "nurse", "org_unit": "C9999"}, 422, "org_unit"},
+			{"taken", admin, map[string]any{"username": "nurse7", "full_name": "x", "role": "nurse", "org_unit": "C0102"}, 409, "username"},
+			{"district admin makes an admin", district, map[string]any{"username": "boss", "full_name": "x", "role": "admin", "org_unit": "D01"}, 403, ""},
+			{"manager makes a user", manager, map[string]any{"username": "nurse8", "full_name": "x", "role": "nurse", "org_unit": "C0101"}, 403, ""},
 		} {
 			res := e.do("POST", "/api/v1/users", tt.token, tt.body)
 			if res.status != tt.status || firstField(res) != tt.field {

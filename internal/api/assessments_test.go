@@ -34,7 +34,7 @@ func newDemoEnv(t *testing.T, db *store.DB) *env {
 	}
 	srv := httptest.NewServer(server.New(svc, server.Options{MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, srv: srv}
+	return &env{t: t, db: db, svc: svc, srv: srv, recovery: map[string][]string{}}
 }
 
 // registerPatient registers a patient in a unit and returns the id.

@@ -27,6 +27,14 @@ type problem struct {
 	Errors   []care.FieldError `json:"errors,omitempty"`
 	// ExistingID names the record a conflict is with.
 	ExistingID string `json:"existing_id,omitempty"`
+	// TOTPRequired says a sign-in needs the "totp" code as well.
+	TOTPRequired bool `json:"totp_required,omitempty"`
+}
+
+// problemTypes are the problem type URIs of errors a client must act on in
+// a particular way; every other problem is about:blank.
+var problemTypes = map[string]string{
+	care.ProblemEnrolTOTP: "urn:kith:problem:enrol-totp",
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -100,8 +108,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
-		Detail: ce.Message, Errors: ce.Fields, ExistingID: ce.ExistingID})
+	typ := "about:blank"
+	if t, ok := problemTypes[ce.Type]; ok {
+		typ = t
+	}
+	json.NewEncoder(w).Encode(problem{Type: typ, Title: http.StatusText(status), Status: status,
+		Detail: ce.Message, Errors: ce.Fields, ExistingID: ce.ExistingID, TOTPRequired: ce.TOTPRequired})
 }
 
 // decode reads a JSON object body into v. Unknown fields, trailing data and

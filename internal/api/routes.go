@@ -10,8 +10,8 @@ import (
 var routes = []route{
 	{Method: "GET", Pattern: "/api/v1/openapi.json", Public: true, Handle: (*handler).openapi},
 	{Method: "POST", Pattern: "/api/v1/auth/token", Public: true, Handle: (*handler).createToken},
-	{Method: "DELETE", Pattern: "/api/v1/auth/token", Handle: (*handler).deleteToken},
-	{Method: "GET", Pattern: "/api/v1/me", Handle: (*handler).me},
+	{Method: "DELETE", Pattern: "/api/v1/auth/token", Handle: (*handler).deleteToken, Enrol: true},
+	{Method: "GET", Pattern: "/api/v1/me", Handle: (*handler).me, Enrol: true},
 	{Method: "POST", Pattern: "/api/v1/me/password", Handle: (*handler).changePassword},
 	{Method: "POST", Pattern: "/api/v1/org-units", Handle: (*handler).createUnit},
 	{Method: "GET", Pattern: "/api/v1/org-units", Handle: (*handler).listUnits},
@@ -23,6 +23,8 @@ var routes = []route{
 	{Method: "PATCH", Pattern: "/api/v1/users/{username}", Handle: (*handler).updateUser},
 	{Method: "GET", Pattern: "/api/v1/audit", Handle: (*handler).listAudit},
 }
+
+func init() { routes = append(routes, accountRoutes...) }
 
 func (h *handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	var in care.Credentials
@@ -132,12 +134,13 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	u, err := h.svc.CreateUser(r.Context(), in)
+	u, act, err := h.svc.CreateUser(r.Context(), in)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+u.Username)
-	writeJSON(w, http.StatusCreated, u)
+	writeJSON(w, http.StatusCreated, newUserResponse{User: u, ActivationURL: h.activationURL(r, act.Token),
+		ActivationExpiresAt: act.ExpiresAt})
 	return nil
 }
 

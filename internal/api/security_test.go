@@ -110,7 +110,7 @@ func TestProbeFindings(t *testing.T) {
 		}
 		// A username taken elsewhere: no existing_id.
 		r = e.do("POST", "/api/v1/users", e.token("district"), map[string]any{"username": "manager", "full_name": "X",
-			"password": "a long password", "role": "nurse", "org_unit": "S01"})
+			"role": "nurse", "org_unit": "S01"})
 		if r.status != 409 || r.body["existing_id"] != nil {
 			t.Errorf("taken username: %d %s", r.status, r.raw)
 		}

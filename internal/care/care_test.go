@@ -225,7 +225,7 @@ func TestUsers(t *testing.T) {
 		}
 		ctx := as(adminActor)
 		mk := func(ctx context.Context, username, role, unit string) error {
-			_, err := svc.CreateUser(ctx, care.UserInput{Username: username, Password: "0123456789", FullName: "名 " + username, Role: role, OrgUnit: unit})
+			_, err := svc.CreateUserWithPassword(ctx, care.UserInput{Username: username, Password: "0123456789", FullName: "名 " + username, Role: role, OrgUnit: unit})
 			return err
 		}
 		if err := mk(ctx, "DA1", "district_admin", "D1"); err != nil {
@@ -237,7 +237,7 @@ func TestUsers(t *testing.T) {
 		if err := mk(ctx, "da1", "nurse", "C1"); kind(err) != care.Conflict {
 			t.Errorf("duplicate username: %v", err)
 		}
-		_, err := svc.CreateUser(ctx, care.UserInput{Username: "shorty", Password: "123456789", FullName: "x", Role: "nurse", OrgUnit: "C1"})
+		_, err := svc.CreateUserWithPassword(ctx, care.UserInput{Username: "shorty", Password: "123456789", FullName: "x", Role: "nurse", OrgUnit: "C1"})
 		if kind(err) != care.Invalid || fieldOf(err) != "password" {
 			t.Errorf("9-character password: %v", err)
 		}

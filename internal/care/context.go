@@ -19,12 +19,21 @@ type Actor struct {
 	// Glass lists the patients whose record the actor may read under a live
 	// break-the-glass grant; the service fills it in where it reads one.
 	Glass []int64
+	// SessionID is the opaque id of the session or token the actor came
+	// with, so that a list of sessions can mark the current one.
+	SessionID string
+	// TOTP says the account has a second factor enrolled; MustEnrol that its
+	// role requires one and it has none yet: such an actor may do nothing
+	// but enrol (Allow refuses everything else).
+	TOTP      bool
+	MustEnrol bool
 }
 
 // RequestInfo describes where a request came from, for the audit log.
 type RequestInfo struct {
 	ClientAddr string
 	RequestID  string
+	UserAgent  string // shown in the list of a person's sessions
 }
 
 type actorKey struct{}

@@ -34,6 +34,14 @@ type Error struct {
 	RetryAfter time.Duration
 	// ExistingID points to the record a conflict is with, where useful.
 	ExistingID string
+	// Type names a problem a client must act on in a particular way, such
+	// as ProblemEnrolTOTP; "" for the others.
+	Type string
+	// TOTPRequired says that the sign-in needs a code from the account's
+	// authenticator app (or a recovery code); Challenge, on the web, is the
+	// token that LoginCode takes with the code instead of the password.
+	TOTPRequired bool
+	Challenge    string
 	// denied marks an error caused by the access policy, so that the
 	// attempt is audited as denied even when it is reported as not found.
 	denied bool
@@ -74,6 +82,15 @@ func errForbidden() error {
 func errHidden(what string) error {
 	return &Error{Kind: NotFound, Message: what + " not found", denied: true}
 }
+
+// ProblemEnrolTOTP is the Type of the refusal of every request but
+// enrolment from an account whose role requires a second factor it has not
+// yet enrolled.
+const ProblemEnrolTOTP = "enrol-totp"
+
+// ErrEnrolTOTP is that refusal.
+var ErrEnrolTOTP = &Error{Kind: Forbidden, Type: ProblemEnrolTOTP,
+	Message: "your role requires two-factor sign-in: enrol an authenticator app first (POST /api/v1/account/totp)"}
 
 var errUnauthenticated = &Error{Kind: Unauthenticated, Message: "sign-in required"}
 

@@ -31,11 +31,14 @@ const (
 	BreakGlass     Action = "patient.break_glass"
 	ReadGlass      Action = "break_glass.read"
 	AccessReport   Action = "patient.access_report"
+	// ReadAnnouncements is seeing the announcements of new access to records
+	// given to accounts in one's jurisdiction.
+	ReadAnnouncements Action = "announcement.read"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
-	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport}
+	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -78,9 +81,14 @@ type Target struct {
 //   - the break-the-glass events of a district reach its psychiatrists and
 //     district administrator;
 //   - the patient's access report: their community managers and
-//     psychiatrists print it for them.
+//     psychiatrists print it for them;
+//   - announcements of new access to records: the psychiatrists whose
+//     jurisdiction holds the account, so that an administrator cannot
+//     quietly give an account (their own) access to records.
+//
+// An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
-	if a == nil || t.Path == "" {
+	if a == nil || t.Path == "" || a.MustEnrol {
 		return false
 	}
 	if act == BreakGlass {
@@ -119,6 +127,8 @@ func Allow(a *Actor, act Action, t Target) bool {
 	case ReadFigures:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
 			auth.CommunityManager)
+	case ReadAnnouncements:
+		return a.Role == auth.Psychiatrist
 	}
 	return false
 }

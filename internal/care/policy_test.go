@@ -15,16 +15,16 @@ func TestPolicy(t *testing.T) {
 	// columns: unit.read unit.write user.read user.write audit.read
 	//          patient.read patient.write followup.write emergency.write figures.read
 	//          assessment.write alert.read contact.read contact.write
-	//          patient.break_glass break_glass.read patient.access_report
+	//          patient.break_glass break_glass.read patient.access_report announcement.read
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- --",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- --",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I-",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- --",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I-",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- --",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- --",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))

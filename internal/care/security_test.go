@@ -92,11 +92,11 @@ func TestRegistrationIsNoOracle(t *testing.T) {
 		}
 
 		// A username taken in another district: no existing_id.
-		if _, err := svc.CreateUser(as(adminActor), care.UserInput{Username: "zhang", FullName: "Zhang", Password: "a long password",
+		if _, err := svc.CreateUserWithPassword(as(adminActor), care.UserInput{Username: "zhang", FullName: "Zhang", Password: "a long password",
 			Role: "nurse", OrgUnit: "C1"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = svc.CreateUser(as(dadmin2), care.UserInput{Username: "zhang", FullName: "Zhang", Password: "a long password",
+		_, _, err = svc.CreateUser(as(dadmin2), care.UserInput{Username: "zhang", FullName: "Zhang",
 			Role: "nurse", OrgUnit: "C3"})
 		if ce := problemOf(err); ce == nil || ce.Kind != care.Conflict || ce.ExistingID != "" || fieldOf(err) != "username" {
 			t.Errorf("username taken elsewhere: %+v", ce)
@@ -191,7 +191,7 @@ func TestRefuseBeforeValidate(t *testing.T) {
 				return err
 			}, care.Forbidden},
 			{"manager creates a user", manager, func(ctx context.Context) error {
-				_, err := svc.CreateUser(ctx, care.UserInput{})
+				_, _, err := svc.CreateUser(ctx, care.UserInput{})
 				return err
 			}, care.Forbidden},
 			{"other district updates", manager3, func(ctx context.Context) error {
@@ -400,7 +400,7 @@ func TestAccessReport(t *testing.T) {
 			{Username: "doc3", FullName: "Doctor Three", Role: "psychiatrist", OrgUnit: "D2"},
 		} {
 			u.Password = "a long password"
-			if _, err := svc.CreateUser(as(adminActor), u); err != nil {
+			if _, err := svc.CreateUserWithPassword(as(adminActor), u); err != nil {
 				t.Fatal(err)
 			}
 		}

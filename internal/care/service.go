@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kith/internal/audit"
+	"kith/internal/auth"
 	"kith/internal/clinical"
 	"kith/internal/clinical/instrument"
 	"kith/internal/directory"
@@ -31,15 +32,29 @@ type Service struct {
 	screenLimit, contactLimit *ratelimit.Limiter
 	// glassFor is how long a break-the-glass grant lasts.
 	glassFor time.Duration
+	// totpRoles must sign in with a second factor (SetTOTPRoles).
+	totpRoles map[auth.Role]bool
+	// baseURL is where the server is reached from outside, for links such
+	// as activation links; "" to take it from each request.
+	baseURL string
 }
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
-	return &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
+	s := &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
 		directory:    directory.Default(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
 		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
+	s.SetTOTPRoles(DefaultTOTPRoles)
+	return s
 }
+
+// SetBaseURL sets the URL the server is reached at from outside (such as
+// https://kith.example.org), used in the links it hands out.
+func (s *Service) SetBaseURL(u string) { s.baseURL = strings.TrimRight(u, "/") }
+
+// BaseURL is the URL set by SetBaseURL, or "".
+func (s *Service) BaseURL() string { return s.baseURL }
 
 // SetClock sets the clock the clinical rules read "today" from (what may
 // not lie in the future, when a patient becomes lost, the default as-of

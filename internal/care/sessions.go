@@ -75,6 +75,9 @@ func backoff(n, free int, base time.Duration) time.Duration {
 type Credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// TOTP is the code of the authenticator app, or one of the account's
+	// recovery codes, for an account with a second factor.
+	TOTP string `json:"totp"`
 }
 
 // Login checks credentials and opens a session of the given kind. Wrong
@@ -112,7 +115,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 	// Verify outside any transaction: it is slow on purpose and must not hold
 	// SQLite's writer.
 	ok := false
-	if u == nil {
+	if u == nil || u.hash == "" { // unknown, or not yet activated
 		auth.BurnTime(c.Password)
 	} else {
 		ok, _ = auth.VerifyPassword(u.hash, c.Password)
@@ -128,26 +131,27 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 		}
 		return "", time.Time{}, &Error{Kind: Unauthenticated, Message: "wrong username or password"}
 	}
-	token = auth.NewToken()
-	err = s.record(ctx, username, "auth.login", func(tx *store.Tx, rec *subject) error {
-		*rec = sub
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username IN (?, ?)`, global, pair); err != nil {
-			return err
-		}
-		life := WebAbsolute
-		if kind == APIToken {
-			life = APILifetime
-		}
-		expires = tx.Now().Add(life)
-		now := store.FormatTime(tx.Now())
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, auth.TokenHash(s.keys.Session, token), u.id, string(kind), now, now, store.FormatTime(expires))
-		return err
-	})
-	if err != nil {
+	return s.secondFactor(ctx, u, sub, c.TOTP, kind)
+}
+
+// openSession clears the sign-in failures and stores a new session of the
+// user, returning its token and end.
+func (s *Service) openSession(ctx context.Context, tx *store.Tx, u *userRow, kind SessionKind) (token string, expires time.Time, err error) {
+	global, pair := failureKeys(ctx, u.Username)
+	if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username IN (?, ?)`, global, pair); err != nil {
 		return "", time.Time{}, err
 	}
-	return token, expires, nil
+	life := WebAbsolute
+	if kind == APIToken {
+		life = APILifetime
+	}
+	token, expires = auth.NewToken(), tx.Now().Add(life)
+	now := store.FormatTime(tx.Now())
+	r := RequestFrom(ctx)
+	_, err = tx.Exec(ctx, `INSERT INTO sessions (token_hash, id, user_id, kind, created_at, last_seen_at, expires_at, user_agent, client_addr)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, auth.TokenHash(s.keys.Session, token), newID(), u.id, string(kind), now, now,
+		store.FormatTime(expires), clip(r.UserAgent, 300), clip(r.ClientAddr, 100))
+	return token, expires, err
 }
 
 // loginFailed counts a failed sign-in, locks the username when there have
@@ -192,11 +196,11 @@ func (s *Service) ResolveSession(ctx context.Context, token string, kind Session
 	var lastSeen, expires string
 	var disabled bool
 	err := s.db.QueryRow(ctx, `SELECT u.id, u.username, u.full_name, u.role, COALESCE(o.code, ''), COALESCE(o.name, ''),
-		COALESCE(o.path, ''), u.language, u.disabled, s.last_seen_at, s.expires_at
+		COALESCE(o.path, ''), u.language, u.disabled, s.last_seen_at, s.expires_at, s.id, u.totp_secret <> ''
 		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN org_units o ON o.id = u.org_unit_id
 		WHERE s.token_hash = ? AND s.kind = ?`, h, string(kind)).
 		Scan(&a.UserID, &a.Username, &a.FullName, &a.Role, &a.UnitCode, &a.UnitName, &a.UnitPath, &a.Language,
-			&disabled, &lastSeen, &expires)
+			&disabled, &lastSeen, &expires, &a.SessionID, &a.TOTP)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUnauthenticated
 	}
@@ -220,6 +224,7 @@ func (s *Service) ResolveSession(ctx context.Context, token string, kind Session
 			return nil, err
 		}
 	}
+	a.MustEnrol = !a.TOTP && s.RequiresTOTP(a.Role)
 	return &a, nil
 }
 
@@ -249,7 +254,9 @@ func (s *Service) SweepSessions(ctx context.Context) (int64, error) {
 		}
 		m, _ := r.RowsAffected()
 		n += m
-		return nil
+		m, err = sweepAccounts(ctx, tx)
+		n += m
+		return err
 	})
 	return n, err
 }

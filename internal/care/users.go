@@ -15,12 +15,16 @@ import (
 
 // User is a staff account.
 type User struct {
-	Username  string    `json:"username"`
-	FullName  string    `json:"full_name"`
-	Role      auth.Role `json:"role"`
-	OrgUnit   string    `json:"org_unit,omitempty"`
-	Language  string    `json:"language"`
-	Disabled  bool      `json:"disabled"`
+	Username string    `json:"username"`
+	FullName string    `json:"full_name"`
+	Role     auth.Role `json:"role"`
+	OrgUnit  string    `json:"org_unit,omitempty"`
+	Language string    `json:"language"`
+	Disabled bool      `json:"disabled"`
+	// Activated says the owner has set a password; TOTP that the account
+	// signs in with a second factor.
+	Activated bool      `json:"activated"`
+	TOTP      bool      `json:"totp"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -28,7 +32,10 @@ type User struct {
 // UserInput creates an account.
 type UserInput struct {
 	Username string `json:"username"`
-	Password string `json:"password"`
+	// Password is set only by the internal paths (the command line's
+	// bootstrap, the demo): an administrator never chooses an account's
+	// password; its owner does, through the activation link.
+	Password string `json:"-"`
 	FullName string `json:"full_name"`
 	Role     string `json:"role"`
 	OrgUnit  string `json:"org_unit"`
@@ -42,8 +49,6 @@ type UserPatch struct {
 	OrgUnit  *string `json:"org_unit"`
 	Language *string `json:"language"`
 	Disabled *bool   `json:"disabled"`
-	// Password sets a new password (an administrator's reset).
-	Password *string `json:"password"`
 }
 
 // Languages are the UI languages; "" means "as the browser asks". English
@@ -90,7 +95,11 @@ type userRow struct {
 	unitID   sql.NullInt64
 	unitPath string
 	unitName string
-	hash     string
+	hash     string // "" until the owner activates the account
+	// totpSecret is the sealed TOTP secret, "" without a second factor;
+	// totpLastStep the time step of the last code accepted.
+	totpSecret   string
+	totpLastStep int64
 }
 
 // target is the user as the policy sees it. An account without a unit
@@ -104,14 +113,15 @@ func (u *userRow) target() Target {
 }
 
 const userSelect = `SELECT u.id, u.username, u.full_name, u.role, u.org_unit_id, COALESCE(o.code, ''), COALESCE(o.path, ''),
-	COALESCE(o.name, ''), u.language, u.disabled, u.password_hash, u.created_at, u.updated_at
+	COALESCE(o.name, ''), u.language, u.disabled, u.password_hash, u.created_at, u.updated_at, u.totp_secret, u.totp_last_step
 	FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id`
 
 func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	var r userRow
 	var created, updated string
 	err := sc.Scan(&r.id, &r.Username, &r.FullName, &r.Role, &r.unitID, &r.OrgUnit, &r.unitPath, &r.unitName,
-		&r.Language, &r.Disabled, &r.hash, &created, &updated)
+		&r.Language, &r.Disabled, &r.hash, &created, &updated, &r.totpSecret, &r.totpLastStep)
+	r.Activated, r.TOTP = r.hash != "", r.totpSecret != ""
 	r.CreatedAt, r.UpdatedAt = store.MustTime(created), store.MustTime(updated)
 	return &r, err
 }
@@ -145,15 +155,38 @@ func checkUserUnit(ctx context.Context, tx *store.Tx, f *fields, r auth.Role, co
 	return u, nil
 }
 
-// CreateUser adds a staff account.
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+// CreateUser adds a staff account without a password, and returns the
+// one-time activation its owner sets the password with.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, *Activation, error) {
 	var out *User
+	var act *Activation
+	in.Password = ""
 	err := s.act(ctx, "user.create", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if !mayEver(a, WriteUser) {
 			return errForbidden()
 		}
 		var err error
-		out, err = s.createUser(ctx, tx, in, sub, func(t Target) bool { return Allow(a, WriteUser, t) })
+		out, err = s.createUser(ctx, tx, in, sub, a, func(t Target) bool { return Allow(a, WriteUser, t) })
+		if err != nil {
+			return err
+		}
+		act, err = s.newActivation(ctx, tx, out.Username, a.Username)
+		return err
+	})
+	return out, act, err
+}
+
+// CreateUserWithPassword adds a staff account with its password set, for
+// the demo and tests, which hold the database in hand; no transport calls
+// it. It is audited as the actor in ctx.
+func (s *Service) CreateUserWithPassword(ctx context.Context, in UserInput) (*User, error) {
+	var out *User
+	err := s.act(ctx, "user.create", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if in.Password == "" {
+			return invalid("password", "is required")
+		}
+		var err error
+		out, err = s.createUser(ctx, tx, in, sub, a, func(t Target) bool { return Allow(a, WriteUser, t) })
 		return err
 	})
 	return out, err
@@ -166,21 +199,27 @@ func (s *Service) CreateAdmin(ctx context.Context, username, fullName, password 
 	err := s.record(ctx, "cli", "user.create", func(tx *store.Tx, sub *subject) error {
 		var err error
 		in := UserInput{Username: username, FullName: fullName, Password: password, Role: string(auth.Admin)}
-		out, err = s.createUser(ctx, tx, in, sub, func(Target) bool { return true })
+		out, err = s.createUser(ctx, tx, in, sub, nil, func(Target) bool { return true })
 		return err
 	})
 	return out, err
 }
 
-func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, sub *subject, allow func(Target) bool) (*User, error) {
+// createUser adds an account, with a password when in has one (the
+// internal paths) and else none until its owner activates it. An account
+// of a role that reads records is announced; by is the acting user, nil on
+// the command line.
+func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, sub *subject, by *Actor, allow func(Target) bool) (*User, error) {
 	in.Username = NormalizeUsername(in.Username)
 	sub.Type, sub.ID = "user", in.Username
 	var f fields
 	if !usernameRE.MatchString(in.Username) {
 		f.add("username", "must be 3–40 lower-case letters, digits, '.', '-' or '_'")
 	}
-	if msg := auth.CheckPassword(in.Password); msg != "" {
-		f.add("password", msg)
+	if in.Password != "" {
+		if msg := auth.CheckPassword(in.Password); msg != "" {
+			f.add("password", msg)
+		}
 	}
 	in.FullName = checkName(&f, "full_name", in.FullName, 100)
 	role := auth.Role(in.Role)
@@ -203,9 +242,11 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 	if !allow(t) {
 		return nil, errForbidden()
 	}
-	hash, err := auth.HashPassword(in.Password)
-	if err != nil {
-		return nil, err
+	var hash string
+	if in.Password != "" {
+		if hash, err = auth.HashPassword(in.Password); err != nil {
+			return nil, err
+		}
 	}
 	now := store.FormatTime(tx.Now())
 	_, err = tx.Exec(ctx, `INSERT INTO users (username, full_name, role, org_unit_id, language, password_hash, disabled, created_at, updated_at)
@@ -219,8 +260,14 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 	if err != nil {
 		return nil, err
 	}
-	return &User{Username: in.Username, FullName: in.FullName, Role: role, OrgUnit: strings.TrimSpace(in.OrgUnit),
-		Language: in.Language, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}, nil
+	out := &User{Username: in.Username, FullName: in.FullName, Role: role, OrgUnit: strings.TrimSpace(in.OrgUnit),
+		Language: in.Language, Activated: hash != "", CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
+	if by != nil {
+		if err := s.announce(ctx, tx, by, out, t.Path, ChangeCreated); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // User returns one account, if the actor may see it.
@@ -325,6 +372,7 @@ func (s *Service) UpdateUser(ctx context.Context, username string, in UserPatch)
 		}
 		var f fields
 		var changes []string
+		before := *u
 		if in.FullName != nil {
 			u.FullName = checkName(&f, "full_name", *in.FullName, 100)
 		}
@@ -357,15 +405,6 @@ func (s *Service) UpdateUser(ctx context.Context, username string, in UserPatch)
 			u.Disabled = *in.Disabled
 			changes = append(changes, "disabled")
 		}
-		var hash string
-		if in.Password != nil {
-			if msg := auth.CheckPassword(*in.Password); msg != "" {
-				f.add("password", msg)
-			} else if hash, err = auth.HashPassword(*in.Password); err != nil {
-				return err
-			}
-			changes = append(changes, "password")
-		}
 		if err := f.err(); err != nil {
 			return err
 		}
@@ -381,15 +420,15 @@ func (s *Service) UpdateUser(ctx context.Context, username string, in UserPatch)
 			WHERE id = ?`, u.FullName, string(u.Role), u.unitID, u.Language, u.Disabled, now, u.id); err != nil {
 			return err
 		}
-		if hash != "" {
-			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, u.id); err != nil {
-				return err
-			}
-		}
 		if err := lastAdminGuard(ctx, tx); err != nil {
 			return err
 		}
-		if u.Disabled || hash != "" {
+		if change := accessChange(&before, u); change != "" {
+			if err := s.announce(ctx, tx, a, &u.User, u.unitPath, change); err != nil {
+				return err
+			}
+		}
+		if u.Disabled {
 			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.id); err != nil {
 				return err
 			}

@@ -83,7 +83,7 @@ func Seed(ctx context.Context, svc *care.Service) ([]Account, error) {
 	accounts := []Account{{Username: "admin", Role: auth.Admin}}
 	for _, u := range staff {
 		u.Password = Password
-		if _, err := svc.CreateUser(ctx, u); err != nil {
+		if _, err := svc.CreateUserWithPassword(ctx, u); err != nil {
 			return nil, fmt.Errorf("demo: user %s: %w", u.Username, err)
 		}
 		accounts = append(accounts, Account{Username: u.Username, Role: auth.Role(u.Role), OrgUnit: u.OrgUnit})

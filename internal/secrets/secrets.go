@@ -24,6 +24,7 @@ type Keys struct {
 	Session    []byte // keyed hash of session and API tokens
 	NationalID []byte // AES-256-GCM encryption of national ID numbers
 	Lookup     []byte // keyed hash for exact-match search of national ID numbers
+	TOTP       []byte // AES-256-GCM encryption of two-factor (TOTP) secrets
 }
 
 // Load returns the keys derived from master, a base64 encoding of 32 random
@@ -47,7 +48,8 @@ func Load(master, dataDir string) (*Keys, error) {
 		}
 		return k
 	}
-	return &Keys{Session: derive("session"), NationalID: derive("national-id"), Lookup: derive("national-id lookup")}, nil
+	return &Keys{Session: derive("session"), NationalID: derive("national-id"), Lookup: derive("national-id lookup"),
+		TOTP: derive("totp")}, nil
 }
 
 func loadOrCreate(path string) (string, error) {

@@ -141,7 +141,7 @@ func requestInfo(next http.Handler, trustProxy bool) http.Handler {
 				addr = f
 			}
 		}
-		ctx := care.WithRequest(r.Context(), care.RequestInfo{ClientAddr: addr, RequestID: id})
+		ctx := care.WithRequest(r.Context(), care.RequestInfo{ClientAddr: addr, RequestID: id, UserAgent: r.UserAgent()})
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		r = r.WithContext(ctx)

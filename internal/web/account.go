@@ -22,6 +22,9 @@ type homeData struct {
 	// (ShowGlass) they are reported to.
 	Glass     []care.Glass
 	ShowGlass bool
+	// Announcements are the accounts recently given access to records in
+	// a psychiatrist's jurisdiction, nil for the others.
+	Announcements []care.AccessAnnouncement
 }
 
 // home greets the user and says what this installation lets them do; a
@@ -31,8 +34,13 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Has("acknowledged") {
+	switch q := r.URL.Query(); {
+	case q.Has("acknowledged"):
 		p.Flash = p.T("alerts.acknowledged")
+	case q.Has("dismissed"):
+		p.Flash = p.T("announcements.dismissed")
+	case q.Has("activated"):
+		p.Flash = p.T("activate.done")
 	}
 	return s.render(w, p, http.StatusOK, "home", d)
 }
@@ -59,12 +67,34 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 	if d.Glass, d.ShowGlass, err = s.homeGlass(r, p); err != nil {
 		return d, err
 	}
-	d.Alerts, err = s.homeAlerts(r, p)
+	if d.Alerts, err = s.homeAlerts(r, p); err != nil {
+		return d, err
+	}
+	d.Announcements, err = s.homeAnnouncements(r, p)
 	return d, err
 }
 
 type accountData struct {
 	Password *form
+	// TOTPForm disables two-factor sign-in; TOTPRequired says the role
+	// requires it (so it cannot be turned off); RecoveryLeft counts the
+	// unused recovery codes.
+	TOTPForm     *form
+	TOTPRequired bool
+	RecoveryLeft int
+	Sessions     []care.SessionInfo
+}
+
+// accountData reads what the account page shows besides its forms.
+func (s *server) accountData(r *http.Request, p *page) (accountData, error) {
+	d := accountData{Password: newForm(nil, passwordFields...), TOTPForm: newForm(nil, "code"),
+		TOTPRequired: s.svc.RequiresTOTP(p.User.Role)}
+	var err error
+	if d.RecoveryLeft, err = s.svc.RecoveryCodesLeft(r.Context()); err != nil {
+		return d, err
+	}
+	d.Sessions, _, err = s.svc.MySessions(r.Context(), care.Page{Limit: care.MaxLimit})
+	return d, err
 }
 
 func (s *server) account(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -73,8 +103,16 @@ func (s *server) account(w http.ResponseWriter, r *http.Request, p *page) error 
 		p.Flash = p.T("account.password.saved")
 	case "language":
 		p.Flash = p.T("account.language.saved")
+	case "totp":
+		p.Flash = p.T("account.totp.off")
+	case "session":
+		p.Flash = p.T("account.session.ended")
 	}
-	return s.render(w, p, http.StatusOK, "account", accountData{Password: newForm(nil, passwordFields...)})
+	d, err := s.accountData(r, p)
+	if err != nil {
+		return err
+	}
+	return s.render(w, p, http.StatusOK, "account", d)
 }
 
 var passwordFields = []string{"current_password", "new_password", "confirm_password"}
@@ -84,21 +122,25 @@ var passwordFields = []string{"current_password", "new_password", "confirm_passw
 func (s *server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := newForm(r, passwordFields...)
 	p.Path = "/account"
+	d, err := s.accountData(r, p)
+	if err != nil {
+		return err
+	}
+	d.Password = f
 	if f.V("new_password") != f.V("confirm_password") {
 		f.fieldError(p, "confirm_password", "does not match the new password")
-		return s.render(w, p, http.StatusUnprocessableEntity, "account", accountData{Password: f})
+		return s.render(w, p, http.StatusUnprocessableEntity, "account", d)
 	}
 	var token string
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		token = c.Value
 	}
-	err := s.svc.ChangePassword(r.Context(), f.V("current_password"), f.V("new_password"), token)
-	if err != nil {
+	if err := s.svc.ChangePassword(r.Context(), f.V("current_password"), f.V("new_password"), token); err != nil {
 		status := p.formError(f, err)
 		if status == 0 {
 			return err
 		}
-		return s.render(w, p, status, "account", accountData{Password: f})
+		return s.render(w, p, status, "account", d)
 	}
 	http.Redirect(w, r, "/account?saved=password", http.StatusSeeOther)
 	return nil

@@ -99,13 +99,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, p *page) error {
 		return nil
 	}
 	f.values["password"] = "" // never sent back to the browser
+	var ce *care.Error
+	if errors.As(err, &ce) && ce.Challenge != "" {
+		return s.askCode(w, r, p, ce.Challenge, next)
+	}
 	p.Path = "/login"
 	if next != "" {
 		p.Path += "?next=" + url.QueryEscape(next)
 	}
 	status := http.StatusUnauthorized
-	var ce *care.Error
-	errors.As(err, &ce)
 	switch care.ErrorKind(err) {
 	case care.Unauthenticated:
 		f.Message = p.T("login.wrong")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"kith/internal/auth"
 	"kith/internal/care"
@@ -20,7 +21,7 @@ type usersData struct {
 	Units     []care.Unit // suggested for unit codes
 }
 
-var userFields = []string{"username", "full_name", "role", "org_unit", "language", "password"}
+var userFields = []string{"username", "full_name", "role", "org_unit", "language"}
 
 // users lists accounts by username, optionally beneath one unit, with the
 // form for a new account.
@@ -70,7 +71,7 @@ var languageChoices = []string{"", langEnglish, langChinese}
 func (s *server) createUser(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := newForm(r, userFields...)
 	p.Path = "/admin/users"
-	u, err := s.svc.CreateUser(r.Context(), care.UserInput{Username: f.V("username"), Password: f.V("password"),
+	u, act, err := s.svc.CreateUser(r.Context(), care.UserInput{Username: f.V("username"),
 		FullName: f.V("full_name"), Role: f.V("role"), OrgUnit: f.V("org_unit"), Language: f.V("language")})
 	if err != nil {
 		status := p.formError(f, err)
@@ -79,14 +80,14 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, p *page) err
 		}
 		return s.renderUsers(w, r, p, status, f)
 	}
-	http.Redirect(w, r, "/admin/users?created="+url.QueryEscape(u.Username), http.StatusSeeOther)
-	return nil
+	// The activation link is shown this once, on the answer to the form:
+	// it is stored only hashed and never goes into a URL of this site.
+	return s.showActivation(w, r, p, u, act, true)
 }
 
 type userData struct {
 	User           *care.User
 	Form           *form
-	Password       *form
 	ConfirmDisable bool // the form asks to disable the account: ask once more
 	Roles          []auth.Role
 	Languages      []string
@@ -94,12 +95,10 @@ type userData struct {
 	Self           bool // the account is the user's own
 }
 
-var (
-	userEditFields     = []string{"full_name", "role", "org_unit", "language", "disabled"}
-	passwordResetField = []string{"password", "confirm_password"}
-)
+var userEditFields = []string{"full_name", "role", "org_unit", "language", "disabled"}
 
-// user shows one account with the forms to change it and to reset its password.
+// user shows one account with the forms to change it, to issue a new
+// activation link (the password reset) and to end its sessions.
 func (s *server) user(w http.ResponseWriter, r *http.Request, p *page) error {
 	u, err := s.svc.User(r.Context(), r.PathValue("username"))
 	if err != nil {
@@ -108,10 +107,13 @@ func (s *server) user(w http.ResponseWriter, r *http.Request, p *page) error {
 	switch r.URL.Query().Get("saved") {
 	case "1":
 		p.Flash = p.T("user.saved")
-	case "password":
-		p.Flash = p.T("user.password.saved")
 	}
-	d := userData{User: u, Form: accountForm(u), Password: newForm(nil, passwordResetField...)}
+	if n := r.URL.Query().Get("ended"); n != "" {
+		if k, err := strconv.Atoi(n); err == nil {
+			p.Flash = p.TN("user.sessions.ended", k)
+		}
+	}
+	d := userData{User: u, Form: accountForm(u)}
 	return s.renderUser(w, r, p, http.StatusOK, d)
 }
 
@@ -146,7 +148,7 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request, p *page) err
 		return err
 	}
 	f := newForm(r, userEditFields...)
-	d := userData{User: u, Form: f, Password: newForm(nil, passwordResetField...)}
+	d := userData{User: u, Form: f}
 	disable := f.V("disabled") != ""
 	if disable && !u.Disabled && r.PostFormValue("confirm_disable") == "" {
 		d.ConfirmDisable = true
@@ -163,29 +165,5 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request, p *page) err
 		return s.renderUser(w, r, p, status, d)
 	}
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.Username)+"?saved=1", http.StatusSeeOther)
-	return nil
-}
-
-// resetPassword sets a new password for an account, which ends its sessions.
-func (s *server) resetPassword(w http.ResponseWriter, r *http.Request, p *page) error {
-	u, err := s.svc.User(r.Context(), r.PathValue("username"))
-	if err != nil {
-		return err
-	}
-	pw := newForm(r, passwordResetField...)
-	d := userData{User: u, Form: accountForm(u), Password: pw}
-	if pw.V("password") != pw.V("confirm_password") {
-		pw.fieldError(p, "confirm_password", "does not match the new password")
-		return s.renderUser(w, r, p, http.StatusUnprocessableEntity, d)
-	}
-	password := pw.V("password")
-	if _, err := s.svc.UpdateUser(r.Context(), u.Username, care.UserPatch{Password: &password}); err != nil {
-		status := p.formError(pw, err)
-		if status == 0 {
-			return err
-		}
-		return s.renderUser(w, r, p, status, d)
-	}
-	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.Username)+"?saved=password", http.StatusSeeOther)
 	return nil
 }

@@ -58,6 +58,7 @@ func newServer(svc *care.Service) (*server, error) {
 		"options": options,
 		"row":     rowName,
 		"tileOf":  func(p *page, t figureTile) tileView { return tileView{P: p, Tile: t} },
+		"otpauth": otpauthURL,
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
@@ -76,6 +77,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.publicRoutes(mux)
 	s.assessmentRoutes(mux)
 	s.securityRoutes(mux)
+	s.accountRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
@@ -89,7 +91,6 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/users", s.handle(admins, s.createUser))
 	mux.Handle("GET /admin/users/{username}", s.handle(admins, s.user))
 	mux.Handle("POST /admin/users/{username}", s.handle(admins, s.updateUser))
-	mux.Handle("POST /admin/users/{username}/password", s.handle(admins, s.resetPassword))
 	mux.Handle("GET /admin/audit", s.handle(admins, s.audit))
 
 	mux.Handle("GET /worklist", s.handle(clinicians, s.worklist))
@@ -137,6 +138,7 @@ const (
 	admins                      // users who manage units and accounts
 	clinicians                  // users who work with patient records
 	figureReaders               // users who see the figures of their jurisdiction
+	enrolling                   // any signed-in user, even one who must first enrol a second factor
 )
 
 // handle resolves the session (if any), picks the language, checks access
@@ -153,8 +155,12 @@ func (s *server) handle(who access, h handler) http.Handler {
 		}
 		switch {
 		case err != nil:
-		case who >= staff && a == nil:
+		case who != anyone && a == nil:
 			err = errSignIn
+		case who != anyone && who != enrolling && a.MustEnrol:
+			// The role requires a second factor: nothing but enrolment
+			// until there is one.
+			http.Redirect(w, r, enrolPath, http.StatusSeeOther)
 		case who == admins && !canAdminister(a):
 			err = errNoRights
 		case who == clinicians && !isClinical(a):

@@ -204,12 +204,32 @@
     });
   }
 
+  // A Copy button beside a read-only field (an activation link) copies the
+  // field's text; it stays hidden where the clipboard cannot be written.
+  function copyButton(b) {
+    var field = document.getElementById(b.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) {
+      return;
+    }
+    b.hidden = false;
+    var label = b.textContent;
+    b.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        b.textContent = b.getAttribute("data-copied");
+        setTimeout(function () { b.textContent = label; }, 2000);
+      }, function () {
+        field.select();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select[data-period-kind]").forEach(periodKind);
     document.querySelectorAll("button[data-print]").forEach(function (b) {
       b.hidden = false;
       b.addEventListener("click", function () { window.print(); });
     });
+    document.querySelectorAll("button[data-copy]").forEach(copyButton);
     window.addEventListener("beforeprint", resizeCharts);
     window.addEventListener("afterprint", resizeCharts);
     if (typeof window.Chart !== "function") {
