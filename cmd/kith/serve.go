@@ -35,6 +35,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var addr, dirFile, totpRoles, baseURL string
 	var withDemo, trustProxy bool
 	var maxBody int64
+	var glassFor time.Duration
 	fs := newFlagSet("serve", "kith serve [flags]")
 	c.register(fs)
 	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
@@ -44,8 +45,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
 	fs.StringVar(&totpRoles, "totp-roles", env("KITH_TOTP_ROLES", "admin,district_admin"), "comma-separated roles that must sign in with a second factor (TOTP), or none (env KITH_TOTP_ROLES)")
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
+	fs.DurationVar(&glassFor, "break-glass-for", envDuration("KITH_BREAK_GLASS_FOR", care.DefaultGlassFor),
+		"how long a break-the-glass grant lets a clinician read one record outside their jurisdiction (env KITH_BREAK_GLASS_FOR)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if glassFor <= 0 || glassFor > 24*time.Hour {
+		return &exitError{2, fmt.Errorf("serve: -break-glass-for must lie between 1s and 24h, not %v", glassFor)}
 	}
 	roles, err := care.ParseRoles(totpRoles)
 	if err != nil {
@@ -73,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		svc.SetDirectory(d)
 	}
+	svc.SetGlassFor(glassFor)
 	go jobs.Run(ctx, db, svc)
 
 	srv := &http.Server{
@@ -116,6 +123,13 @@ func envBool(name string) bool {
 
 func envInt(name string, def int64) int64 {
 	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
