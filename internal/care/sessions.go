@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"strconv"
 	"time"
 
 	"kith/internal/audit"
@@ -85,6 +86,11 @@ type Credentials struct {
 // work; repeated failures lock the username for a growing time.
 func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (token string, expires time.Time, err error) {
 	username := NormalizeUsername(c.Username)
+	if _, p := CleanText(username, false); p != TextOK {
+		// No account has such a name; it is kept (in the audit log, in the
+		// failure count) escaped, so that it cannot disguise itself there.
+		username = strconv.QuoteToASCII(username)
+	}
 	var f fields
 	if username == "" {
 		f.add("username", "is required")
