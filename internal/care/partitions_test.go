@@ -119,8 +119,8 @@ func TestPartitions(t *testing.T) {
 		"medication_adherence details author created_at superseded_by health_check"; cols != want {
 		t.Errorf("follow_ups columns:\n got %s\nwant %s", cols, want)
 	}
-	// The record reads all three, from two partitions.
-	if all, _, err := svc.FollowUps(as(manager), p.ID, care.Page{}); err != nil || len(all) != 3 {
+	// The record reads all four, from three partitions.
+	if all, _, err := svc.FollowUps(as(manager), p.ID, care.Page{}); err != nil || len(all) != 4 {
 		t.Errorf("follow-ups read back = %d, %v", len(all), err)
 	}
 }
