@@ -243,6 +243,18 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	return db.transact(ctx, db.w, nil, fn)
 }
 
+// TransactSnapshot is Transact with one snapshot for the whole transaction
+// (REPEATABLE READ on PostgreSQL; a SQLite transaction always has one).
+// A write that conflicts with a transaction committed after the snapshot
+// fails with a serialisation error, and the whole of fn is retried.
+func (db *DB) TransactSnapshot(ctx context.Context, fn func(*Tx) error) error {
+	var opts *sql.TxOptions
+	if db.engine == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+	}
+	return db.transact(ctx, db.w, opts, fn)
+}
+
 // Read runs fn in a read-only transaction on the reader pool, so that all its
 // queries see one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
