@@ -37,6 +37,8 @@ type Service struct {
 	// baseURL is where the server is reached from outside, for links such
 	// as activation links; "" to take it from each request.
 	baseURL string
+	// staleFigures: see ServeStaleFigures.
+	staleFigures time.Duration
 }
 
 // New returns a service over db using keys.
