@@ -68,7 +68,7 @@ func (s *Service) ServeStaleFigures(maxAge time.Duration) { s.staleFigures = max
 // beneath it, for a period, and those of the period before for comparison.
 func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
 	var out *FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -90,7 +90,9 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 			c, err := report.Counts(ctx, tx, s.scope(u, p), u.Population)
 			return kpi.Compute(c, targets), err
 		}
-		c, asOf, err := report.SnapshotCounts(ctx, tx, s.scope(u, p), u.Population)
+		sc := s.scope(u, p)
+		sc.Defer = s.deferredFor(tx)
+		c, asOf, err := report.SnapshotCounts(ctx, tx, sc, u.Population)
 		if !asOf.IsZero() && asOf.Before(fs.AsOf) {
 			fs.AsOf, fs.Stale = asOf, true
 		}
@@ -112,7 +114,7 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 // unit, side by side.
 func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -155,7 +157,7 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 // months ending with the month of end.
 func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -233,7 +235,7 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 // latest classification and risk level.
 func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*report.Distribution, error) {
 	var out *report.Distribution
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err

@@ -90,21 +90,24 @@ const StaleFiguresFor = 5 * time.Minute
 // sweeps'). The caller sets svc.ServeStaleFigures(StaleFiguresFor).
 func RunFigures(ctx context.Context, db *store.DB, svc *care.Service) {
 	holder := Holder()
-	t := time.NewTicker(FiguresEvery)
-	defer t.Stop()
+	wait := FiguresEvery
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
-		now := time.Now()
-		ok, err := db.TryLease(ctx, "figures", holder, now, now.Add(6*FiguresEvery))
+		start := time.Now()
+		ok, err := db.TryLease(ctx, "figures", holder, start, start.Add(6*FiguresEvery))
 		if err == nil && ok {
 			err = svc.WarmFigures(ctx)
 		}
 		if err != nil && ctx.Err() == nil {
 			slog.Error("figure refresh failed", "error", err)
 		}
+		// Recounting a busy district is real work: leave the database at
+		// least three times as long as it took, so that the refresh never
+		// takes more than a quarter of it.
+		wait = max(FiguresEvery, 3*time.Since(start))
 	}
 }

@@ -53,6 +53,10 @@ type Scope struct {
 	// background) brings it up to date. Zero recomputes stale snapshots
 	// when read.
 	MaxStale time.Duration
+	// Defer, when set, takes the snapshots SnapshotCounts would save, to
+	// be saved later in a write transaction: the counting then runs in a
+	// read-only transaction.
+	Defer func(save func(*store.Tx) error)
 }
 
 func (s Scope) args() (window []any, where []any, to string) {

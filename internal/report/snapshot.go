@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"kith/internal/kpi"
@@ -67,21 +68,19 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 	if err != nil {
 		return c, asOf, err
 	}
-	if err := saveSnapshots(ctx, tx, scope, recount, counts); err != nil {
+	if len(recount) > 0 {
+		if scope.Defer != nil {
+			save := scope
+			save.Defer = nil
+			scope.Defer(func(wtx *store.Tx) error { return saveSnapshots(ctx, wtx, save, recount, counts) })
+		} else if err := saveSnapshots(ctx, tx, scope, recount, counts); err != nil {
+			return c, asOf, err
+		}
+	}
+	if c, err = sumSnapshots(ctx, tx, scope, population, recount, counts); err != nil {
 		return c, asOf, err
 	}
-	period := scope.Period.String()
 	lo, hi := store.Beneath(scope.Path)
-	c = kpi.Counts{Population: population}
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
-		COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
-		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0)
-		FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
-		WHERE s.period = ? AND o.path >= ? AND o.path < ?`, period, lo, hi).
-		Scan(&c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace, &c.Stable,
-			&c.HealthChecked, &c.Emergencies); err != nil {
-		return c, asOf, fmt.Errorf("report: snapshots: %w", err)
-	}
 	// A managed or lost patient has not left the register, so left_on
 	// needs no test here, and patients_open answers this alone.
 	to := scope.Period.To.String()
@@ -92,6 +91,52 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 		return c, asOf, fmt.Errorf("report: overdue: %w", err)
 	}
 	return c, asOf, nil
+}
+
+// sumSnapshots adds up the snapshots of scope's communities, taking the
+// fresh counts of the recounted ones from counts (their saved snapshots may
+// not be written yet). When the recount was a grouped pass over the whole
+// unit, counts holds every community and the snapshots are not read.
+func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int64, recount []stale, counts map[int64]kpi.Counts) (kpi.Counts, error) {
+	c := kpi.Counts{Population: population}
+	add := func(x kpi.Counts) {
+		c.Registered += x.Registered
+		c.Managed += x.Managed
+		c.Standardised += x.Standardised
+		c.Medicated += x.Medicated
+		c.RegularMedication += x.RegularMedication
+		c.FaceToFace += x.FaceToFace
+		c.Stable += x.Stable
+		c.HealthChecked += x.HealthChecked
+		c.Emergencies += x.Emergencies
+	}
+	if len(recount) > fewStale { // a grouped pass: counts has them all
+		for _, x := range counts {
+			add(x)
+		}
+		return c, nil
+	}
+	lo, hi := store.Beneath(scope.Path)
+	q := `SELECT COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
+		COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
+		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0)
+		FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
+		WHERE s.period = ? AND o.path >= ? AND o.path < ?`
+	args := []any{scope.Period.String(), lo, hi}
+	if len(recount) > 0 {
+		q += ` AND s.unit_id NOT IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(recount)), ", ") + `)`
+		for _, st := range recount {
+			args = append(args, st.id)
+			add(counts[st.id])
+		}
+	}
+	var x kpi.Counts
+	if err := tx.QueryRow(ctx, q, args...).Scan(&x.Registered, &x.Managed, &x.Standardised, &x.Medicated,
+		&x.RegularMedication, &x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies); err != nil {
+		return c, fmt.Errorf("report: snapshots: %w", err)
+	}
+	add(x)
+	return c, nil
 }
 
 // RefreshStale recomputes the missing or stale snapshots of scope's
