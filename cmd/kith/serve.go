@@ -282,7 +282,18 @@ func sealAndClose(db *store.DB) {
 
 // auditVerify checks the chain and turns a break into exit code 1.
 func auditVerify(ctx context.Context, db *store.DB) (audit.Report, error) {
-	r, err := audit.Check(ctx, db)
+	head, err := audit.CurrentHead(ctx, db)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	bar := progress.New(os.Stderr, "audit entries", head.Pos)
+	var shown int64
+	r, err := audit.Check(ctx, db, func(done int64) {
+		bar.Add(done - shown)
+		shown = done
+	})
+	bar.Add(r.Sealed - shown)
+	bar.Done()
 	var be *audit.BrokenError
 	if errors.As(err, &be) {
 		return r, &exitError{1, err}

@@ -358,7 +358,7 @@ func Check(ctx context.Context, db *store.DB, progress ...func(done int64)) (Rep
 		}
 		prev = e.Hash
 		r.Sealed++
-		if len(progress) > 0 && r.Sealed%100_000 == 0 {
+		if len(progress) > 0 && r.Sealed%10_000 == 0 {
 			progress[0](r.Sealed)
 		}
 	}
