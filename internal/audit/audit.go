@@ -400,7 +400,7 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 		args = append(args, f.SubjectID)
 	}
 	if f.SubjectType != "" {
-		q += ` AND subject_type = ?`
+		q += ` AND l.subject_type = ?`
 		args = append(args, f.SubjectType)
 	}
 	if f.Actor != "" {
