@@ -251,11 +251,14 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	n, err := auditVerify(ctx, db)
+	r, err := auditVerify(ctx, db)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit log intact: %d entries verified\n", n)
+	fmt.Fprintf(stdout, "audit log intact: %d entries verified, chain head at position %d (%s)\n", r.Sealed, r.Head.Pos, r.Head.Hash)
+	if r.Unsealed > 0 {
+		fmt.Fprintf(stdout, "%d entries committed but not sealed yet: protected by the append-only triggers only until a running server seals them (every second)\n", r.Unsealed)
+	}
 	return nil
 }
 
@@ -289,7 +292,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db)
 	u, err := svc.CreateAdmin(ctx, username, fullName, password)
 	if err != nil {
 		return describe(err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,7 +64,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db)
 	svc.SetTOTPRoles(roles)
 	svc.SetBaseURL(baseURL)
 	if withDemo {
@@ -81,6 +82,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	svc.SetGlassFor(glassFor)
 	go jobs.Run(ctx, db, svc)
+	go audit.RunSealer(ctx, db, time.Second)
+	svc.ServeStaleFigures(jobs.StaleFiguresFor)
+	go jobs.RunFigures(ctx, db, svc)
 
 	srv := &http.Server{
 		Addr:              addr,
@@ -224,7 +228,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db)
 	var patients int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM patients`).Scan(&patients); err != nil {
 		return err
@@ -267,36 +271,103 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 	return line, nil
 }
 
+// sealAndClose seals the audit entries the command wrote, so that they are
+// tamper-evident without waiting for a server's sealer, and closes db.
+func sealAndClose(db *store.DB) {
+	if _, err := audit.Seal(context.Background(), db); err != nil {
+		slog.Error("audit sealing failed; a running server will seal the entries", "error", err)
+	}
+	db.Close()
+}
+
 // auditVerify checks the chain and turns a break into exit code 1.
-func auditVerify(ctx context.Context, db *store.DB) (int64, error) {
-	n, err := audit.Verify(ctx, db)
+func auditVerify(ctx context.Context, db *store.DB) (audit.Report, error) {
+	head, err := audit.CurrentHead(ctx, db)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	bar := progress.New(os.Stderr, "audit entries", head.Pos)
+	var shown int64
+	r, err := audit.Check(ctx, db, func(done int64) {
+		bar.Add(done - shown)
+		shown = done
+	})
+	bar.Add(r.Sealed - shown)
+	bar.Done()
 	var be *audit.BrokenError
 	if errors.As(err, &be) {
-		return n, &exitError{1, err}
+		return r, &exitError{1, err}
 	}
-	return n, err
+	return r, err
 }
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
 	var n int
-	fs := newFlagSet("bench", "kith bench [-n N] [flags]\n\n"+
+	var clients, url, cpuProfile string
+	var duration time.Duration
+	var figures, staleFigures bool
+	fs := newFlagSet("bench", "kith bench [-n N] [flags]\n"+
+		"kith bench -clients 4,8,16 [-duration 20s] [-url URL] [flags]\n\n"+
 		"Measures, through the service, the latency of: one community's overdue worklist, a name-prefix search in a\n"+
 		"district, a record page's data, and a follow-up submission (which writes). Use a database filled by\n"+
-		"kith demo -patients N, never a real one.")
+		"kith demo -patients N, never a real one.\n\n"+
+		"With -clients, measures throughput instead: N clients post follow-ups over real HTTP (to Kith's server\n"+
+		"started in this process, or to -url) for -duration each, with tx/s and p50/p99, a district's figures read\n"+
+		"meanwhile, and on PostgreSQL pgbench's reference figures side by side in the same run.")
 	c.register(fs)
 	fs.IntVar(&n, "n", 500, "runs of each operation")
+	fs.StringVar(&clients, "clients", "", "concurrent mode: the numbers of clients to measure, e.g. 4,8,16")
+	fs.DurationVar(&duration, "duration", 20*time.Second, "concurrent mode: how long each measurement lasts")
+	fs.StringVar(&url, "url", "", "concurrent mode: a running Kith to drive instead of one started in this process")
+	fs.BoolVar(&figures, "figures", true, "concurrent mode: read a district's figures meanwhile and report their latency")
+	fs.BoolVar(&staleFigures, "stale-figures", true, "concurrent mode, in-process: serve stale figure snapshots while refreshing them in the background, as kith serve does (false: recount when read)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server included when in-process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if n < 1 {
 		return &exitError{2, errors.New("bench: -n must be at least 1")}
 	}
+	var counts []int
+	for _, f := range strings.Split(clients, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		k, err := strconv.Atoi(f)
+		if err != nil || k < 1 || k > 1000 {
+			return &exitError{2, fmt.Errorf("bench: -clients: %q is not a number of clients (1 to 1000)", f)}
+		}
+		counts = append(counts, k)
+	}
 	db, svc, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if len(counts) > 0 {
+		opts := bench.LoadOptions{Clients: counts, Duration: duration, URL: url, Figures: figures}
+		if staleFigures {
+			opts.StaleFigures = jobs.StaleFiguresFor
+		}
+		if db.Engine() == store.Postgres {
+			opts.DSN = c.db
+		}
+		fmt.Fprintf(stdout, "kith bench on %s (%s), %s per measurement\n", db.String(), db.Engine(), duration)
+		_, err = bench.Load(ctx, db, svc, opts, stdout)
+		return err
+	}
 	fmt.Fprintf(stdout, "kith bench on %s (%s), %d runs each\n", db.String(), db.Engine(), n)
 	_, err = bench.Run(ctx, db, svc, n, stdout)
 	return err

@@ -1,7 +1,74 @@
-// Package audit keeps the append-only, hash-chained audit log. Each entry's
-// hash is SHA-256 over the previous entry's hash followed by the entry's
-// canonical encoding, so changing, removing or reordering any entry breaks
-// the chain from that entry on, which Verify finds.
+// Package audit keeps the append-only, tamper-evident audit log.
+//
+// # Design: append now, seal after commit
+//
+// Before issue 16 every audited transaction, reads included, updated one
+// head row to chain its entry to the one before; that row serialised all of
+// Kith. Now the work is split in two:
+//
+//   - Append, in the business transaction, only inserts the entry. Its seq
+//     comes from a sequence (the rowid on SQLite) and, on PostgreSQL, the
+//     row also records the writer's transaction id (xid). No row is shared
+//     between transactions, so an audited read waits for nobody and nobody
+//     waits for it, and the entry commits or rolls back with the change it
+//     records: nothing acknowledged is lost.
+//   - Seal, run by one sealer at a time (the server runs it every second and
+//     on shutdown; commands that write run it before they exit), takes the
+//     committed entries that have no seal yet, in seq order, and chains them
+//     onto the head in its own transaction: each gets the next position pos
+//     and hash(pos) = SHA-256(hash(pos-1) ‖ canonical encoding of the
+//     entry) in audit_seals; audit_seal_state holds the head (last pos and
+//     hash). The chain's order is the order of sealing, which is seq order
+//     within a batch but may put an entry whose transaction committed late
+//     after entries with a higher seq. That is deliberate: the sealer never
+//     waits for a slow transaction and never skips one.
+//
+// # Never skipping an entry
+//
+// On PostgreSQL a sequence number is taken when the row is inserted but the
+// row becomes visible at commit, so a lower seq can appear after a higher
+// one, and a rolled-back transaction leaves a gap for ever. The sealer
+// therefore does not look for "the entries after the last sealed seq".
+// It runs in one REPEATABLE READ snapshot S and seals every visible entry
+// that has no seal and whose xid is at least the watermark low_xid, then
+// sets low_xid to xmin(S), the oldest transaction still running when S was
+// taken. Claim: after each run, every committed entry either has a seal or
+// has xid >= low_xid. It holds at the start (the migration sealed every old
+// entry). Suppose it holds before a run with snapshot S. An entry visible in
+// S with no seal has xid >= the old low_xid, so the run seals it. An entry
+// not visible in S was written by a transaction that had not committed when
+// S was taken, so its xid is not below xmin(S) (every transaction below
+// xmin(S) had ended). So every entry the next run can see without a seal
+// has xid >= the new low_xid, and that run finds it. A gap left by a
+// rollback is never waited for: there is no row to seal. Two sealers (two
+// servers) exclude each other: each locks the head row FOR UPDATE, and
+// REPEATABLE READ makes the second fail with a serialisation error and
+// retry on a fresh snapshot rather than seal the same entries twice (the
+// seals' UNIQUE (seq) would refuse that anyway). On SQLite there is one
+// writer, so entries commit in seq order and the watermark is the last
+// sealed seq.
+//
+// # Tamper evidence
+//
+// Triggers refuse UPDATE, DELETE and TRUNCATE on audit_log and audit_seals.
+// Someone who bypasses them (disables the triggers, edits the file) is found
+// by Verify, which walks the seals in position order and recomputes every
+// hash from the entry it names: a changed entry (its encoding includes its
+// seq, so moving it to another seq is a change too) or a changed seal no
+// longer matches its hash; a removed entry leaves a seal without an entry;
+// a removed seal leaves a gap in the positions; a reordering changes the
+// hash inputs; a removed tail no longer reaches the head in
+// audit_seal_state. Forging a consistent chain after a change means
+// recomputing every later hash and the head, which the hash chain alone
+// cannot prevent for someone with full write access; the sealer therefore
+// logs the head (position and hash) once a minute, so that a copy kept
+// outside the database (the server's log) pins it.
+//
+// The window: an entry is protected only by the triggers from its commit
+// until it is sealed, that is, for at most the sealing interval (a second)
+// after its transaction commits, or until a server next runs the sealer if
+// none is running. Verify counts such unsealed entries and reports them; it
+// cannot tell whether an unsealed entry was removed before it was sealed.
 package audit
 
 import (
@@ -10,6 +77,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"kith/internal/store"
@@ -40,8 +109,11 @@ type Entry struct {
 	ClientAddr  string    `json:"client_addr"`
 	RequestID   string    `json:"request_id"`
 	Detail      string    `json:"detail"`
-	PrevHash    string    `json:"prev_hash"`
-	Hash        string    `json:"hash"`
+	// Pos, PrevHash and Hash are the entry's place in the chain, filled in
+	// once it is sealed (zero and empty until then).
+	Pos      int64  `json:"pos"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // canonical is the encoding that is hashed: the fields in a fixed order as
@@ -52,101 +124,254 @@ func (e *Entry) canonical() []byte {
 	return b
 }
 
-// computeHash returns SHA-256(prev hash ‖ canonical encoding), hex-encoded.
-func (e *Entry) computeHash() string {
+// chain returns SHA-256(prev ‖ canonical encoding of e), hex-encoded.
+func chain(prev string, e *Entry) string {
 	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
+	h.Write([]byte(prev))
 	h.Write(e.canonical())
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Append adds e to the log inside tx, at the transaction's time, so the entry
-// commits or rolls back with the change it records. It fills in Seq, At,
-// PrevHash and Hash.
+// commits or rolls back with the change it records. It fills in Seq and At;
+// the entry is chained later by Seal. It locks no row that other
+// transactions touch.
 func Append(ctx context.Context, tx *store.Tx, e *Entry) error {
-	// Taking the head row serialises appends; do it last in a transaction
-	// so that the lock is held briefly.
-	if err := tx.QueryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).
-		Scan(&e.Seq, &e.PrevHash); err != nil {
-		return fmt.Errorf("audit: head: %w", err)
-	}
 	e.At = tx.Now()
-	e.Hash = e.computeHash()
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject_type, subject_id, org_unit,
+	if err := tx.QueryRow(ctx, `INSERT INTO audit_log (at, actor, action, subject_type, subject_id, org_unit,
 		org_path, outcome, client_addr, request_id, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, store.FormatTime(e.At), e.Actor, e.Action, e.SubjectType, e.SubjectID, e.OrgUnit, e.OrgPath,
-		string(e.Outcome), e.ClientAddr, e.RequestID, e.Detail, e.PrevHash, e.Hash); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '') RETURNING seq`,
+		store.FormatTime(e.At), e.Actor, e.Action, e.SubjectType, e.SubjectID, e.OrgUnit, e.OrgPath,
+		string(e.Outcome), e.ClientAddr, e.RequestID, e.Detail).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("audit: append: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash); err != nil {
-		return fmt.Errorf("audit: head: %w", err)
 	}
 	return nil
 }
 
-// BrokenError names the first entry at which the chain no longer holds.
+// sealBatch is the most entries one sealing transaction chains.
+const sealBatch = 2000
+
+// Head is the end of the sealed chain.
+type Head struct {
+	Pos      int64
+	Hash     string
+	SealedAt time.Time
+}
+
+// Seal chains every committed entry that has no seal yet and returns how
+// many it sealed. Several callers may run it at once: on PostgreSQL one
+// that finds another sealer at work returns at once, leaving the work to
+// it; on SQLite they take turns at the single writer.
+func Seal(ctx context.Context, db *store.DB) (int, error) {
+	total := 0
+	for {
+		n, err := sealOnce(ctx, db)
+		total += n
+		if err != nil || n < sealBatch {
+			return total, err
+		}
+	}
+}
+
+func sealOnce(ctx context.Context, db *store.DB) (int, error) {
+	var sealed int
+	err := db.TransactSnapshot(ctx, func(tx *store.Tx) error {
+		sealed = 0
+		var head Head
+		var low, xmin int64
+		q := `SELECT pos, hash, low_xid, 0 FROM audit_seal_state WHERE id = 1`
+		if tx.Engine() == store.Postgres {
+			// Another sealer at work (another server) will seal what
+			// this one would: leave it to it rather than queue.
+			var got bool
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('kith.audit.seal'))`).Scan(&got); err != nil || !got {
+				return err
+			}
+			// xmin is the oldest transaction still running when the
+			// transaction's snapshot was taken (by the statement above).
+			// Should a sealer have committed between that snapshot and
+			// the lock, FOR UPDATE fails with a serialisation error and
+			// the whole run is retried on a fresh snapshot.
+			q = `SELECT pos, hash, low_xid, pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+				FROM audit_seal_state WHERE id = 1 FOR UPDATE`
+		}
+		if err := tx.QueryRow(ctx, q).Scan(&head.Pos, &head.Hash, &low, &xmin); err != nil {
+			return fmt.Errorf("audit: seal state: %w", err)
+		}
+		q = `SELECT ` + columns + ` FROM audit_log l WHERE l.seq > ? ORDER BY l.seq LIMIT ?`
+		if tx.Engine() == store.Postgres {
+			q = `SELECT ` + columns + ` FROM audit_log l WHERE l.xid >= ?::bigint::text::xid8
+				AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.seq = l.seq) ORDER BY l.seq LIMIT ?`
+		}
+		rows, err := tx.Query(ctx, q, low, sealBatch)
+		if err != nil {
+			return fmt.Errorf("audit: unsealed: %w", err)
+		}
+		var batch []Entry
+		for rows.Next() {
+			e, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		newLow := low
+		switch {
+		case tx.Engine() == store.SQLite && len(batch) > 0:
+			newLow = batch[len(batch)-1].Seq
+		case tx.Engine() == store.Postgres && len(batch) < sealBatch:
+			// Every visible entry is now sealed (see the package doc).
+			newLow = max(low, xmin)
+		}
+		if len(batch) == 0 && newLow == low {
+			return nil
+		}
+		for i := range batch {
+			batch[i].Pos = head.Pos + 1
+			batch[i].Hash = chain(head.Hash, &batch[i])
+			head.Pos, head.Hash = batch[i].Pos, batch[i].Hash
+		}
+		if err := insertSeals(ctx, tx, batch); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE audit_seal_state SET pos = ?, hash = ?, low_xid = ?, sealed_at = ? WHERE id = 1`,
+			head.Pos, head.Hash, newLow, store.FormatTime(tx.Now())); err != nil {
+			return fmt.Errorf("audit: seal state: %w", err)
+		}
+		sealed = len(batch)
+		return nil
+	})
+	return sealed, err
+}
+
+// insertSeals writes the seals of batch, a few hundred rows a statement.
+func insertSeals(ctx context.Context, tx *store.Tx, batch []Entry) error {
+	const chunk = 300
+	for len(batch) > 0 {
+		n := min(chunk, len(batch))
+		q := `INSERT INTO audit_seals (pos, seq, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		args := make([]any, 0, 3*n)
+		for _, e := range batch[:n] {
+			args = append(args, e.Pos, e.Seq, e.Hash)
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("audit: seal: %w", err)
+		}
+		batch = batch[n:]
+	}
+	return nil
+}
+
+// CurrentHead returns the end of the sealed chain.
+func CurrentHead(ctx context.Context, db *store.DB) (Head, error) {
+	var h Head
+	var at string
+	err := db.QueryRow(ctx, `SELECT pos, hash, sealed_at FROM audit_seal_state WHERE id = 1`).Scan(&h.Pos, &h.Hash, &at)
+	h.SealedAt = store.MustTime(at)
+	return h, err
+}
+
+// BrokenError names the first place at which the chain no longer holds:
+// the entry's seq (0 when the entry itself is gone or unknown) and its
+// position in the chain.
 type BrokenError struct {
 	Seq    int64
+	Pos    int64
 	Reason string
 }
 
 func (e *BrokenError) Error() string {
-	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
+	if e.Seq == 0 {
+		return fmt.Sprintf("audit chain broken at position %d: %s", e.Pos, e.Reason)
+	}
+	return fmt.Sprintf("audit chain broken at entry %d (position %d): %s", e.Seq, e.Pos, e.Reason)
 }
 
-const columns = `seq, at, actor, action, subject_type, subject_id, org_unit, org_path, outcome,
-	client_addr, request_id, detail, prev_hash, hash`
+const columns = `l.seq, l.at, l.actor, l.action, l.subject_type, l.subject_id, l.org_unit, l.org_path, l.outcome,
+	l.client_addr, l.request_id, l.detail`
 
-func scan(sc interface{ Scan(...any) error }) (Entry, error) {
+func scan(sc interface{ Scan(...any) error }, extra ...any) (Entry, error) {
 	var e Entry
 	var at, outcome string
-	err := sc.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.OrgUnit, &e.OrgPath,
-		&outcome, &e.ClientAddr, &e.RequestID, &e.Detail, &e.PrevHash, &e.Hash)
+	err := sc.Scan(append([]any{&e.Seq, &at, &e.Actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.OrgUnit, &e.OrgPath,
+		&outcome, &e.ClientAddr, &e.RequestID, &e.Detail}, extra...)...)
 	e.At = store.MustTime(at)
 	e.Outcome = Outcome(outcome)
 	return e, err
 }
 
-// Verify recomputes the whole chain in order and returns the number of
-// entries checked, or a *BrokenError naming the first entry that does not
-// hold: a changed entry, a gap, a reordering, or a missing tail.
+// Report is what Check found.
+type Report struct {
+	Sealed   int64 // entries verified in the chain
+	Unsealed int64 // committed entries not yet sealed, protected only by the triggers
+	Head     Head
+}
+
+// Verify checks the chain (see Check) and returns the number of sealed
+// entries verified.
 func Verify(ctx context.Context, db *store.DB) (int64, error) {
-	rows, err := db.Query(ctx, `SELECT `+columns+` FROM audit_log ORDER BY seq`)
+	r, err := Check(ctx, db)
+	return r.Sealed, err
+}
+
+// Check walks the seals in position order, recomputing each hash from the
+// entry it names, and returns a *BrokenError at the first place that does
+// not hold: a changed entry or seal, a removed entry or seal, a reordering,
+// or a missing tail. It also counts the entries not sealed yet. progress, if
+// not nil, is called now and then with the entries verified so far.
+func Check(ctx context.Context, db *store.DB, progress ...func(done int64)) (Report, error) {
+	var r Report
+	var err error
+	if r.Head, err = CurrentHead(ctx, db); err != nil {
+		return r, err
+	}
+	rows, err := db.Query(ctx, `SELECT s.pos, s.seq, s.hash, l.seq IS NOT NULL, COALESCE(l.at, ''), COALESCE(l.actor, ''),
+		COALESCE(l.action, ''), COALESCE(l.subject_type, ''), COALESCE(l.subject_id, ''), COALESCE(l.org_unit, ''),
+		COALESCE(l.org_path, ''), COALESCE(l.outcome, ''), COALESCE(l.client_addr, ''), COALESCE(l.request_id, ''),
+		COALESCE(l.detail, '') FROM audit_seals s LEFT JOIN audit_log l ON l.seq = s.seq ORDER BY s.pos`)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	defer rows.Close()
-	var n int64
 	prev := ""
 	for rows.Next() {
-		e, err := scan(rows)
-		if err != nil {
-			return n, err
+		var e Entry
+		var at, outcome string
+		var present bool
+		if err := rows.Scan(&e.Pos, &e.Seq, &e.Hash, &present, &at, &e.Actor, &e.Action, &e.SubjectType, &e.SubjectID,
+			&e.OrgUnit, &e.OrgPath, &outcome, &e.ClientAddr, &e.RequestID, &e.Detail); err != nil {
+			return r, err
 		}
+		e.At, e.Outcome = store.MustTime(at), Outcome(outcome)
 		switch {
-		case e.Seq != n+1:
-			return n, &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("entry missing (next entry is %d)", e.Seq)}
-		case e.PrevHash != prev:
-			return n, &BrokenError{Seq: e.Seq, Reason: "previous hash does not match the entry before"}
-		case e.computeHash() != e.Hash:
-			return n, &BrokenError{Seq: e.Seq, Reason: "contents do not match the hash"}
+		case e.Pos != r.Sealed+1:
+			return r, &BrokenError{Pos: r.Sealed + 1, Reason: fmt.Sprintf("seal missing (next position is %d)", e.Pos)}
+		case !present:
+			return r, &BrokenError{Seq: e.Seq, Pos: e.Pos, Reason: "entry removed"}
+		case chain(prev, &e) != e.Hash:
+			return r, &BrokenError{Seq: e.Seq, Pos: e.Pos, Reason: "contents do not match the hash"}
 		}
 		prev = e.Hash
-		n++
+		r.Sealed++
+		if len(progress) > 0 && r.Sealed%10_000 == 0 {
+			progress[0](r.Sealed)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return n, err
+		return r, err
 	}
-	var headSeq int64
-	var headHash string
-	if err := db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return n, err
+	if r.Head.Pos != r.Sealed || r.Head.Hash != prev {
+		return r, &BrokenError{Pos: r.Sealed + 1,
+			Reason: fmt.Sprintf("chain ends at position %d but the head says %d", r.Sealed, r.Head.Pos)}
 	}
-	if headSeq != n || headHash != prev {
-		return n, &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("log ends at %d but the head says %d", n, headSeq)}
-	}
-	return n, nil
+	err = db.QueryRow(ctx, `SELECT count(*) FROM audit_log l WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.seq = l.seq)`).
+		Scan(&r.Unsealed)
+	return r, err
 }
 
 // Filter selects audit entries. Zero fields match everything. PathPrefix
@@ -163,40 +388,43 @@ type Filter struct {
 	SubjectType string
 }
 
-// List returns entries matching f, newest first.
+// List returns entries matching f, newest first, with their place in the
+// chain when sealed.
 func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
-	q := `SELECT ` + columns + ` FROM audit_log WHERE 1=1`
+	q := `SELECT ` + columns + `, COALESCE(s.pos, 0), COALESCE(s.hash, ''), COALESCE(p.hash, '')
+		FROM audit_log l LEFT JOIN audit_seals s ON s.seq = l.seq LEFT JOIN audit_seals p ON p.pos = s.pos - 1
+		WHERE 1=1`
 	var args []any
 	if f.SubjectID != "" {
-		q += ` AND subject_id = ?`
+		q += ` AND l.subject_id = ?`
 		args = append(args, f.SubjectID)
 	}
 	if f.SubjectType != "" {
-		q += ` AND subject_type = ?`
+		q += ` AND l.subject_type = ?`
 		args = append(args, f.SubjectType)
 	}
 	if f.Actor != "" {
-		q += ` AND actor = ?`
+		q += ` AND l.actor = ?`
 		args = append(args, f.Actor)
 	}
 	if !f.From.IsZero() {
-		q += ` AND at >= ?`
+		q += ` AND l.at >= ?`
 		args = append(args, store.FormatTime(f.From))
 	}
 	if !f.To.IsZero() {
-		q += ` AND at < ?`
+		q += ` AND l.at < ?`
 		args = append(args, store.FormatTime(f.To))
 	}
 	if f.PathPrefix != "" {
 		lo, hi := store.Beneath(f.PathPrefix)
-		q += ` AND org_path >= ? AND org_path < ?`
+		q += ` AND l.org_path >= ? AND l.org_path < ?`
 		args = append(args, lo, hi)
 	}
 	if f.BeforeSeq > 0 {
-		q += ` AND seq < ?`
+		q += ` AND l.seq < ?`
 		args = append(args, f.BeforeSeq)
 	}
-	q += ` ORDER BY seq DESC LIMIT ?`
+	q += ` ORDER BY l.seq DESC LIMIT ?`
 	args = append(args, f.Limit)
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
@@ -205,11 +433,42 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		e, err := scan(rows)
-		if err != nil {
+		var e Entry
+		var pos int64
+		var hash, prev string
+		if e, err = scan(rows, &pos, &hash, &prev); err != nil {
 			return nil, err
 		}
+		e.Pos, e.Hash, e.PrevHash = pos, hash, prev
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// RunSealer seals every interval until ctx ends, and logs the head of the
+// chain once a minute, so that a copy of it lives outside the database.
+// The caller seals once more after its last write (on shutdown).
+func RunSealer(ctx context.Context, db *store.DB, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var logged time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := Seal(ctx, db); err != nil {
+			if ctx.Err() == nil {
+				slog.Error("audit sealing failed", "error", err)
+			}
+			continue
+		}
+		if time.Since(logged) >= time.Minute {
+			if h, err := CurrentHead(ctx, db); err == nil {
+				slog.Info("audit chain head", "position", h.Pos, "hash", h.Hash)
+				logged = time.Now()
+			}
+		}
+	}
 }

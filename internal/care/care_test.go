@@ -404,6 +404,9 @@ func TestAuditLogScope(t *testing.T) {
 		if _, _, err := svc.AuditLog(as(adminActor), care.AuditQuery{From: "2026-02-30"}, care.Page{}); fieldOf(err) != "from" {
 			t.Errorf("impossible date: %v", err)
 		}
+		if _, err := audit.Seal(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 		if n, err := audit.Verify(context.Background(), db); err != nil || n == 0 {
 			t.Errorf("Verify = %d, %v", n, err)
 		}

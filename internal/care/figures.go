@@ -3,6 +3,7 @@ package care
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"kith/internal/clinical"
 	"kith/internal/kpi"
@@ -19,6 +20,11 @@ type FigureSet struct {
 	To       string       `json:"to"`
 	Figures  []kpi.Figure `json:"figures"`
 	Previous []kpi.Figure `json:"previous,omitempty"`
+	// AsOf is when the figures were counted: now, or, when Stale, the
+	// time of the oldest community snapshot that writes have overtaken and
+	// the background refresh has not yet recounted (see ServeStaleFigures).
+	AsOf  time.Time `json:"as_of"`
+	Stale bool      `json:"stale"`
 }
 
 // figureScope resolves the unit the actor asks figures for (their own by
@@ -47,14 +53,22 @@ func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
 	if p.To.Before(asOf) {
 		asOf = p.To
 	}
-	return report.Scope{Path: u.Path, Period: p, AsOf: asOf}
+	return report.Scope{Path: u.Path, Period: p, AsOf: asOf, MaxStale: s.staleFigures}
 }
+
+// ServeStaleFigures lets the figures of a district or the province be
+// served from community snapshots that writes have made stale, for up to
+// maxAge after they were counted, with their time, rather than recounted
+// while the reader waits. The server sets it when it refreshes the
+// snapshots in the background (RefreshFigures); zero (the default)
+// recounts stale snapshots when read.
+func (s *Service) ServeStaleFigures(maxAge time.Duration) { s.staleFigures = maxAge }
 
 // Figures returns the figures (R-KPI) of an org unit, with everything
 // beneath it, for a period, and those of the period before for comparison.
 func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
 	var out *FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -70,21 +84,28 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 }
 
 func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
-	count := report.CachedCounts
-	if u.Level == Community {
-		count = report.Counts // one community is counted faster directly
+	fs := &FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(), AsOf: tx.Now()}
+	count := func(p kpi.Period) ([]kpi.Figure, error) {
+		if u.Level == Community { // one community is counted faster directly
+			c, err := report.Counts(ctx, tx, s.scope(u, p), u.Population)
+			return kpi.Compute(c, targets), err
+		}
+		sc := s.scope(u, p)
+		sc.Defer = s.deferredFor(tx)
+		c, asOf, err := report.SnapshotCounts(ctx, tx, sc, u.Population)
+		if !asOf.IsZero() && asOf.Before(fs.AsOf) {
+			fs.AsOf, fs.Stale = asOf, true
+		}
+		return kpi.Compute(c, targets), err
 	}
-	c, err := count(ctx, tx, s.scope(u, p), u.Population)
-	if err != nil {
+	var err error
+	if fs.Figures, err = count(p); err != nil {
 		return nil, err
 	}
-	fs := &FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(), Figures: kpi.Compute(c, targets)}
 	if previous {
-		pc, err := count(ctx, tx, s.scope(u, p.Previous()), u.Population)
-		if err != nil {
+		if fs.Previous, err = count(p.Previous()); err != nil {
 			return nil, err
 		}
-		fs.Previous = kpi.Compute(pc, targets)
 	}
 	return fs, nil
 }
@@ -93,7 +114,7 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 // unit, side by side.
 func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -136,7 +157,7 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 // months ending with the month of end.
 func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -214,7 +235,7 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 // latest classification and risk level.
 func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*report.Distribution, error) {
 	var out *report.Distribution
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -228,7 +249,9 @@ func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*rep
 
 // WarmFigures brings the figure snapshots of the current and the previous
 // month, quarter and year up to date for every district, so that the first reader after a
-// busy day does not wait. The scheduled sweeps call it.
+// busy day does not wait. The scheduled sweeps call it, and the server
+// every few seconds (RefreshFigures in package jobs). It counts in read
+// transactions and holds the writer only to save.
 func (s *Service) WarmFigures(ctx context.Context) error {
 	today := s.today()
 	var periods []kpi.Period
@@ -258,12 +281,7 @@ func (s *Service) WarmFigures(ctx context.Context) error {
 	}
 	for _, root := range roots {
 		for _, p := range periods {
-			// One transaction per district and period keeps SQLite's writer
-			// free between them.
-			if err := s.db.Transact(ctx, func(tx *store.Tx) error {
-				_, err := report.CachedCounts(ctx, tx, report.Scope{Path: root, Period: p, AsOf: today}, 0)
-				return err
-			}); err != nil {
+			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: today}); err != nil {
 				return err
 			}
 		}

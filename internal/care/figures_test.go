@@ -1,6 +1,7 @@
 package care_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -162,4 +163,55 @@ func deref(v *float64) any {
 		return nil
 	}
 	return *v
+}
+
+// TestStaleFiguresServedWithTheirTime: with stale snapshots allowed (as
+// kith serve runs), a district's figures right after a write are the last
+// snapshot's, marked stale with the time it was counted, and the reading
+// waits for no recount; once the background refresh has run they are
+// current again and include the write.
+func TestStaleFiguresServedWithTheirTime(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		svc.ServeStaleFigures(time.Hour)
+		ctx := as(manager)
+		q, _ := kpi.ParsePeriod("2025-Q2")
+		managed := func() (int64, *care.FigureSet) {
+			t.Helper()
+			set, err := svc.Figures(as(districtAdm), "D1", q, kpi.DefaultTargets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range set.Figures {
+				if f.Key == kpi.ManagementRate {
+					return f.Numerator, set
+				}
+			}
+			t.Fatal("no managed figure")
+			return 0, nil
+		}
+		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01",
+			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
+		before, set := managed()
+		if set.Stale {
+			t.Fatalf("first figures stale: %+v", set)
+		}
+		if _, err := svc.RecordFollowUp(ctx, p, form("2025-04-10", 0)); err != nil {
+			t.Fatal(err)
+		}
+		stale, set := managed()
+		if !set.Stale || stale != before || set.AsOf.IsZero() {
+			t.Fatalf("after a write: managed %d (before %d), stale %v as of %v; want the last snapshot, marked stale",
+				stale, before, set.Stale, set.AsOf)
+		}
+		if err := svc.WarmFigures(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		after, set := managed()
+		if set.Stale || after != before+1 {
+			t.Fatalf("after the refresh: managed %d (before %d), stale %v; want the write counted", after, before, set.Stale)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"kith/internal/audit"
@@ -37,6 +38,11 @@ type Service struct {
 	// baseURL is where the server is reached from outside, for links such
 	// as activation links; "" to take it from each request.
 	baseURL string
+	// staleFigures: see ServeStaleFigures.
+	staleFigures time.Duration
+	// deferred holds, per read-only transaction of readAct, the writes
+	// to make in the audit entry's transaction (see deferredFor).
+	deferred sync.Map
 }
 
 // New returns a service over db using keys.
@@ -136,6 +142,64 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 		}
 	}
 	return nil
+}
+
+// readAct is act for an action that only reads. The reading runs in a
+// read-only transaction (on SQLite, on a reader connection, beside the one
+// writer rather than holding it), and the audit entry is appended just
+// after, in a short write transaction of its own, before anything is
+// returned: if the entry cannot be written, the caller gets an error and
+// none of what was read. Writes the reading asks for (a figure snapshot
+// worth keeping, see deferredFrom) are made in the audit entry's
+// transaction.
+func (s *Service) readAct(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	var sub subject
+	var later []func(*store.Tx) error
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		sub, later = subject{}, later[:0]
+		s.deferred.Store(tx, &later)
+		defer s.deferred.Delete(tx)
+		return fn(tx, a, &sub)
+	})
+	if err == nil {
+		err = s.db.Transact(ctx, func(tx *store.Tx) error {
+			for _, f := range later {
+				if err := f(tx); err != nil {
+					return err
+				}
+			}
+			return s.appendEntries(ctx, tx, a.Username, action, sub, audit.Allowed)
+		})
+		if err == nil {
+			return nil
+		}
+	}
+	outcome := audit.Failed
+	if isDenied(err) {
+		outcome = audit.Denied
+	}
+	if aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+		return s.appendEntries(ctx, tx, a.Username, action, sub, outcome)
+	}); aerr != nil {
+		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
+	}
+	return err
+}
+
+// deferredFor returns, for readAct's read-only tx, a function that queues
+// a write for the audit entry's transaction; for any other tx nil (write
+// at once).
+func (s *Service) deferredFor(tx *store.Tx) func(func(*store.Tx) error) {
+	v, ok := s.deferred.Load(tx)
+	if !ok {
+		return nil
+	}
+	later := v.(*[]func(*store.Tx) error)
+	return func(f func(*store.Tx) error) { *later = append(*later, f) }
 }
 
 func (s *Service) entry(ctx context.Context, actor, action string, sub subject, o audit.Outcome) *audit.Entry {

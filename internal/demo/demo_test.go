@@ -86,8 +86,11 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 		if reqs, _, err := svc.ContactRequests(mgr, care.ContactQuery{}, care.Page{}); err != nil || len(reqs) != 2 || !reqs[0].Urgent {
 			t.Errorf("demo contact requests: %+v, %v; want 2, the urgent first", reqs, err)
 		}
-		if _, err := audit.Verify(ctx, db); err != nil {
-			t.Error(err)
+		if _, err := audit.Seal(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := audit.Verify(ctx, db); err != nil || n == 0 {
+			t.Errorf("Verify = %d, %v", n, err)
 		}
 	})
 }

@@ -75,3 +75,39 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service) {
 		}
 	}
 }
+
+// FiguresEvery is how often the figure snapshots that writes made stale are
+// recounted in the background; readers meanwhile get the last snapshot with
+// its time (care.Service.ServeStaleFigures).
+const FiguresEvery = 10 * time.Second
+
+// StaleFiguresFor is how long a reader may be served a stale snapshot before
+// it recounts it itself (should no server be refreshing them).
+const StaleFiguresFor = 5 * time.Minute
+
+// RunFigures recounts stale figure snapshots every FiguresEvery until ctx
+// ends, on one server at a time (a lease of its own, shorter than the
+// sweeps'). The caller sets svc.ServeStaleFigures(StaleFiguresFor).
+func RunFigures(ctx context.Context, db *store.DB, svc *care.Service) {
+	holder := Holder()
+	wait := FiguresEvery
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		start := time.Now()
+		ok, err := db.TryLease(ctx, "figures", holder, start, start.Add(6*FiguresEvery))
+		if err == nil && ok {
+			err = svc.WarmFigures(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			slog.Error("figure refresh failed", "error", err)
+		}
+		// Recounting a busy district is real work: leave the database at
+		// least three times as long as it took, so that the refresh never
+		// takes more than a quarter of it.
+		wait = max(FiguresEvery, 3*time.Since(start))
+	}
+}

@@ -7,6 +7,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"kith/internal/clinical"
 	"kith/internal/kpi"
@@ -46,6 +47,16 @@ type Scope struct {
 	// AsOf is the day overdue is judged on: the period's end, or today if
 	// the period has not ended.
 	AsOf clinical.Date
+	// MaxStale, when not zero, lets SnapshotCounts serve a community
+	// snapshot that writes have made stale, as it is, for up to this long
+	// after it was computed: something else (RefreshStale, in the
+	// background) brings it up to date. Zero recomputes stale snapshots
+	// when read.
+	MaxStale time.Duration
+	// Defer, when set, takes the snapshots SnapshotCounts would save, to
+	// be saved later in a write transaction: the counting then runs in a
+	// read-only transaction.
+	Defer func(save func(*store.Tx) error)
 }
 
 func (s Scope) args() (window []any, where []any, to string) {

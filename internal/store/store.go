@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -44,6 +45,13 @@ type DB struct {
 	w      *sql.DB
 	r      *sql.DB
 	name   string // the DSN without credentials, for messages
+
+	// SQLite's group commit (group.go): write transactions queue on
+	// writes for the one goroutine that runs them.
+	writes    chan *writeReq
+	quit      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or a postgres:// URL.
@@ -80,7 +88,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path}
+	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path,
+		writes: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go db.writeLoop()
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
@@ -135,6 +145,10 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.writes != nil {
+		db.closeOnce.Do(func() { close(db.quit) })
+		<-db.stopped
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -213,6 +227,16 @@ type Tx struct {
 	tx     *sql.Tx
 	engine Engine
 	now    time.Time
+	// detached: the transaction is shared by a group of callers (group
+	// commit), so one caller's context ending must not interrupt it.
+	detached bool
+}
+
+func (tx *Tx) ctx(ctx context.Context) context.Context {
+	if tx.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // Now is the transaction's timestamp: every row it writes carries this time.
@@ -223,24 +247,41 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 
 // Exec runs a statement written with ? placeholders.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, rebind(tx.engine, query), args...)
+	return tx.tx.ExecContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
 // Query runs a query written with ? placeholders.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, rebind(tx.engine, query), args...)
+	return tx.tx.QueryContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, rebind(tx.engine, query), args...)
+	return tx.tx.QueryRowContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
 // Transact runs fn in a read-write transaction and commits it if fn returns
 // nil; otherwise it rolls back. On PostgreSQL a serialisation failure or a
 // deadlock is retried a few times. fn must not keep the Tx.
+//
+// On SQLite, concurrent write transactions are committed in groups (see
+// group.go); fn's work is still atomic and alone in failing.
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
+	if db.writes != nil {
+		return db.groupTransact(ctx, fn)
+	}
 	return db.transact(ctx, db.w, nil, fn)
+}
+
+// TransactSnapshot is Transact with one snapshot for the whole transaction
+// (REPEATABLE READ on PostgreSQL; a SQLite transaction always has one).
+// A write that conflicts with a transaction committed after the snapshot
+// fails with a serialisation error, and the whole of fn is retried.
+func (db *DB) TransactSnapshot(ctx context.Context, fn func(*Tx) error) error {
+	if db.engine == SQLite {
+		return db.Transact(ctx, fn)
+	}
+	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
 }
 
 // Read runs fn in a read-only transaction on the reader pool, so that all its

@@ -1,0 +1,378 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/auth"
+	"kith/internal/care"
+	"kith/internal/demo"
+	"kith/internal/jobs"
+	"kith/internal/server"
+	"kith/internal/store"
+)
+
+// LoadOptions configures the concurrent benchmark (kith bench -clients).
+type LoadOptions struct {
+	Clients  []int         // the numbers of concurrent clients to measure, each in turn
+	Duration time.Duration // how long each measurement lasts
+	// URL of a running Kith to drive; empty starts Kith's HTTP server in
+	// this process on a free local port, with the audit sealer running.
+	URL string
+	// DSN of the PostgreSQL database, for pgbench's reference figures;
+	// empty skips them.
+	DSN string
+	// Figures, when set, reads a district's figures over HTTP all along
+	// and reports their latency under the write load.
+	Figures bool
+	// StaleFigures, in-process only, serves stale figure snapshots for up
+	// to this long while they are refreshed in the background, as kith
+	// serve does; zero recounts them when read (the old way, to compare).
+	StaleFigures time.Duration
+}
+
+// LoadResult is one measurement of N clients.
+type LoadResult struct {
+	What     string
+	Clients  int
+	TPS      float64
+	P50, P99 time.Duration
+	Errors   int64
+}
+
+// Load drives POST /api/v1/patients/{id}/follow-ups over real HTTP with each
+// number of clients in turn, beside pgbench's two reference figures on
+// PostgreSQL, and writes a table to w. The follow-ups are recorded for the
+// patients of the largest district by a psychiatrist of that district.
+func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions, w io.Writer) ([]LoadResult, error) {
+	base := strings.TrimSuffix(opts.URL, "/")
+	if base == "" {
+		srvCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go audit.RunSealer(srvCtx, db, time.Second)
+		if opts.StaleFigures > 0 {
+			// As kith serve does: stale snapshots served with their time,
+			// recounted in the background.
+			svc.ServeStaleFigures(opts.StaleFigures)
+			go jobs.RunFigures(srvCtx, db, svc)
+		}
+		start := time.Now()
+		if err := svc.WarmFigures(ctx); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "warming the figure snapshots: %s\n", time.Since(start).Round(time.Millisecond))
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		srv := &http.Server{Handler: server.New(svc, server.Options{}), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		base = "http://" + ln.Addr().String()
+	}
+	district, ids, err := benchDistrict(ctx, db, svc)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "writing follow-ups for the %d patients of district %s\n", len(ids), district)
+	maxClients := slices.Max(opts.Clients)
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: maxClients + 4, MaxIdleConnsPerHost: maxClients + 4, IdleConnTimeout: time.Minute}}
+	writer, err := token(ctx, client, base, "bench-psy-"+strings.ToLower(district))
+	if err != nil {
+		return nil, err
+	}
+	var reader string
+	if opts.Figures {
+		if reader, err = token(ctx, client, base, "bench-da-"+strings.ToLower(district)); err != nil {
+			return nil, err
+		}
+	}
+	pg := pgbenchPath()
+	if opts.DSN == "" || pg == "" {
+		fmt.Fprintln(w, "pgbench reference figures: skipped (PostgreSQL only, and pgbench must be on PATH)")
+	}
+	fmt.Fprintf(w, "%-62s %7s %9s %9s %9s %6s\n", "what", "clients", "tx/s", "p50", "p99", "errors")
+	var out []LoadResult
+	print := func(r LoadResult) {
+		p50, p99 := "-", "-"
+		if r.P99 == 0 && r.P50 > 0 { // pgbench gives the average only
+			p50 = "avg " + r.P50.Round(10*time.Microsecond).String()
+		} else if r.P50 > 0 {
+			p50, p99 = r.P50.Round(10*time.Microsecond).String(), r.P99.Round(10*time.Microsecond).String()
+		}
+		fmt.Fprintf(w, "%-62s %7d %9.0f %9s %9s %6d\n", r.What, r.Clients, r.TPS, p50, p99, r.Errors)
+		out = append(out, r)
+	}
+	for _, n := range opts.Clients {
+		if opts.DSN != "" && pg != "" {
+			for _, head := range []bool{false, true} {
+				r, err := pgbench(ctx, pg, opts.DSN, n, opts.Duration, head)
+				if err != nil {
+					return out, err
+				}
+				print(r)
+			}
+		}
+		r, probe, err := drive(ctx, client, base, writer, reader, district, ids, n, opts.Duration)
+		if err != nil {
+			return out, err
+		}
+		print(r)
+		if opts.Figures {
+			print(probe)
+		}
+	}
+	return out, nil
+}
+
+// benchDistrict picks the district with the most patients under
+// management (a district at work, not the small demo one), makes sure a
+// psychiatrist and a district administrator of its own exist (created
+// through the service, with the demo password), and lists its patients.
+func benchDistrict(ctx context.Context, db *store.DB, svc *care.Service) (code string, ids []int64, err error) {
+	if err := db.QueryRow(ctx, `SELECT d.code FROM org_units d JOIN patients p ON p.org_path >= d.path AND p.org_path < d.path || '~'
+		WHERE d.level = 'district' AND p.status IN ('managed', 'lost') GROUP BY d.code ORDER BY count(*) DESC, d.code LIMIT 1`).Scan(&code); err != nil {
+		return "", nil, fmt.Errorf("bench: no district with patients; fill the database with kith demo -patients N first: %w", err)
+	}
+	admin := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.Admin})
+	for _, u := range []care.UserInput{
+		{Username: "bench-psy-" + strings.ToLower(code), FullName: "Bench Psychiatrist " + code, Role: string(auth.Psychiatrist), OrgUnit: code},
+		{Username: "bench-da-" + strings.ToLower(code), FullName: "Bench District Administrator " + code, Role: string(auth.DistrictAdmin), OrgUnit: code},
+	} {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM users WHERE username = ?`, u.Username).Scan(&n); err != nil {
+			return "", nil, err
+		}
+		if n == 0 {
+			u.Password = demo.Password
+			if _, err := svc.CreateUserWithPassword(admin, u); err != nil {
+				return "", nil, fmt.Errorf("bench: account %s: %w", u.Username, err)
+			}
+		}
+	}
+	var path string
+	if err := db.QueryRow(ctx, `SELECT path FROM org_units WHERE code = ?`, code).Scan(&path); err != nil {
+		return "", nil, err
+	}
+	lo, hi := store.Beneath(path)
+	rows, err := db.Query(ctx, `SELECT id FROM patients WHERE org_path >= ? AND org_path < ? AND status IN ('managed', 'lost')`, lo, hi)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return "", nil, err
+		}
+		ids = append(ids, id)
+	}
+	return code, ids, rows.Err()
+}
+
+func token(ctx context.Context, client *http.Client, base, username string) (string, error) {
+	body, _ := json.Marshal(care.Credentials{Username: username, Password: demo.Password})
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/auth/token", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var tok struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.Token == "" {
+		return "", fmt.Errorf("bench: sign-in as the demo %s: %s %v", username, res.Status, err)
+	}
+	return tok.Token, nil
+}
+
+// followUp is the body every client posts: a reached home visit.
+var followUp = func() []byte {
+	reached, risk := true, 1
+	b, _ := json.Marshal(care.FollowUpInput{Date: time.Now().Format("2006-01-02"), Mode: "home_visit", Reached: &reached,
+		RiskLevel: &risk, PsychoticSymptoms: "some", Insight: "partial", AdverseReaction: "none", PhysicalIllness: "none",
+		SocialFunction:      map[string]string{"self_care": "good", "housework": "fair", "work": "fair", "learning": "fair", "social_contact": "good"},
+		MedicationAdherence: "regular"})
+	return b
+}()
+
+// drive runs n clients posting follow-ups for d, and, when reader is set,
+// one more reading the demo district's figures this quarter.
+func drive(ctx context.Context, client *http.Client, base, writer, reader, district string, ids []int64, n int, d time.Duration) (LoadResult, LoadResult, error) {
+	call := func(method, url, tok string, body []byte) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	var errs, probeErrs atomic.Int64
+	var mu sync.Mutex
+	var lats, probe []time.Duration
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, 11))
+			mine := make([]time.Duration, 0, 4096)
+			for time.Now().Before(deadline) {
+				id := ids[rng.IntN(len(ids))]
+				start := time.Now()
+				code, err := call("POST", base+"/api/v1/patients/"+strconv.FormatInt(id, 10)+"/follow-ups", writer, followUp)
+				if err != nil || (code != http.StatusCreated && code != http.StatusConflict) {
+					if errs.Add(1) == 1 {
+						firstErr.Store(fmt.Sprintf("status %d, %v", code, err))
+					}
+					continue
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}(uint64(i + 1))
+	}
+	if reader != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			now := time.Now()
+			url := base + "/api/v1/figures?org_unit=" + district + "&period=" + now.Format("2006") + "-Q" + strconv.Itoa((int(now.Month())+2)/3)
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				code, err := call("GET", url, reader, nil)
+				if err != nil || code != http.StatusOK {
+					probeErrs.Add(1)
+					continue
+				}
+				probe = append(probe, time.Since(start))
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	start := time.Now()
+	wg.Wait()
+	elapsed := time.Since(start)
+	if v := firstErr.Load(); v != nil {
+		fmt.Fprintf(os.Stderr, "bench: first failed follow-up: %s\n", v)
+	}
+	r := summarise(fmt.Sprintf("Kith: POST follow-up over HTTP"), n, lats, elapsed)
+	r.Errors = errs.Load()
+	p := summarise("  meanwhile: district figures this quarter (GET)", n, probe, elapsed)
+	p.TPS, p.Errors = 0, probeErrs.Load()
+	return r, p, nil
+}
+
+func summarise(what string, n int, lats []time.Duration, elapsed time.Duration) LoadResult {
+	r := LoadResult{What: what, Clients: n}
+	if len(lats) == 0 {
+		return r
+	}
+	slices.Sort(lats)
+	r.TPS = float64(len(lats)) / elapsed.Seconds()
+	r.P50, r.P99 = lats[len(lats)/2], lats[len(lats)*99/100]
+	return r
+}
+
+func pgbenchPath() string {
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/lib/postgresql/15/bin/pgbench"); err == nil {
+		return "/usr/lib/postgresql/15/bin/pgbench"
+	}
+	return ""
+}
+
+// The reference transactions, on tables of their own (schema
+// kith_pgbench): one follow-up-sized row and one audit row, and the same
+// with one global head row updated, as a single hash chain would.
+const pgbenchSetup = `DROP SCHEMA IF EXISTS kith_pgbench CASCADE;
+CREATE SCHEMA kith_pgbench;
+CREATE TABLE kith_pgbench.follow_ups (id BIGSERIAL PRIMARY KEY, patient_id BIGINT NOT NULL, on_date TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX ON kith_pgbench.follow_ups (patient_id, on_date);
+CREATE TABLE kith_pgbench.audit (seq BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE kith_pgbench.head (id INT PRIMARY KEY, seq BIGINT NOT NULL);
+INSERT INTO kith_pgbench.head VALUES (1, 0);`
+
+const pgbenchScript = `\set pid random(1, 20000)
+BEGIN;
+INSERT INTO kith_pgbench.follow_ups (patient_id, on_date, body) VALUES (:pid, '2026-11-30', repeat('x', 700));
+INSERT INTO kith_pgbench.audit (at, actor, action, detail) VALUES (now()::text, 'bench', 'patient.follow_up', repeat('y', 60));
+%sEND;
+`
+
+var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+var latRe = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+
+func pgbench(ctx context.Context, path, dsn string, n int, d time.Duration, head bool) (LoadResult, error) {
+	what := "pgbench: insert follow-up row + audit row"
+	extra := ""
+	if head {
+		what = "pgbench: same + one global head row updated"
+		extra = "UPDATE kith_pgbench.head SET seq = seq + 1 WHERE id = 1;\n"
+	}
+	dir, err := os.MkdirTemp("", "kith-pgbench")
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	setup, script := filepath.Join(dir, "setup.sql"), filepath.Join(dir, "tx.sql")
+	os.WriteFile(setup, []byte(pgbenchSetup), 0o600)
+	os.WriteFile(script, []byte(fmt.Sprintf(pgbenchScript, extra)), 0o600)
+	if out, err := exec.CommandContext(ctx, filepath.Join(filepath.Dir(path), "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f", setup, dsn).CombinedOutput(); err != nil {
+		// psql may live elsewhere; try the PATH.
+		if out2, err2 := exec.CommandContext(ctx, "psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", setup, dsn).CombinedOutput(); err2 != nil {
+			return LoadResult{}, fmt.Errorf("bench: pgbench setup: %v: %s %s", err2, out, out2)
+		}
+	}
+	defer exec.Command("psql", "-q", "-c", "DROP SCHEMA IF EXISTS kith_pgbench CASCADE", dsn).Run()
+	cmd := exec.CommandContext(ctx, path, "-n", "-f", script, "-c", strconv.Itoa(n), "-j", strconv.Itoa(n),
+		"-T", strconv.Itoa(int(d.Seconds())), dsn)
+	outb, err := cmd.CombinedOutput()
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("bench: pgbench: %v: %s", err, outb)
+	}
+	r := LoadResult{What: what, Clients: n}
+	sc := bufio.NewScanner(bytes.NewReader(outb))
+	for sc.Scan() {
+		if m := tpsRe.FindStringSubmatch(sc.Text()); m != nil {
+			r.TPS, _ = strconv.ParseFloat(m[1], 64)
+		}
+		if m := latRe.FindStringSubmatch(sc.Text()); m != nil {
+			ms, _ := strconv.ParseFloat(m[1], 64)
+			r.P50 = time.Duration(ms * float64(time.Millisecond)) // the average: pgbench gives no percentiles without a log
+		}
+	}
+	if r.TPS == 0 {
+		return r, fmt.Errorf("bench: pgbench printed no rate: %s", outb)
+	}
+	return r, nil
+}
