@@ -275,7 +275,7 @@ func (s *server) administerPage(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	f := newForm(nil, answerFields(d)...)
-	f.set("date", today())
+	f.set("date", s.today())
 	return s.renderAdminister(w, p, http.StatusOK, pt, d, f)
 }
 

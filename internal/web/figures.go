@@ -132,7 +132,7 @@ func readFigureQuery(p *page, r *http.Request) *figureQuery {
 	if q.Unit != "" {
 		q.carry.Set("org_unit", q.Unit)
 	}
-	now := clinical.DateOf(time.Now())
+	now := p.today
 	q.Period, _ = kpi.ParsePeriod(now.String()[:7])
 	kind := v.Get("period_kind")
 	switch {
@@ -838,7 +838,7 @@ func dirName(desc bool) string {
 // month (or this month, if the period has not ended).
 func (s *server) trendOf(r *http.Request, p *page, q *figureQuery, unit string) (*trendData, error) {
 	end := q.Period.To
-	if now := clinical.DateOf(time.Now()); now.Before(end) {
+	if now := p.today; now.Before(end) {
 		end = now
 	}
 	sets, err := s.svc.FigureTrend(r.Context(), unit, end, trendMonths, q.Targets)
@@ -898,7 +898,7 @@ func crumbs(q *figureQuery, units []care.Unit, code string) []crumb {
 
 // presets are links to the periods most asked for.
 func presets(p *page, q *figureQuery) []preset {
-	now := clinical.DateOf(time.Now())
+	now := p.today
 	month, _ := kpi.ParsePeriod(now.String()[:7])
 	quarter, _ := kpi.ParsePeriod(strconv.Itoa(now.Year) + "-Q" + strconv.Itoa((int(now.Month)-1)/3+1))
 	year, _ := kpi.ParsePeriod(strconv.Itoa(now.Year))
@@ -1047,7 +1047,7 @@ func (s *server) figureReport(w http.ResponseWriter, r *http.Request, p *page) e
 		return err
 	}
 	d := reportData{Set: set, Query: q, PeriodName: p.PeriodName(q.Period), PrevName: p.PeriodName(q.Period.Previous()),
-		Printed: time.Now().Format("2006-01-02 15:04"), Back: q.url("/figures", "org_unit", set.OrgUnit)}
+		Printed: p.Time(time.Now()), Back: q.url("/figures", "org_unit", set.OrgUnit)}
 	for _, f := range set.Figures {
 		d.Rows = append(d.Rows, p.tile(q, set.OrgUnit, f, set.Previous))
 	}

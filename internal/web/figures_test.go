@@ -30,7 +30,7 @@ import (
 func TestFigurePages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		srv, svc := start(t, db)
-		now := time.Now()
+		now := time.Now().In(care.DefaultZone()) // the service's today is in the installation's zone
 		if _, err := demo.Patients(context.Background(), db, svc, 60, now, 1); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"kith/internal/audit"
 	"kith/internal/auth"
 	"kith/internal/care"
+	"kith/internal/clinical"
 )
 
 // page is what every template receives: the request's language and user,
@@ -24,6 +25,8 @@ type page struct {
 	Path    string // where the language switch returns to
 	Flash   string // a confirmation of what was just done, translated
 	Data    any
+	zone    *time.Location // the installation's, for the times shown
+	today   clinical.Date  // in that zone
 	loc     *i18n.Localizer
 	printer *message.Printer
 }
@@ -37,7 +40,7 @@ type navItem struct {
 }
 
 func (s *server) newPage(r *http.Request, a *care.Actor) *page {
-	p := &page{User: a, Lang: pickLanguage(r, a), Path: r.URL.Path}
+	p := &page{User: a, Lang: pickLanguage(r, a), Path: r.URL.Path, zone: s.svc.Zone(), today: s.svc.Today()}
 	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
 		p.Path = r.URL.RequestURI()
 	}
@@ -155,8 +158,24 @@ func (p *page) LanguageChoices() []string { return languageChoices }
 // Num formats a number with the page language's digit grouping.
 func (p *page) Num(n int64) string { return p.printer.Sprint(n) }
 
-// Time formats an instant in the server's time zone.
-func (p *page) Time(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") }
+// Time formats an instant in the installation's time zone, to the minute:
+// the zone is the same for every reader, so it is not repeated, and the
+// seconds add nothing a reader acts on (the audit log's FullTime keeps them).
+func (p *page) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.zone).Format("2006-01-02 15:04")
+}
+
+// FullTime is Time with the seconds, for the audit log, where the order of
+// entries within a minute matters.
+func (p *page) FullTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.zone).Format("2006-01-02 15:04:05")
+}
 
 // Wait says how long to wait before trying again.
 func (p *page) Wait(d time.Duration) string {

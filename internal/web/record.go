@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"kith/internal/auth"
 	"kith/internal/care"
@@ -78,7 +77,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	d.Can.Edit = may(p.User, care.WritePatient)
 	d.Can.Complete = p.User.Role == auth.Psychiatrist && may(p.User, care.WriteEmergency)
 	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
-		_, d.DaysOverdue = clinical.Overdue(due, clinical.DateOf(time.Now()))
+		_, d.DaysOverdue = clinical.Overdue(due, s.svc.Today())
 	}
 	d.Assessments = s.recordAssessments(p, record)
 	d.Glass, d.UnderGlass = record.BreakGlass, record.UnderGlass

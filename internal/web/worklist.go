@@ -31,7 +31,7 @@ type worklistTab struct {
 // unit filtered on; if that cannot be counted the tabs go without.
 func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf string) []worklistTab {
 	var counts *care.WorklistCounts
-	if asOf == "" || asOf == today() {
+	if asOf == "" || asOf == s.today() {
 		counts, _ = s.svc.WorklistCounts(r.Context(), orgUnit)
 	}
 	n := func(k int) string {
