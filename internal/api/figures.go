@@ -2,8 +2,8 @@ package api
 
 import (
 	"net/http"
-	"time"
 	"strconv"
+	"time"
 
 	"kith/internal/care"
 	"kith/internal/clinical"
