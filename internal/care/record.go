@@ -387,10 +387,23 @@ type WorklistItem struct {
 	Phone           string   `json:"phone"`
 	Address         string   `json:"address"`
 	Guardian        Guardian `json:"guardian"`
+	// Urgency ranks the patient (clinical.Urgency): 3 high risk or
+	// unstable, 2 never reached, 1 basically stable, 0 stable. Left out of
+	// the care group's view, where it would tell the classification.
+	Urgency *int `json:"urgency,omitempty"`
+	// NeverReached says no follow-up has reached the patient since
+	// registration.
+	NeverReached bool `json:"never_reached"`
+	// OpenAlert says an alert about the patient awaits a clinician. The
+	// care group sees only this, as "contact the community doctor before
+	// visiting", never the alert itself.
+	OpenAlert bool `json:"open_alert"`
+	rank      int  // the urgency, kept for the page token
 }
 
 // Worklist returns a worklist for the actor's jurisdiction, most urgent
-// first: highest last risk level, then earliest due date.
+// first (clinical.Urgency: high risk or unstable, then never reached, then
+// basically stable, then stable), and within each the earliest due date.
 func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]WorklistItem, string, error) {
 	limit, err := p.limit()
 	if err != nil {
@@ -418,7 +431,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	} else {
 		checkBounds(&f, "as_of", asOf)
 	}
-	// The keyset is (risk, due date, id) of the last row shown.
+	// The keyset is (urgency, due date, id) of the last row shown.
 	var kRisk, kID int64
 	var kDue string
 	if after != "" {
@@ -449,7 +462,8 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			AND f.date >= ? AND f.date <= ?)`
 		qs := `SELECT p.id, p.name, o.code, p.status, p.next_due_on, p.next_due_rule, p.last_risk_level, p.last_classification,
 			p.last_followup_on, ` + reached + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
-			COALESCE(p.last_risk_level, -1) AS urgency
+			` + clinical.UrgencySQL + ` AS urgency,
+			EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL) AS open_alert
 			FROM patients p JOIN org_units o ON o.id = p.org_unit_id
 			WHERE p.org_path >= ? AND p.org_path < ?`
 		args := []any{true, yearStart.String(), asOf.String(), lo, hi}
@@ -467,7 +481,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
 		}
 		if after != "" {
-			qs += ` AND (COALESCE(p.last_risk_level, -1) < ? OR (COALESCE(p.last_risk_level, -1) = ? AND
+			qs += ` AND (` + clinical.UrgencySQL + ` < ? OR (` + clinical.UrgencySQL + ` = ? AND
 				(p.next_due_on > ? OR (p.next_due_on = ? AND p.id > ?))))`
 			args = append(args, kRisk, kRisk, kDue, kDue, kID)
 		}
@@ -481,18 +495,19 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		hideClass := PatientView(a.Role) == ViewSafety
 		for rows.Next() {
 			var it WorklistItem
-			var risk, urgency *int
+			var risk *int
+			var urgency int
 			if err := rows.Scan(&it.PatientID, &it.Name, &it.OrgUnit, &it.Status, &it.DueOn, &it.DueRule, &risk, &it.Classification,
 				&it.LastFollowUpOn, &it.ReachedThisYear, &it.Phone, &it.Address, &it.Guardian.Name, &it.Guardian.Relation,
-				&it.Guardian.Phone, &urgency); err != nil {
+				&it.Guardian.Phone, &urgency, &it.OpenAlert); err != nil {
 				return err
 			}
-			it.RiskLevel = risk
+			it.RiskLevel, it.Urgency, it.NeverReached, it.rank = risk, &urgency, it.LastFollowUpOn == "", urgency
 			if due, err := clinical.ParseDate(it.DueOn); err == nil {
 				_, it.DaysOverdue = clinical.Overdue(due, asOf)
 			}
 			if hideClass {
-				it.Classification, it.DueRule = "", ""
+				it.Classification, it.DueRule, it.Urgency = "", "", nil
 			}
 			out = append(out, it)
 		}
@@ -503,11 +518,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		return nil, "", err
 	}
 	out, next := cut(out, limit, func(it WorklistItem) string {
-		r := -1
-		if it.RiskLevel != nil {
-			r = *it.RiskLevel
-		}
-		return strconv.Itoa(r) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
+		return strconv.Itoa(it.rank) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
 	})
 	return out, next, nil
 }
