@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"kith/internal/store"
@@ -42,6 +44,9 @@ type Entry struct {
 	Detail      string    `json:"detail"`
 	PrevHash    string    `json:"prev_hash"`
 	Hash        string    `json:"hash"`
+	// ActorName is the acting user's full name, as List finds it; it is
+	// not part of the entry or its hash (a user may be renamed).
+	ActorName string `json:"actor_name,omitempty"`
 }
 
 // canonical is the encoding that is hashed: the fields in a fixed order as
@@ -152,7 +157,13 @@ func Verify(ctx context.Context, db *store.DB) (int64, error) {
 // Filter selects audit entries. Zero fields match everything. PathPrefix
 // limits entries to an org unit and everything beneath it.
 type Filter struct {
-	SubjectID  string
+	SubjectID string
+	// Kind keeps the actions of one kind, the part before the dot:
+	// "patient" keeps patient.read, patient.update and the rest.
+	Kind string
+	// ChangesOnly keeps the writes: it leaves out the reads, lists,
+	// searches and counts (NotChanges) and the sign-ins.
+	ChangesOnly bool
 	Actor      string
 	From, To   time.Time // To is exclusive
 	PathPrefix string
@@ -163,10 +174,37 @@ type Filter struct {
 	SubjectType string
 }
 
-// List returns entries matching f, newest first.
+// Kinds are the kinds of action, the part of an action's name before the
+// dot, as the audit log's filter offers them.
+var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
+	"user", "unit", "auth", "audit"}
+
+// NotChanges are the actions that change nothing: reads, lists, searches,
+// counts and sign-ins, which Filter.ChangesOnly leaves out.
+var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.login", "contact.list",
+	"figures.dashboard", "figures.patients", "figures.read", "figures.screenings", "followup.list",
+	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read"}
+
+// IsChange reports whether an action writes (is not one of NotChanges).
+func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }
+
+// List returns entries matching f, newest first, each with its actor's
+// full name where the actor is a user.
 func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
-	q := `SELECT ` + columns + ` FROM audit_log WHERE 1=1`
+	q := `SELECT ` + columns + `, COALESCE((SELECT u.full_name FROM users u WHERE u.username = audit_log.actor), '')
+		FROM audit_log WHERE 1=1`
 	var args []any
+	if f.Kind != "" {
+		// A range on the text rather than LIKE: "patient." up to "patient/".
+		q += ` AND action >= ? AND action < ?`
+		args = append(args, f.Kind+".", f.Kind+"/")
+	}
+	if f.ChangesOnly {
+		q += ` AND action NOT IN (?` + strings.Repeat(", ?", len(NotChanges)-1) + `)`
+		for _, a := range NotChanges {
+			args = append(args, a)
+		}
+	}
 	if f.SubjectID != "" {
 		q += ` AND subject_id = ?`
 		args = append(args, f.SubjectID)
@@ -205,10 +243,13 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		e, err := scan(rows)
-		if err != nil {
+		var e Entry
+		var at, outcome string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.OrgUnit, &e.OrgPath,
+			&outcome, &e.ClientAddr, &e.RequestID, &e.Detail, &e.PrevHash, &e.Hash, &e.ActorName); err != nil {
 			return nil, err
 		}
+		e.At, e.Outcome = store.MustTime(at), Outcome(outcome)
 		out = append(out, e)
 	}
 	return out, rows.Err()

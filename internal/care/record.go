@@ -212,6 +212,7 @@ type TimelineItem struct {
 	NextDueRule    string `json:"next_due_rule,omitempty"`
 	Detail         string `json:"detail,omitempty"`
 	Author         string `json:"author,omitempty"`
+	AuthorName     string `json:"author_name,omitempty"` // the full name of author
 	Open           bool   `json:"open,omitempty"` // an emergency record not yet completed
 	Superseded     bool   `json:"superseded,omitempty"`
 	// Assessment is the response of an assessment (kind assessment; the
@@ -312,7 +313,44 @@ func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) 
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
-	return out, nil
+	return out, nameAuthors(ctx, tx, out)
+}
+
+// nameAuthors gives each timeline item its author's full name, found for
+// the whole timeline in one query.
+func nameAuthors(ctx context.Context, tx *store.Tx, items []TimelineItem) error {
+	var users []any
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Author != "" && !seen[it.Author] {
+			seen[it.Author] = true
+			users = append(users, it.Author)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT username, full_name FROM users WHERE username IN (?`+strings.Repeat(", ?", len(users)-1)+`)`, users...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var u, n string
+		if err := rows.Scan(&u, &n); err != nil {
+			return err
+		}
+		names[u] = n
+	}
+	for i := range items {
+		if n, ok := names[items[i].Author]; ok {
+			items[i].AuthorName = n
+		} else {
+			items[i].AuthorName = items[i].Author
+		}
+	}
+	return rows.Err()
 }
 
 // assessmentEvents adds to a timeline the patient's assessments (the

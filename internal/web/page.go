@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,9 @@ func (p *page) Msg(s string) string {
 	if s == "" {
 		return ""
 	}
+	if t := p.allowedValues(s); t != "" {
+		return t
+	}
 	if t := p.lookup("msg."+s, ""); t != "" {
 		return t
 	}
@@ -133,6 +137,53 @@ func (p *page) Msg(s string) string {
 		}
 	}
 	return s
+}
+
+// oneOf matches a service message that lists the allowed values: "must be
+// one of a, b, c" or "must be a, b or c".
+var oneOf = regexp.MustCompile(`^must be (?:one of )?([a-z0-9_]+(?:, [a-z0-9_]+)*(?:,? or [a-z0-9_]+)?)$`)
+
+// allowedValues translates a message that lists allowed values, naming
+// each value in the page's language, so that no value of the service's
+// own (basically_stable, no_need) shows on a Chinese page; "" if s is not
+// such a message or a value has no name in the catalogue.
+func (p *page) allowedValues(s string) string {
+	m := oneOf.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	vals := strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ", "), func(r rune) bool { return r == ',' || r == ' ' })
+	if len(vals) < 2 {
+		return ""
+	}
+	kind := ""
+	for k, all := range enumValues {
+		if containsAll(all, vals) {
+			kind = k
+			break
+		}
+	}
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		if kind != "" {
+			names[i] = p.lookup("enum."+kind+"."+v, "")
+		} else {
+			names[i] = p.lookup("value."+v, "")
+		}
+		if names[i] == "" {
+			return ""
+		}
+	}
+	return p.T("day.msg.one_of", "Values", strings.Join(names, p.Sep()))
+}
+
+func containsAll(all, vals []string) bool {
+	for _, v := range vals {
+		if !slices.Contains(all, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // msgValue matches the dates and numbers in a service message.
