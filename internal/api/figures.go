@@ -151,7 +151,15 @@ func (h *handler) figurePatients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := h.svc.FigurePatients(r.Context(), r.URL.Query().Get("org_unit"), p, key, pg)
+	list := h.svc.FigurePatients
+	switch r.URL.Query().Get("counted") {
+	case "", "true":
+	case "false":
+		list = h.svc.UncountedPatients
+	default:
+		return fieldErr("counted", "must be true or false")
+	}
+	rows, next, err := list(r.Context(), r.URL.Query().Get("org_unit"), p, key, pg)
 	if err != nil {
 		return err
 	}

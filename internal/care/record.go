@@ -213,7 +213,7 @@ type TimelineItem struct {
 	Detail         string `json:"detail,omitempty"`
 	Author         string `json:"author,omitempty"`
 	AuthorName     string `json:"author_name,omitempty"` // the full name of author
-	Open           bool   `json:"open,omitempty"` // an emergency record not yet completed
+	Open           bool   `json:"open,omitempty"`        // an emergency record not yet completed
 	Superseded     bool   `json:"superseded,omitempty"`
 	// Assessment is the response of an assessment (kind assessment; the
 	// follow-ups' risk assessments are their follow-ups) or the one whose
@@ -623,7 +623,6 @@ type WorklistCounts struct {
 // of orgUnit) as of today, in one query and one audit entry.
 func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*WorklistCounts, error) {
 	asOf := s.today()
-	yearStart, _ := clinical.CalendarYear(asOf)
 	var out WorklistCounts
 	err := s.act(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "worklist"
@@ -631,26 +630,33 @@ func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*Worklist
 		if err != nil {
 			return err
 		}
-		lo, hi := store.Beneath(scope)
-		if err := tx.QueryRow(ctx, `SELECT
+		return worklistCounts(ctx, tx, a, scope, asOf, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// worklistCounts counts the worklists of the patients beneath scope as of
+// asOf into out.
+func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, asOf clinical.Date, out *WorklistCounts) error {
+	yearStart, _ := clinical.CalendarYear(asOf)
+	lo, hi := store.Beneath(scope)
+	if err := tx.QueryRow(ctx, `SELECT
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
 				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
-			asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-			clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
-			return err
-		}
-		if !Allow(a, ReadContacts, Target{Path: scope}) {
-			return nil
-		}
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM contact_requests WHERE org_path >= ? AND org_path < ? AND outcome IS NULL`,
-			lo, hi).Scan(&out.Contacts)
-	})
-	if err != nil {
-		return nil, err
+		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
+		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
+		return err
 	}
-	return &out, nil
+	if !Allow(a, ReadContacts, Target{Path: scope}) {
+		return nil
+	}
+	return tx.QueryRow(ctx, `SELECT COUNT(*) FROM contact_requests WHERE org_path >= ? AND org_path < ? AND outcome IS NULL`,
+		lo, hi).Scan(&out.Contacts)
 }

@@ -465,23 +465,28 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 			return err
 		}
 		sub.Detail = "screenings " + p.String()
-		lo, hi := store.Beneath(u.Path)
-		rows, err := tx.Query(ctx, `SELECT instrument, band, COUNT(*) FROM screenings
-			WHERE org_path >= ? AND org_path < ? AND week >= ? AND week <= ?
-			GROUP BY instrument, band ORDER BY instrument, band`, lo, hi, p.From.String(), p.To.String())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out = []ScreeningCount{}
-		for rows.Next() {
-			var c ScreeningCount
-			if err := rows.Scan(&c.Instrument, &c.Band, &c.Count); err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = screeningCounts(ctx, tx, u.Path, p)
+		return err
 	})
 	return out, err
+}
+
+func screeningCounts(ctx context.Context, tx *store.Tx, path string, p kpi.Period) ([]ScreeningCount, error) {
+	lo, hi := store.Beneath(path)
+	rows, err := tx.Query(ctx, `SELECT instrument, band, COUNT(*) FROM screenings
+		WHERE org_path >= ? AND org_path < ? AND week >= ? AND week <= ?
+		GROUP BY instrument, band ORDER BY instrument, band`, lo, hi, p.From.String(), p.To.String())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ScreeningCount{}
+	for rows.Next() {
+		var c ScreeningCount
+		if err := rows.Scan(&c.Instrument, &c.Band, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -10,7 +10,6 @@ import (
 
 	"kith/internal/care"
 	"kith/internal/clinical/instrument"
-	"kith/internal/kpi"
 )
 
 // The staff pages of assessments (R-SCORE), alerts and residents' contact
@@ -844,15 +843,11 @@ type screeningData struct {
 	Total  int
 }
 
-// screeningTable counts the anonymous self-screenings of a unit's
+// screeningView shows the counts of the anonymous self-screenings of a unit's
 // communities in a period by instrument and band, every band of each
 // instrument offered to residents shown, with the band names of the
 // newest definition.
-func (s *server) screeningTable(r *http.Request, p *page, unit string, per kpi.Period) (*screeningData, error) {
-	counts, err := s.svc.ScreeningCounts(r.Context(), unit, per)
-	if err != nil {
-		return nil, err
-	}
+func (s *server) screeningView(p *page, counts []care.ScreeningCount) *screeningData {
 	n := map[[2]string]int{}
 	used := map[string]bool{}
 	for _, c := range counts {
@@ -884,5 +879,5 @@ func (s *server) screeningTable(r *http.Request, p *page, unit string, per kpi.P
 		out.Total += total
 		out.Groups = append(out.Groups, g)
 	}
-	return out, nil
+	return out
 }
