@@ -164,11 +164,11 @@ type Filter struct {
 	// ChangesOnly keeps the writes: it leaves out the reads, lists,
 	// searches and counts (NotChanges) and the sign-ins.
 	ChangesOnly bool
-	Actor      string
-	From, To   time.Time // To is exclusive
-	PathPrefix string
-	BeforeSeq  int64 // keyset: entries older than this
-	Limit      int
+	Actor       string
+	From, To    time.Time // To is exclusive
+	PathPrefix  string
+	BeforeSeq   int64 // keyset: entries older than this
+	Limit       int
 	// SubjectType, with SubjectID, selects the entries about one record
 	// (such as one patient's, for their access report).
 	SubjectType string
