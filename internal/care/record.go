@@ -575,6 +575,10 @@ type Record struct {
 	// UnderGlass says the actor reads this record under their own
 	// break-the-glass grant: outside their jurisdiction, read only.
 	UnderGlass bool `json:"under_break_glass,omitempty"`
+	// ContactFirst tells the care group that a clinician has an open alert
+	// about the patient, so they contact the community doctor before
+	// visiting; they learn nothing of the alert itself.
+	ContactFirst bool `json:"contact_first,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -592,7 +596,8 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return err
 		}
 		if v == ViewSafety {
-			return nil
+			return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL)`, id).
+				Scan(&out.ContactFirst)
 		}
 		if out.Assessments, err = s.latestAssessments(ctx, tx, id); err != nil {
 			return err

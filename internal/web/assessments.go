@@ -110,7 +110,7 @@ type scoreView struct {
 
 func (s *server) scoreView(p *page, as care.Assessment) scoreView {
 	v := scoreView{ID: as.ID, Instrument: as.Instrument, Short: as.Instrument, Date: as.Date, Score: as.Score,
-		BandKey: as.Band, Band: as.Band, Author: as.Author, FollowUpID: as.FollowUpID, Alerted: as.AlertID != nil}
+		BandKey: as.Band, Band: as.Band, Author: cmp.Or(as.AuthorName, as.Author), FollowUpID: as.FollowUpID, Alerted: as.AlertID != nil}
 	d := s.definition(as.Instrument, as.Version)
 	if d != nil {
 		v.Short = p.Txt(d.Short)

@@ -149,7 +149,8 @@ var oneOf = regexp.MustCompile(`^must be (?:one of )?([a-z0-9_]+(?:, [a-z0-9_]+)
 // such a message or a value has no name in the catalogue.
 func (p *page) allowedValues(s string) string {
 	m := oneOf.FindStringSubmatch(s)
-	if m == nil {
+	if m == nil || !p.chinese() {
+		// In English the service's own message says it already.
 		return ""
 	}
 	vals := strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ", "), func(r rune) bool { return r == ',' || r == ' ' })

@@ -41,6 +41,9 @@ type recordData struct {
 	UnderGlass bool
 	// AccessReport says whether the user may print the access report.
 	AccessReport bool
+	// ContactFirst marks, for the care group, a patient with an open alert:
+	// contact the community doctor before visiting.
+	ContactFirst bool
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -64,7 +67,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 		return err
 	}
 	pt, items := record.Patient, record.Timeline
-	d := recordData{Patient: pt, Timeline: timelineRows(items)}
+	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst}
 	for i, row := range d.Timeline {
 		if row.Assessment != nil {
 			v := s.scoreView(p, *row.Assessment)
