@@ -996,9 +996,12 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 		d.CountedURL = q.url(base, "org_unit", set.OrgUnit)
 		d.UncountedURL = q.url(base, "org_unit", set.OrgUnit, "counted", "false")
 	}
-	list, which := s.svc.FigurePatients, "true"
+	list, which := s.svc.FigurePatients, []string{}
 	if !counted {
-		list, which = s.svc.UncountedPatients, "false"
+		list, which = s.svc.UncountedPatients, []string{"counted", "false"}
+	}
+	link := func(params ...string) string {
+		return q.url(base, append(append([]string{"org_unit", set.OrgUnit}, which...), params...)...)
 	}
 	rows, next, err := list(ctx, set.OrgUnit, q.Period, key, care.Page{Token: r.URL.Query().Get("page_token")})
 	switch {
@@ -1009,10 +1012,9 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 	default:
 		d.Rows = rows
 		if next != "" {
-			d.NextURL = q.url(base, "org_unit", set.OrgUnit, "counted", which, "page_token", next)
+			d.NextURL = link("page_token", next)
 		}
-		d.CSV = q.url(base, "org_unit", set.OrgUnit, "counted", which, "format", "csv")
-		d.XLSX = q.url(base, "org_unit", set.OrgUnit, "counted", which, "format", "xlsx")
+		d.CSV, d.XLSX = link("format", "csv"), link("format", "xlsx")
 	}
 	return s.render(w, p, http.StatusOK, "figure_patients", d)
 }
