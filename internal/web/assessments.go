@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,13 @@ func (s *server) definition(id string, version int) *instrument.Definition {
 }
 
 // Txt shows a text of an instrument's definition in the page's language.
-func (p *page) Txt(t instrument.Text) string { return t.In(p.Lang) }
+//
+// The definitions' advice names the rules it follows, "(R-CLASS-BASIC)";
+// the pages say rules in words only, so the identifiers are left out here.
+func (p *page) Txt(t instrument.Text) string { return ruleRef.ReplaceAllString(t.In(p.Lang), "") }
+
+// ruleRef is a rule identifier in brackets, in either script's brackets.
+var ruleRef = regexp.MustCompile(` ?[(（]R-[A-Z0-9-]+[)）]`)
 
 // bandLevel places a band on a scale of 0 (the lowest band) to 4 (the
 // highest), whatever the number of bands, for its colour.
