@@ -25,14 +25,20 @@ func TestPhoneDay(t *testing.T) {
 	consoleErrors := watchConsole(t, ctx)
 	j.do("a phone-sized screen", chromedp.EmulateViewport(390, 844))
 
-	signIn := func(username string) {
+	signIn := func(username string, totp bool) {
 		j.t.Helper()
 		j.load("open the sign-in page", chromedp.Navigate(srv.URL+"/login"))
+		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('header button[name="lang"][value="en"]').length`)); n > 0 {
+			j.load("sign in in English", chromedp.Click(chromedp.CSS(`header button[name="lang"][value="en"]`)))
+		}
 		j.do("fill in the sign-in form as "+username,
 			chromedp.SendKeys(chromedp.ID("f-username"), username),
 			chromedp.SendKeys(chromedp.ID("f-password"), demo.Password),
 		)
 		j.load("sign in as "+username, chromedp.Click(chromedp.CSS(`main button[type="submit"]`)))
+		if totp {
+			j.enrolTOTP() // the district administrator's role requires a second factor
+		}
 		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('header button[name="lang"][value="zh-Hans"]').length`)); n > 0 {
 			j.load("switch to Chinese", chromedp.Click(chromedp.CSS(`header button[name="lang"][value="zh-Hans"]`)))
 		}
@@ -62,7 +68,7 @@ func TestPhoneDay(t *testing.T) {
 	}
 
 	// The community manager's day.
-	signIn("manager")
+	signIn("manager", false)
 	for _, path := range []string{"/", "/worklist", "/worklist?kind=due", "/worklist?kind=lost", "/worklist?kind=below_min",
 		"/worklist/contacts", "/patients", "/alerts", "/help/rules", "/account"} {
 		visit(path)
@@ -103,7 +109,7 @@ func TestPhoneDay(t *testing.T) {
 
 	// The care-and-help group: no classification, no blank columns, and a
 	// neutral marker on the patient with the open alert.
-	signIn("caregroup")
+	signIn("caregroup", false)
 	for _, path := range []string{"/", "/worklist", "/worklist?kind=due", "/patients", record, alerted} {
 		visit(path)
 	}
@@ -123,7 +129,7 @@ func TestPhoneDay(t *testing.T) {
 	signOut()
 
 	// The district administrator: figures and the audit log.
-	signIn("district")
+	signIn("district", true)
 	for _, path := range []string{"/", "/figures", "/figures/management_rate/patients?counted=false", "/admin/audit",
 		"/admin/audit?changes=1", "/admin/audit?kind=patient", "/admin/users", "/admin/units"} {
 		visit(path)
