@@ -113,6 +113,7 @@ type common struct {
 	db       string
 	data     string
 	logLevel string
+	tz       string
 }
 
 func env(name, def string) string {
@@ -125,6 +126,7 @@ func env(name, def string) string {
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.db, "db", env("KITH_DB", ""), "database: sqlite:PATH or a postgres:// URL (env KITH_DB; default sqlite:kith.db in the data folder)")
 	fs.StringVar(&c.data, "data", env("KITH_DATA", "."), "data folder for the SQLite file and the generated secret key (env KITH_DATA)")
+	fs.StringVar(&c.tz, "tz", env("KITH_TZ", care.DefaultZoneName), "the installation's time zone (IANA name): when a day begins, and the zone of times shown (env KITH_TZ)")
 	fs.StringVar(&c.logLevel, "log-level", env("KITH_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env KITH_LOG_LEVEL)")
 }
 
@@ -135,6 +137,10 @@ func (c *common) open(ctx context.Context) (*store.DB, *care.Service, error) {
 		return nil, nil, fmt.Errorf("-log-level: %w", err)
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	zone, err := time.LoadLocation(c.tz)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-tz: %w", err)
+	}
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -154,7 +160,9 @@ func (c *common) open(ctx context.Context) (*store.DB, *care.Service, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	return db, care.New(db, keys), nil
+	svc := care.New(db, keys)
+	svc.SetZone(zone)
+	return db, svc, nil
 }
 
 // action splits a leading action word ("verify", "status") from the flags,

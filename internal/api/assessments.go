@@ -332,7 +332,7 @@ func (h *handler) listContactRequests(w http.ResponseWriter, r *http.Request) er
 }
 
 func (h *handler) screeningFigures(w http.ResponseWriter, r *http.Request) error {
-	p, err := period(r)
+	p, err := period(r, h.svc.Zone())
 	if err != nil {
 		return err
 	}

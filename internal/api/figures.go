@@ -26,7 +26,7 @@ func fieldErr(field, msg string) error {
 
 // period reads from and to (dates) or period (2026-11, 2026-Q4, 2026);
 // without either it is the current month.
-func period(r *http.Request) (kpi.Period, error) {
+func period(r *http.Request, zone *time.Location) (kpi.Period, error) {
 	q := r.URL.Query()
 	if s := q.Get("period"); s != "" {
 		p, err := kpi.ParsePeriod(s)
@@ -36,7 +36,7 @@ func period(r *http.Request) (kpi.Period, error) {
 		return p, nil
 	}
 	if q.Get("from") == "" && q.Get("to") == "" {
-		today := clinical.DateOf(timeNow())
+		today := clinical.DateOf(timeNow().In(zone))
 		p, _ := kpi.ParsePeriod(today.String()[:7])
 		return p, nil
 	}
@@ -90,7 +90,7 @@ func toJSON(fs care.FigureSet) figureJSON {
 }
 
 func (h *handler) figures(w http.ResponseWriter, r *http.Request) error {
-	p, err := period(r)
+	p, err := period(r, h.svc.Zone())
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (h *handler) figures(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) childFigures(w http.ResponseWriter, r *http.Request) error {
-	p, err := period(r)
+	p, err := period(r, h.svc.Zone())
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (h *handler) figureTrend(w http.ResponseWriter, r *http.Request) error {
 		}
 		n = v
 	}
-	sets, err := h.svc.FigureTrend(r.Context(), r.URL.Query().Get("org_unit"), clinical.DateOf(timeNow()), n, kpi.DefaultTargets())
+	sets, err := h.svc.FigureTrend(r.Context(), r.URL.Query().Get("org_unit"), clinical.DateOf(timeNow().In(h.svc.Zone())), n, kpi.DefaultTargets())
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (h *handler) figurePatients(w http.ResponseWriter, r *http.Request) error {
 	if !key.Valid() {
 		return &care.Error{Kind: care.NotFound, Message: "no such figure"}
 	}
-	p, err := period(r)
+	p, err := period(r, h.svc.Zone())
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,15 @@ func (h *handler) figurePatients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := h.svc.FigurePatients(r.Context(), r.URL.Query().Get("org_unit"), p, key, pg)
+	list := h.svc.FigurePatients
+	switch r.URL.Query().Get("counted") {
+	case "", "true":
+	case "false":
+		list = h.svc.UncountedPatients
+	default:
+		return fieldErr("counted", "must be true or false")
+	}
+	rows, next, err := list(r.Context(), r.URL.Query().Get("org_unit"), p, key, pg)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,6 +115,9 @@ type Entry struct {
 	Pos      int64  `json:"pos"`
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
+	// ActorName is the acting user's full name, as List finds it; it is
+	// not part of the entry or its hash (a user may be renamed).
+	ActorName string `json:"actor_name,omitempty"`
 }
 
 // canonical is the encoding that is hashed: the fields in a fixed order as
@@ -377,24 +381,57 @@ func Check(ctx context.Context, db *store.DB, progress ...func(done int64)) (Rep
 // Filter selects audit entries. Zero fields match everything. PathPrefix
 // limits entries to an org unit and everything beneath it.
 type Filter struct {
-	SubjectID  string
-	Actor      string
-	From, To   time.Time // To is exclusive
-	PathPrefix string
-	BeforeSeq  int64 // keyset: entries older than this
-	Limit      int
+	SubjectID string
+	// Kind keeps the actions of one kind, the part before the dot:
+	// "patient" keeps patient.read, patient.update and the rest.
+	Kind string
+	// ChangesOnly keeps the writes: it leaves out the reads, lists,
+	// searches and counts (NotChanges) and the sign-ins.
+	ChangesOnly bool
+	Actor       string
+	From, To    time.Time // To is exclusive
+	PathPrefix  string
+	BeforeSeq   int64 // keyset: entries older than this
+	Limit       int
 	// SubjectType, with SubjectID, selects the entries about one record
 	// (such as one patient's, for their access report).
 	SubjectType string
 }
 
-// List returns entries matching f, newest first, with their place in the
-// chain when sealed.
+// Kinds are the kinds of action, the part of an action's name before the
+// dot, as the audit log's filter offers them.
+var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
+	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement"}
+
+// NotChanges are the actions that change nothing: reads, lists, searches,
+// counts and sign-ins, which Filter.ChangesOnly leaves out.
+var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.login", "contact.list",
+	"figures.dashboard", "figures.patients", "figures.read", "figures.screenings", "followup.list",
+	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read",
+	"patient.access_report", "break_glass.list"}
+
+// IsChange reports whether an action writes (is not one of NotChanges).
+func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }
+
+// List returns entries matching f, newest first, each with its place in
+// the chain when sealed and its actor's full name where the actor is a user.
 func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
-	q := `SELECT ` + columns + `, COALESCE(s.pos, 0), COALESCE(s.hash, ''), COALESCE(p.hash, '')
+	q := `SELECT ` + columns + `, COALESCE(s.pos, 0), COALESCE(s.hash, ''), COALESCE(p.hash, ''),
+		COALESCE((SELECT u.full_name FROM users u WHERE u.username = l.actor), '')
 		FROM audit_log l LEFT JOIN audit_seals s ON s.seq = l.seq LEFT JOIN audit_seals p ON p.pos = s.pos - 1
 		WHERE 1=1`
 	var args []any
+	if f.Kind != "" {
+		// A range on the text rather than LIKE: "patient." up to "patient/".
+		q += ` AND l.action >= ? AND l.action < ?`
+		args = append(args, f.Kind+".", f.Kind+"/")
+	}
+	if f.ChangesOnly {
+		q += ` AND l.action NOT IN (?` + strings.Repeat(", ?", len(NotChanges)-1) + `)`
+		for _, a := range NotChanges {
+			args = append(args, a)
+		}
+	}
 	if f.SubjectID != "" {
 		q += ` AND l.subject_id = ?`
 		args = append(args, f.SubjectID)
@@ -435,11 +472,11 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	for rows.Next() {
 		var e Entry
 		var pos int64
-		var hash, prev string
-		if e, err = scan(rows, &pos, &hash, &prev); err != nil {
+		var hash, prev, name string
+		if e, err = scan(rows, &pos, &hash, &prev, &name); err != nil {
 			return nil, err
 		}
-		e.Pos, e.Hash, e.PrevHash = pos, hash, prev
+		e.Pos, e.Hash, e.PrevHash, e.ActorName = pos, hash, prev, name
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -17,22 +17,25 @@ import (
 // patient and stays on their home page until one of them acknowledges it,
 // saying what was done.
 type Alert struct {
-	ID             int64      `json:"id"`
-	PatientID      int64      `json:"patient_id"`
-	PatientName    string     `json:"patient_name"`
-	OrgUnit        string     `json:"org_unit"`
-	AssessmentID   int64      `json:"assessment_id"`
-	Instrument     string     `json:"instrument"`
-	Score          int        `json:"score"`
-	Flags          []string   `json:"flags"`
-	Date           string     `json:"date"` // the assessment's date
-	RaisedBy       string     `json:"raised_by"`
-	RaisedAt       time.Time  `json:"raised_at"`
-	Acknowledged   bool       `json:"acknowledged"`
-	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
-	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
-	Action         string     `json:"action,omitempty"` // what was done
-	path           string     // the patient's org unit path, for the policy
+	ID             int64     `json:"id"`
+	PatientID      int64     `json:"patient_id"`
+	PatientName    string    `json:"patient_name"`
+	OrgUnit        string    `json:"org_unit"`
+	AssessmentID   int64     `json:"assessment_id"`
+	Instrument     string    `json:"instrument"`
+	Score          int       `json:"score"`
+	Flags          []string  `json:"flags"`
+	Date           string    `json:"date"` // the assessment's date
+	RaisedBy       string    `json:"raised_by"`
+	RaisedByName   string    `json:"raised_by_name"` // the full name of raised_by
+	RaisedAt       time.Time `json:"raised_at"`
+	Acknowledged   bool      `json:"acknowledged"`
+	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
+	// AcknowledgedByName is the full name of acknowledged_by.
+	AcknowledgedByName string     `json:"acknowledged_by_name,omitempty"`
+	AcknowledgedAt     *time.Time `json:"acknowledged_at,omitempty"`
+	Action             string     `json:"action,omitempty"` // what was done
+	path               string     // the patient's org unit path, for the policy
 }
 
 // AlertQuery chooses alerts: the open ones (the default), the acknowledged
@@ -42,8 +45,9 @@ type AlertQuery struct {
 	PatientID int64
 }
 
-const alertColumns = `al.id, al.patient_id, p.name, u.code, al.assessment_id, a.instrument, a.score, al.flags, a.taken_on,
-	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action, p.org_path`
+var alertColumns = `al.id, al.patient_id, p.name, u.code, al.assessment_id, a.instrument, a.score, al.flags, a.taken_on,
+	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action, p.org_path, ` + fullName("a.author") + `,
+	` + fullName("al.acknowledged_by")
 
 const alertFrom = ` FROM alerts al
 	JOIN assessments a ON a.id = al.assessment_id
@@ -53,14 +57,14 @@ const alertFrom = ` FROM alerts al
 func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var al Alert
 	var flags, raised string
-	var by, at sql.NullString
+	var by, at, byName sql.NullString
 	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
-		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path)
+		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path, &al.RaisedByName, &byName)
 	al.Flags = strings.Fields(flags)
 	al.RaisedAt = store.MustTime(raised)
 	if at.Valid {
 		t := store.MustTime(at.String)
-		al.Acknowledged, al.AcknowledgedBy, al.AcknowledgedAt = true, by.String, &t
+		al.Acknowledged, al.AcknowledgedBy, al.AcknowledgedAt, al.AcknowledgedByName = true, by.String, &t, byName.String
 	}
 	return al, err
 }

@@ -37,6 +37,7 @@ type Assessment struct {
 	FollowUpID *int64         `json:"follow_up_id,omitempty"` // the follow-up whose risk assessment this is
 	AlertID    *int64         `json:"alert_id,omitempty"`     // the alert it raised, if any
 	Author     string         `json:"author"`
+	AuthorName string         `json:"author_name"` // the full name of author
 	CreatedAt  time.Time      `json:"created_at"`
 }
 
@@ -123,7 +124,7 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 	d, r := sc.def, sc.result
 	as := &Assessment{PatientID: p.ID, Instrument: d.ID, Version: d.Version, Date: in.Date, Answers: in.Answers,
 		Score: r.Score, Subscales: r.Subscales, Band: r.Band, Flags: r.Flags, FollowUpID: followUp,
-		Author: a.Username, CreatedAt: tx.Now()}
+		Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now()}
 	if err := tx.QueryRow(ctx, `INSERT INTO assessments (patient_id, instrument, version, taken_on, answers, score, band, flags,
 		follow_up_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.ID, d.ID, d.Version, in.Date, sc.items, r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
@@ -224,7 +225,7 @@ func (s *Service) latestAssessments(ctx context.Context, tx *store.Tx, patientID
 // rebuilds each response with the instrument version it was given on.
 func (s *Service) assessmentsWhere(ctx context.Context, tx *store.Tx, cond string, args ...any) ([]Assessment, error) {
 	rows, err := tx.Query(ctx, `SELECT a.id, a.patient_id, a.instrument, a.version, a.taken_on, a.answers, a.follow_up_id,
-		a.author, a.created_at, al.id
+		a.author, a.created_at, al.id, `+fullName("a.author")+`
 		FROM assessments a
 		LEFT JOIN follow_ups f ON f.id = a.follow_up_id
 		LEFT JOIN alerts al ON al.assessment_id = a.id
@@ -238,7 +239,7 @@ func (s *Service) assessmentsWhere(ctx context.Context, tx *store.Tx, cond strin
 		var as Assessment
 		var blob, created string
 		var fu, alert sql.NullInt64
-		if err := rows.Scan(&as.ID, &as.PatientID, &as.Instrument, &as.Version, &as.Date, &blob, &fu, &as.Author, &created, &alert); err != nil {
+		if err := rows.Scan(&as.ID, &as.PatientID, &as.Instrument, &as.Version, &as.Date, &blob, &fu, &as.Author, &created, &alert, &as.AuthorName); err != nil {
 			return nil, err
 		}
 		as.CreatedAt = store.MustTime(created)

@@ -2,7 +2,9 @@ package care
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"kith/internal/audit"
@@ -17,6 +19,16 @@ type AuditQuery struct {
 	SubjectID string
 	Actor     string
 	From, To  string
+	// Kind keeps one kind of action (one of audit.Kinds); ChangesOnly
+	// keeps the writes, leaving out reads and sign-ins.
+	Kind        string
+	ChangesOnly bool
+}
+
+// startOfDay is the instant a date begins in the installation's time zone:
+// the audit log's dates are the days its readers live in.
+func (s *Service) startOfDay(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.zone)
 }
 
 // AuditLog lists audit entries, newest first, within the actor's
@@ -35,14 +47,18 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 			return nil, "", invalid("page_token", "is not a token this server gave out")
 		}
 	}
-	filter := audit.Filter{SubjectID: q.SubjectID, Actor: NormalizeUsername(q.Actor), BeforeSeq: before, Limit: limit + 1}
+	filter := audit.Filter{SubjectID: q.SubjectID, Actor: NormalizeUsername(q.Actor), BeforeSeq: before, Limit: limit + 1,
+		Kind: q.Kind, ChangesOnly: q.ChangesOnly}
+	if q.Kind != "" && !slices.Contains(audit.Kinds, q.Kind) {
+		f.add("kind", "must be one of "+strings.Join(audit.Kinds, ", "))
+	}
 	if q.From != "" {
 		t, ok := ParseDate(q.From)
 		if !ok {
 			f.add("from", "must be a date, YYYY-MM-DD")
 		}
 		checkBounds(&f, "from", clinical.DateOf(t))
-		filter.From = t
+		filter.From = s.startOfDay(t)
 	}
 	if q.To != "" {
 		t, ok := ParseDate(q.To)
@@ -50,7 +66,7 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 			f.add("to", "must be a date, YYYY-MM-DD")
 		}
 		checkBounds(&f, "to", clinical.DateOf(t))
-		filter.To = t.Add(24 * time.Hour)
+		filter.To = s.startOfDay(t.AddDate(0, 0, 1))
 	}
 	if err := f.err(); err != nil {
 		return nil, "", err

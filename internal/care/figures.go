@@ -123,34 +123,43 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 			return err
 		}
 		sub.Detail = p.String() + " children"
-		rows, err := tx.Query(ctx, `SELECT code FROM org_units WHERE parent_id = ? ORDER BY path`, u.id)
-		if err != nil {
-			return err
-		}
-		var codes []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			codes = append(codes, c)
-		}
-		rows.Close()
-		for _, code := range codes {
-			child, err := unitByCode(ctx, tx, code)
-			if err != nil {
-				return err
-			}
-			fs, err := s.figureSet(ctx, tx, child, p, targets, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, *fs)
-		}
-		return rows.Err()
+		out, err = s.childSets(ctx, tx, u, p, targets)
+		return err
 	})
 	return out, err
+}
+
+func (s *Service) childSets(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
+	rows, err := tx.Query(ctx, `SELECT code FROM org_units WHERE parent_id = ? ORDER BY path`, u.id)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		codes = append(codes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []FigureSet
+	for _, code := range codes {
+		child, err := unitByCode(ctx, tx, code)
+		if err != nil {
+			return nil, err
+		}
+		fs, err := s.figureSet(ctx, tx, child, p, targets, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *fs)
+	}
+	return out, nil
 }
 
 // FigureTrend returns an org unit's figures for each of the n calendar
@@ -166,22 +175,101 @@ func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical
 			return err
 		}
 		sub.Detail = "trend"
-		for _, p := range kpi.LastMonths(end, n) {
-			fs, err := s.figureSet(ctx, tx, u, p, targets, false)
-			if err != nil {
+		out, err = s.trendSets(ctx, tx, u, end, n, targets)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) trendSets(ctx context.Context, tx *store.Tx, u *unitRow, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
+	var out []FigureSet
+	for _, p := range kpi.LastMonths(end, n) {
+		fs, err := s.figureSet(ctx, tx, u, p, targets, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *fs)
+	}
+	return out, nil
+}
+
+// DashboardQuery chooses what the figures dashboard shows: a unit ("" for
+// the actor's own) and period with targets, the trend's n months ending
+// with the month of TrendEnd, and whether to count the worklists too.
+type DashboardQuery struct {
+	OrgUnit     string
+	Period      kpi.Period
+	Targets     kpi.Targets
+	TrendEnd    clinical.Date
+	TrendMonths int
+	Worklists   bool
+}
+
+// Dashboard is everything the figures dashboard shows.
+type Dashboard struct {
+	Set          *FigureSet
+	Children     []FigureSet // nil for a community
+	Trend        []FigureSet
+	Distribution *report.Distribution
+	Screenings   []ScreeningCount
+	Worklists    *WorklistCounts // nil unless asked for and the role works with patients
+}
+
+// FigureDashboard reads the figures dashboard of a unit in one transaction
+// with one audit entry (figures.dashboard): a reader who opens the
+// dashboard has read it once, not once for each of its parts.
+func (s *Service) FigureDashboard(ctx context.Context, q DashboardQuery) (*Dashboard, error) {
+	var out Dashboard
+	err := s.act(ctx, "figures.dashboard", func(tx *store.Tx, a *Actor, sub *subject) error {
+		u, err := s.figureScope(ctx, tx, a, q.OrgUnit, sub)
+		if err != nil {
+			return err
+		}
+		sub.Detail = q.Period.String()
+		if out.Set, err = s.figureSet(ctx, tx, u, q.Period, q.Targets, true); err != nil {
+			return err
+		}
+		if u.Level != Community {
+			if out.Children, err = s.childSets(ctx, tx, u, q.Period, q.Targets); err != nil {
 				return err
 			}
-			out = append(out, *fs)
+		}
+		if out.Trend, err = s.trendSets(ctx, tx, u, q.TrendEnd, q.TrendMonths, q.Targets); err != nil {
+			return err
+		}
+		if out.Distribution, err = report.Distribute(ctx, tx, u.Path, s.today()); err != nil {
+			return err
+		}
+		if out.Screenings, err = screeningCounts(ctx, tx, u.Path, q.Period); err != nil {
+			return err
+		}
+		if q.Worklists && Allow(a, ReadPatient, Target{Path: u.Path}) {
+			out.Worklists = &WorklistCounts{}
+			return worklistCounts(ctx, tx, a, u.Path, s.today(), out.Worklists)
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // FigurePatients lists the patients behind a figure, for those who may see
 // the patients themselves. A district administrator sees the counts only
 // (names need break-the-glass, which is not built yet).
 func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
+	return s.figurePatients(ctx, unitCode, p, key, true, page)
+}
+
+// UncountedPatients lists the patients a rate leaves out: in its
+// denominator, not in its numerator (such as the registered patients not
+// followed up in the period), the ones a supervisor must chase.
+func (s *Service) UncountedPatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
+	return s.figurePatients(ctx, unitCode, p, key, false, page)
+}
+
+func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, page Page) ([]report.Row, string, error) {
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err
@@ -199,6 +287,9 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 	if !report.HasList(key) {
 		return nil, "", invalid("key", "this figure has no list of patients behind it")
 	}
+	if !counted && !report.HasUncounted(key) {
+		return nil, "", invalid("counted", "only a rate has patients not counted")
+	}
 	var out []report.Row
 	err = s.act(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
@@ -209,11 +300,14 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 			return err
 		}
 		sub.Detail = string(key) + " " + p.String()
+		if !counted {
+			sub.Detail += " not counted"
+		}
 		if !Allow(a, ReadPatient, Target{Path: u.Path}) {
 			return &Error{Kind: Forbidden, denied: true,
 				Message: "your role sees the figures but not the patients behind them"}
 		}
-		out, err = report.Patients(ctx, tx, s.scope(u, p), key, afterID, limit+1)
+		out, err = report.Patients(ctx, tx, s.scope(u, p), key, counted, afterID, limit+1)
 		if err != nil {
 			return err
 		}

@@ -119,6 +119,33 @@ func TestFigures(t *testing.T) {
 		if err != nil || len(rows) != 2 || rows[0].PatientID != p1 || rows[1].PatientID != p2 {
 			t.Errorf("patients behind the management rate = %+v, %v; want P1, P2", rows, err)
 		}
+		// And those it leaves out: registered, not followed up in the
+		// quarter, the patients a supervisor must chase.
+		mr, _ := kpi.Find(set.Figures, kpi.ManagementRate)
+		left, _, err := svc.UncountedPatients(as(psy), "C1", q1, kpi.ManagementRate, care.Page{})
+		if err != nil || int64(len(left)) != mr.Denominator-mr.Numerator {
+			t.Errorf("patients the management rate leaves out = %+v, %v; want %d", left, err, mr.Denominator-mr.Numerator)
+		}
+		for _, r := range left {
+			if r.PatientID == p1 || r.PatientID == p2 {
+				t.Errorf("patient %d is counted and also left out", r.PatientID)
+			}
+		}
+		if _, _, err := svc.UncountedPatients(as(psy), "C1", q1, kpi.Overdue, care.Page{}); care.ErrorKind(err) != care.Invalid {
+			t.Errorf("patients a count leaves out: %v, want invalid", err)
+		}
+		// The dashboard is one read, audited once.
+		before := count(t, db, `SELECT count(*) FROM audit_log`)
+		dash, err := svc.FigureDashboard(as(psy), care.DashboardQuery{OrgUnit: "S1", Period: q1, TrendEnd: q1.To, TrendMonths: 12, Worklists: true})
+		if err != nil || dash.Set == nil || len(dash.Trend) != 12 || len(dash.Children) != 1 || dash.Distribution == nil || dash.Worklists == nil {
+			t.Fatalf("dashboard = %+v, %v", dash, err)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log`) - before; n != 1 {
+			t.Errorf("the dashboard wrote %d audit entries, want 1", n)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'figures.dashboard' AND subject_id = 'S1'`); n != 1 {
+			t.Errorf("%d figures.dashboard entries for S1, want 1", n)
+		}
 		rows, _, _ = svc.FigurePatients(as(psy), "C1", q1, kpi.Overdue, care.Page{})
 		if len(rows) != 2 {
 			t.Errorf("patients behind overdue = %+v, want 2", rows)

@@ -106,6 +106,7 @@ type FollowUp struct {
 	NextDueRule   string    `json:"next_due_rule"`
 	NextDueReason string    `json:"next_due_reason,omitempty"`
 	Author        string    `json:"author"`
+	AuthorName    string    `json:"author_name"` // the full name of author
 	CreatedAt     time.Time `json:"created_at"`
 	SupersededBy  *int64    `json:"superseded_by,omitempty"`
 	FollowUpInput
@@ -324,7 +325,7 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	fu := &FollowUp{PatientID: p.ID, Author: a.Username, CreatedAt: tx.Now(), FollowUpInput: in}
+	fu := &FollowUp{PatientID: p.ID, Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now(), FollowUpInput: in}
 	var risk any
 	if *in.Reached {
 		class, rule := clinical.Classify(assessment)
@@ -502,15 +503,15 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	return nil
 }
 
-const followUpColumns = `id, patient_id, classification, rule, next_due_on, next_due_rule, next_due_reason, details, author,
-	created_at, superseded_by`
+var followUpColumns = `id, patient_id, classification, rule, next_due_on, next_due_rule, next_due_reason, details, author,
+	created_at, superseded_by, ` + fullName("follow_ups.author")
 
 func scanFollowUp(sc interface{ Scan(...any) error }) (*FollowUp, error) {
 	var fu FollowUp
 	var rule, details, created string
 	var sup sql.NullInt64
 	if err := sc.Scan(&fu.ID, &fu.PatientID, &fu.Classification, &rule, &fu.NextDueOn, &fu.NextDueRule, &fu.NextDueReason,
-		&details, &fu.Author, &created, &sup); err != nil {
+		&details, &fu.Author, &created, &sup, &fu.AuthorName); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(details), &fu.FollowUpInput); err != nil {

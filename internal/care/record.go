@@ -212,7 +212,8 @@ type TimelineItem struct {
 	NextDueRule    string `json:"next_due_rule,omitempty"`
 	Detail         string `json:"detail,omitempty"`
 	Author         string `json:"author,omitempty"`
-	Open           bool   `json:"open,omitempty"` // an emergency record not yet completed
+	AuthorName     string `json:"author_name,omitempty"` // the full name of author
+	Open           bool   `json:"open,omitempty"`        // an emergency record not yet completed
 	Superseded     bool   `json:"superseded,omitempty"`
 	// Assessment is the response of an assessment (kind assessment; the
 	// follow-ups' risk assessments are their follow-ups) or the one whose
@@ -312,7 +313,44 @@ func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) 
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
-	return out, nil
+	return out, nameAuthors(ctx, tx, out)
+}
+
+// nameAuthors gives each timeline item its author's full name, found for
+// the whole timeline in one query.
+func nameAuthors(ctx context.Context, tx *store.Tx, items []TimelineItem) error {
+	var users []any
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Author != "" && !seen[it.Author] {
+			seen[it.Author] = true
+			users = append(users, it.Author)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT username, full_name FROM users WHERE username IN (?`+strings.Repeat(", ?", len(users)-1)+`)`, users...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var u, n string
+		if err := rows.Scan(&u, &n); err != nil {
+			return err
+		}
+		names[u] = n
+	}
+	for i := range items {
+		if n, ok := names[items[i].Author]; ok {
+			items[i].AuthorName = n
+		} else {
+			items[i].AuthorName = items[i].Author
+		}
+	}
+	return rows.Err()
 }
 
 // assessmentEvents adds to a timeline the patient's assessments (the
@@ -387,10 +425,23 @@ type WorklistItem struct {
 	Phone           string   `json:"phone"`
 	Address         string   `json:"address"`
 	Guardian        Guardian `json:"guardian"`
+	// Urgency ranks the patient (clinical.Urgency): 3 high risk or
+	// unstable, 2 never reached, 1 basically stable, 0 stable. Left out of
+	// the care group's view, where it would tell the classification.
+	Urgency *int `json:"urgency,omitempty"`
+	// NeverReached says no follow-up has reached the patient since
+	// registration.
+	NeverReached bool `json:"never_reached"`
+	// OpenAlert says an alert about the patient awaits a clinician. The
+	// care group sees only this, as "contact the community doctor before
+	// visiting", never the alert itself.
+	OpenAlert bool `json:"open_alert"`
+	rank      int  // the urgency, kept for the page token
 }
 
 // Worklist returns a worklist for the actor's jurisdiction, most urgent
-// first: highest last risk level, then earliest due date.
+// first (clinical.Urgency: high risk or unstable, then never reached, then
+// basically stable, then stable), and within each the earliest due date.
 func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]WorklistItem, string, error) {
 	limit, err := p.limit()
 	if err != nil {
@@ -418,7 +469,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	} else {
 		checkBounds(&f, "as_of", asOf)
 	}
-	// The keyset is (risk, due date, id) of the last row shown.
+	// The keyset is (urgency, due date, id) of the last row shown.
 	var kRisk, kID int64
 	var kDue string
 	if after != "" {
@@ -449,7 +500,8 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			AND f.date >= ? AND f.date <= ?)`
 		qs := `SELECT p.id, p.name, o.code, p.status, p.next_due_on, p.next_due_rule, p.last_risk_level, p.last_classification,
 			p.last_followup_on, ` + reached + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
-			COALESCE(p.last_risk_level, -1) AS urgency
+			` + clinical.UrgencySQL + ` AS urgency,
+			EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL) AS open_alert
 			FROM patients p JOIN org_units o ON o.id = p.org_unit_id
 			WHERE p.org_path >= ? AND p.org_path < ?`
 		args := []any{true, yearStart.String(), asOf.String(), lo, hi}
@@ -467,7 +519,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
 		}
 		if after != "" {
-			qs += ` AND (COALESCE(p.last_risk_level, -1) < ? OR (COALESCE(p.last_risk_level, -1) = ? AND
+			qs += ` AND (` + clinical.UrgencySQL + ` < ? OR (` + clinical.UrgencySQL + ` = ? AND
 				(p.next_due_on > ? OR (p.next_due_on = ? AND p.id > ?))))`
 			args = append(args, kRisk, kRisk, kDue, kDue, kID)
 		}
@@ -481,18 +533,19 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		hideClass := PatientView(a.Role) == ViewSafety
 		for rows.Next() {
 			var it WorklistItem
-			var risk, urgency *int
+			var risk *int
+			var urgency int
 			if err := rows.Scan(&it.PatientID, &it.Name, &it.OrgUnit, &it.Status, &it.DueOn, &it.DueRule, &risk, &it.Classification,
 				&it.LastFollowUpOn, &it.ReachedThisYear, &it.Phone, &it.Address, &it.Guardian.Name, &it.Guardian.Relation,
-				&it.Guardian.Phone, &urgency); err != nil {
+				&it.Guardian.Phone, &urgency, &it.OpenAlert); err != nil {
 				return err
 			}
-			it.RiskLevel = risk
+			it.RiskLevel, it.Urgency, it.NeverReached, it.rank = risk, &urgency, it.LastFollowUpOn == "", urgency
 			if due, err := clinical.ParseDate(it.DueOn); err == nil {
 				_, it.DaysOverdue = clinical.Overdue(due, asOf)
 			}
 			if hideClass {
-				it.Classification, it.DueRule = "", ""
+				it.Classification, it.DueRule, it.Urgency = "", "", nil
 			}
 			out = append(out, it)
 		}
@@ -503,11 +556,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		return nil, "", err
 	}
 	out, next := cut(out, limit, func(it WorklistItem) string {
-		r := -1
-		if it.RiskLevel != nil {
-			r = *it.RiskLevel
-		}
-		return strconv.Itoa(r) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
+		return strconv.Itoa(it.rank) + "/" + it.DueOn + "/" + strconv.FormatInt(it.PatientID, 10)
 	})
 	return out, next, nil
 }
@@ -526,6 +575,10 @@ type Record struct {
 	// UnderGlass says the actor reads this record under their own
 	// break-the-glass grant: outside their jurisdiction, read only.
 	UnderGlass bool `json:"under_break_glass,omitempty"`
+	// ContactFirst tells the care group that a clinician has an open alert
+	// about the patient, so they contact the community doctor before
+	// visiting; they learn nothing of the alert itself.
+	ContactFirst bool `json:"contact_first,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -543,7 +596,8 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return err
 		}
 		if v == ViewSafety {
-			return nil
+			return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL)`, id).
+				Scan(&out.ContactFirst)
 		}
 		if out.Assessments, err = s.latestAssessments(ctx, tx, id); err != nil {
 			return err
@@ -574,7 +628,6 @@ type WorklistCounts struct {
 // of orgUnit) as of today, in one query and one audit entry.
 func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*WorklistCounts, error) {
 	asOf := s.today()
-	yearStart, _ := clinical.CalendarYear(asOf)
 	var out WorklistCounts
 	err := s.act(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "worklist"
@@ -582,26 +635,33 @@ func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*Worklist
 		if err != nil {
 			return err
 		}
-		lo, hi := store.Beneath(scope)
-		if err := tx.QueryRow(ctx, `SELECT
+		return worklistCounts(ctx, tx, a, scope, asOf, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// worklistCounts counts the worklists of the patients beneath scope as of
+// asOf into out.
+func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, asOf clinical.Date, out *WorklistCounts) error {
+	yearStart, _ := clinical.CalendarYear(asOf)
+	lo, hi := store.Beneath(scope)
+	if err := tx.QueryRow(ctx, `SELECT
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
 				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
-			asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-			clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
-			return err
-		}
-		if !Allow(a, ReadContacts, Target{Path: scope}) {
-			return nil
-		}
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM contact_requests WHERE org_path >= ? AND org_path < ? AND outcome IS NULL`,
-			lo, hi).Scan(&out.Contacts)
-	})
-	if err != nil {
-		return nil, err
+		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
+		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
+		return err
 	}
-	return &out, nil
+	if !Allow(a, ReadContacts, Target{Path: scope}) {
+		return nil
+	}
+	return tx.QueryRow(ctx, `SELECT COUNT(*) FROM contact_requests WHERE org_path >= ? AND org_path < ? AND outcome IS NULL`,
+		lo, hi).Scan(&out.Contacts)
 }

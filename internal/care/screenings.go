@@ -196,6 +196,7 @@ type ContactRequest struct {
 	Outcome       string     `json:"outcome,omitempty"`
 	OutcomeNote   string     `json:"outcome_note,omitempty"`
 	OutcomeBy     string     `json:"outcome_by,omitempty"`
+	OutcomeByName string     `json:"outcome_by_name,omitempty"` // the full name of outcome_by
 	OutcomeAt     *time.Time `json:"outcome_at,omitempty"`
 	PatientID     *int64     `json:"patient_id,omitempty"`
 	path          string     // the community's path, for the policy
@@ -290,19 +291,19 @@ type ContactQuery struct {
 	OrgUnit string
 }
 
-const contactColumns = `c.id, u.code, u.name, c.name, c.phone, c.message, c.urgent, c.requested_on, c.outcome, c.outcome_note,
-	c.outcome_by, c.outcome_at, c.patient_id, s.id, s.instrument, s.version, s.week, s.score, s.band, s.flags, c.org_path`
+var contactColumns = `c.id, u.code, u.name, c.name, c.phone, c.message, c.urgent, c.requested_on, c.outcome, c.outcome_note,
+	c.outcome_by, c.outcome_at, c.patient_id, s.id, s.instrument, s.version, s.week, s.score, s.band, s.flags, c.org_path, ` + fullName("c.outcome_by")
 
 const contactFrom = ` FROM contact_requests c JOIN org_units u ON u.id = c.unit_id LEFT JOIN screenings s ON s.id = c.screening_id`
 
 func scanContact(sc interface{ Scan(...any) error }) (ContactRequest, error) {
 	var c ContactRequest
-	var outcome, by, at, sid, instr, week, band, flags sql.NullString
+	var outcome, by, at, sid, instr, week, band, flags, byName sql.NullString
 	var version, score sql.NullInt64
 	var patient sql.NullInt64
 	err := sc.Scan(&c.ID, &c.Community, &c.CommunityName, &c.Name, &c.Phone, &c.Message, &c.Urgent, &c.RequestedOn, &outcome,
-		&c.OutcomeNote, &by, &at, &patient, &sid, &instr, &version, &week, &score, &band, &flags, &c.path)
-	c.Outcome, c.OutcomeBy, c.PatientID = outcome.String, by.String, idOf(patient)
+		&c.OutcomeNote, &by, &at, &patient, &sid, &instr, &version, &week, &score, &band, &flags, &c.path, &byName)
+	c.Outcome, c.OutcomeBy, c.OutcomeByName, c.PatientID = outcome.String, by.String, byName.String, idOf(patient)
 	if at.Valid {
 		t := store.MustTime(at.String)
 		c.OutcomeAt = &t
@@ -464,23 +465,28 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 			return err
 		}
 		sub.Detail = "screenings " + p.String()
-		lo, hi := store.Beneath(u.Path)
-		rows, err := tx.Query(ctx, `SELECT instrument, band, COUNT(*) FROM screenings
-			WHERE org_path >= ? AND org_path < ? AND week >= ? AND week <= ?
-			GROUP BY instrument, band ORDER BY instrument, band`, lo, hi, p.From.String(), p.To.String())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out = []ScreeningCount{}
-		for rows.Next() {
-			var c ScreeningCount
-			if err := rows.Scan(&c.Instrument, &c.Band, &c.Count); err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = screeningCounts(ctx, tx, u.Path, p)
+		return err
 	})
 	return out, err
+}
+
+func screeningCounts(ctx context.Context, tx *store.Tx, path string, p kpi.Period) ([]ScreeningCount, error) {
+	lo, hi := store.Beneath(path)
+	rows, err := tx.Query(ctx, `SELECT instrument, band, COUNT(*) FROM screenings
+		WHERE org_path >= ? AND org_path < ? AND week >= ? AND week <= ?
+		GROUP BY instrument, band ORDER BY instrument, band`, lo, hi, p.From.String(), p.To.String())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ScreeningCount{}
+	for rows.Next() {
+		var c ScreeningCount
+		if err := rows.Scan(&c.Instrument, &c.Band, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // the installation's zone loads on systems without a zone database
 
 	"kith/internal/audit"
 	"kith/internal/auth"
@@ -27,6 +28,7 @@ type Service struct {
 	db          *store.DB
 	keys        *secrets.Keys
 	now         func() time.Time
+	zone        *time.Location // the installation's time zone: its "today", the times people read
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
 	// The public site's limits per client address.
@@ -47,7 +49,7 @@ type Service struct {
 
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
-	s := &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
+	s := &Service{db: db, keys: keys, now: time.Now, zone: DefaultZone(), instruments: instrument.Default(),
 		directory:    directory.Default(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
 		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
@@ -68,8 +70,35 @@ func (s *Service) BaseURL() string { return s.baseURL }
 // audit log keep the real time.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-// today is the clinical date today, in the server's time zone.
-func (s *Service) today() clinical.Date { return clinical.DateOf(s.now()) }
+// DefaultZoneName is the installation's time zone when none is configured.
+const DefaultZoneName = "Asia/Shanghai"
+
+// DefaultZone is the time zone named DefaultZoneName. The binary embeds the
+// time zone database (time/tzdata), so it loads on any system; without it
+// the zone falls back to China's fixed offset, which has had no summer time
+// since 1991.
+func DefaultZone() *time.Location {
+	if z, err := time.LoadLocation(DefaultZoneName); err == nil {
+		return z
+	}
+	return time.FixedZone("CST", 8*60*60)
+}
+
+// SetZone sets the installation's time zone (KITH_TZ): the zone in which a
+// day begins for the clinical rules and in which the pages show times.
+func (s *Service) SetZone(z *time.Location) { s.zone = z }
+
+// Zone is the installation's time zone.
+func (s *Service) Zone() *time.Location { return s.zone }
+
+// Today is the date today in the installation's time zone, for the forms'
+// defaults.
+func (s *Service) Today() clinical.Date { return s.today() }
+
+// today is the clinical date today, in the installation's time zone: a
+// follow-up at 07:00 in Beijing is on that day, though it is still the day
+// before in UTC.
+func (s *Service) today() clinical.Date { return clinical.DateOf(s.now().In(s.zone)) }
 
 // fields starts a validation against the service's today.
 func (s *Service) fields() fields { return fields{today: s.today().String()} }

@@ -160,6 +160,25 @@ var numerator = map[kpi.Key]string{
 // HasList reports whether figure k has a list of patients behind it.
 func HasList(k kpi.Key) bool { _, ok := numerator[k]; return ok }
 
+// denominator is, for each rate, the condition a patient of the register
+// meets to count in its denominator; the patients in it but not in the
+// numerator are the ones a supervisor must chase. The other rates'
+// denominator is the whole register.
+var denominator = map[kpi.Key]string{
+	kpi.StabilityRate: `a.n_period > 0`,
+}
+
+// HasUncounted reports whether figure k is a rate whose list of patients
+// not counted (in the denominator, not in the numerator) can be asked for.
+func HasUncounted(k kpi.Key) bool {
+	switch k {
+	case kpi.ManagementRate, kpi.StandardisedManagementRate, kpi.MedicationRate, kpi.RegularMedicationRate,
+		kpi.FaceToFaceRate, kpi.StabilityRate, kpi.HealthCheckRate:
+		return true
+	}
+	return false
+}
+
 // Row is one patient behind a figure.
 type Row struct {
 	PatientID      int64  `json:"patient_id"`
@@ -173,11 +192,21 @@ type Row struct {
 }
 
 // Patients lists the patients counted in figure k's numerator, by id,
-// after the id afterID, at most limit.
-func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, afterID int64, limit int) ([]Row, error) {
+// after the id afterID, at most limit; or, when counted is false, those
+// in its denominator who are not in its numerator (a rate's only).
+func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted bool, afterID int64, limit int) ([]Row, error) {
 	cond, ok := numerator[k]
-	if !ok {
+	if !ok || (!counted && !HasUncounted(k)) {
 		return nil, fmt.Errorf("report: figure %s has no list", k)
+	}
+	if !counted {
+		// CASE rather than NOT: a patient without follow-ups has NULLs in a,
+		// and NOT NULL would leave them out, though they are the first to chase.
+		den := "1 = 1"
+		if d, ok := denominator[k]; ok {
+			den = d
+		}
+		cond = den + ` AND (CASE WHEN ` + cond + ` THEN 1 ELSE 0 END) = 0`
 	}
 	window, where, to := scope.args()
 	var condArgs []any

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"kith/internal/care"
 	"kith/internal/clinical/instrument"
-	"kith/internal/kpi"
 )
 
 // The staff pages of assessments (R-SCORE), alerts and residents' contact
@@ -63,7 +63,13 @@ func (s *server) definition(id string, version int) *instrument.Definition {
 }
 
 // Txt shows a text of an instrument's definition in the page's language.
-func (p *page) Txt(t instrument.Text) string { return t.In(p.Lang) }
+//
+// The definitions' advice names the rules it follows, "(R-CLASS-BASIC)";
+// the pages say rules in words only, so the identifiers are left out here.
+func (p *page) Txt(t instrument.Text) string { return ruleRef.ReplaceAllString(t.In(p.Lang), "") }
+
+// ruleRef is a rule identifier in brackets, in either script's brackets.
+var ruleRef = regexp.MustCompile(` ?[(（]R-[A-Z0-9-]+[)）]`)
 
 // bandLevel places a band on a scale of 0 (the lowest band) to 4 (the
 // highest), whatever the number of bands, for its colour.
@@ -111,7 +117,7 @@ type scoreView struct {
 
 func (s *server) scoreView(p *page, as care.Assessment) scoreView {
 	v := scoreView{ID: as.ID, Instrument: as.Instrument, Short: as.Instrument, Date: as.Date, Score: as.Score,
-		BandKey: as.Band, Band: as.Band, Author: as.Author, FollowUpID: as.FollowUpID, Alerted: as.AlertID != nil}
+		BandKey: as.Band, Band: as.Band, Author: cmp.Or(as.AuthorName, as.Author), FollowUpID: as.FollowUpID, Alerted: as.AlertID != nil}
 	d := s.definition(as.Instrument, as.Version)
 	if d != nil {
 		v.Short = p.Txt(d.Short)
@@ -275,7 +281,7 @@ func (s *server) administerPage(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	f := newForm(nil, answerFields(d)...)
-	f.set("date", today())
+	f.set("date", s.today())
 	return s.renderAdminister(w, p, http.StatusOK, pt, d, f)
 }
 
@@ -844,15 +850,11 @@ type screeningData struct {
 	Total  int
 }
 
-// screeningTable counts the anonymous self-screenings of a unit's
+// screeningView shows the counts of the anonymous self-screenings of a unit's
 // communities in a period by instrument and band, every band of each
 // instrument offered to residents shown, with the band names of the
 // newest definition.
-func (s *server) screeningTable(r *http.Request, p *page, unit string, per kpi.Period) (*screeningData, error) {
-	counts, err := s.svc.ScreeningCounts(r.Context(), unit, per)
-	if err != nil {
-		return nil, err
-	}
+func (s *server) screeningView(p *page, counts []care.ScreeningCount) *screeningData {
 	n := map[[2]string]int{}
 	used := map[string]bool{}
 	for _, c := range counts {
@@ -884,5 +886,5 @@ func (s *server) screeningTable(r *http.Request, p *page, unit string, per kpi.P
 		out.Total += total
 		out.Groups = append(out.Groups, g)
 	}
-	return out, nil
+	return out
 }

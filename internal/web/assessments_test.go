@@ -92,7 +92,7 @@ func TestAssessmentPages(t *testing.T) {
 			page := manager.page(loc, http.StatusOK)
 			contains(t, page, "PHQ-9 of 2026-02-01 recorded and scored.", `<strong class="score">1</strong>`, "Minimal",
 				"Thoughts of death or self-harm (PHQ-9 item 9)", "the community manager and the district&#39;s psychiatrists have been alerted",
-				`data-assessment-id="`, `id="score-chart" data-figures="`, "manager")
+				`data-assessment-id="`, `id="score-chart" data-figures="`, "Zhang Wei 张伟")
 			noInline(t, page)
 			if n := stored(); n != 1 {
 				t.Fatalf("%d assessments stored, want 1", n)
@@ -206,7 +206,7 @@ func TestAssessmentPages(t *testing.T) {
 			lacks(t, home, `action="`+ack+`"`)
 			lacks(t, psy.page("/", http.StatusOK), ack)
 			done := manager.page("/alerts?state=acknowledged", http.StatusOK)
-			contains(t, done, "李梅", "Phoned her the same day; psychiatrist visit booked.", "Acknowledged by manager")
+			contains(t, done, "李梅", "Phoned her the same day; psychiatrist visit booked.", "Acknowledged by Zhang Wei 张伟")
 			noInline(t, done)
 			// Twice: a conflict, said on the page.
 			resp, body = manager.post(ack, url.Values{"action": {"again"}})

@@ -34,7 +34,7 @@ func (s *server) newEmergency(w http.ResponseWriter, r *http.Request, p *page) e
 		return errNoRights
 	}
 	f := newForm(nil, emergencyFields...).multi(nil, emergencyLists...)
-	f.set("occurred_at", time.Now().Format(localMinute))
+	f.set("occurred_at", time.Now().In(s.svc.Zone()).Format(localMinute))
 	return s.renderEmergency(w, r, p, http.StatusOK, id, f)
 }
 
@@ -49,10 +49,10 @@ func (s *server) renderEmergency(w http.ResponseWriter, r *http.Request, p *page
 }
 
 // parseLocalTime reads a datetime-local value as a time in the server's
-// time zone.
-func parseLocalTime(v string) (time.Time, bool) {
+// time zone (KITH_TZ).
+func parseLocalTime(v string, zone *time.Location) (time.Time, bool) {
 	for _, layout := range []string{localMinute, localMinute + ":05"} {
-		if t, err := time.ParseInLocation(layout, strings.TrimSpace(v), time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, strings.TrimSpace(v), zone); err == nil {
 			return t, true
 		}
 	}
@@ -67,7 +67,7 @@ func (s *server) recordEmergency(w http.ResponseWriter, r *http.Request, p *page
 		return err
 	}
 	f := newForm(r, emergencyFields...).multi(r, emergencyLists...)
-	at, ok := parseLocalTime(f.V("occurred_at"))
+	at, ok := parseLocalTime(f.V("occurred_at"), s.svc.Zone())
 	switch {
 	case f.V("occurred_at") == "":
 		f.fieldError(p, "occurred_at", "is required")

@@ -96,8 +96,12 @@ func (s *server) exportPatients(w http.ResponseWriter, r *http.Request, p *page,
 	}
 	var rows []report.Row
 	token := ""
+	list := s.svc.FigurePatients
+	if counted, _ := countedParam(r, key); !counted {
+		list = s.svc.UncountedPatients
+	}
 	for {
-		page, next, err := s.svc.FigurePatients(r.Context(), q.Unit, q.Period, key, care.Page{Token: token, Limit: care.MaxLimit})
+		page, next, err := list(r.Context(), q.Unit, q.Period, key, care.Page{Token: token, Limit: care.MaxLimit})
 		if err != nil {
 			return err
 		}

@@ -132,8 +132,11 @@ func readFigureQuery(p *page, r *http.Request) *figureQuery {
 	if q.Unit != "" {
 		q.carry.Set("org_unit", q.Unit)
 	}
-	now := clinical.DateOf(time.Now())
-	q.Period, _ = kpi.ParsePeriod(now.String()[:7])
+	// The pages open on the year to date: a supervisor reads the figures
+	// against the year's targets, and a month in progress says little.
+	// A year's figures are counted as of today until it ends.
+	now := p.today
+	q.Period, _ = kpi.ParsePeriod(now.String()[:4])
 	kind := v.Get("period_kind")
 	switch {
 	case kind != "":
@@ -153,7 +156,7 @@ func readFigureQuery(p *page, r *http.Request) *figureQuery {
 	}
 	if !f.Failed() && (q.Period.From.Year < minYear || q.Period.To.Year > maxYear) {
 		f.fieldError(p, "period", "must lie between the years 1900 and 2999")
-		q.Period, _ = kpi.ParsePeriod(now.String()[:7])
+		q.Period, _ = kpi.ParsePeriod(now.String()[:4])
 	}
 	if !f.Failed() || kind == "" {
 		setPeriodFields(f, q.Period)
@@ -785,8 +788,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 	if q.Form.Failed() {
 		return s.render(w, p, http.StatusUnprocessableEntity, "figures", d)
 	}
-	ctx := r.Context()
-	set, err := s.svc.Figures(ctx, q.Unit, q.Period, q.Targets)
+	dash, err := s.dashboard(r, p, q, isClinical(p.User))
 	if err != nil {
 		status := p.formError(q.Form, err)
 		if status == 0 {
@@ -794,6 +796,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		}
 		return s.render(w, p, status, "figures", d)
 	}
+	set := dash.Set
 	d.Set, d.PeriodName, d.PrevName = set, p.PeriodName(q.Period), p.PeriodName(q.Period.Previous())
 	d.Empty = true
 	for _, f := range set.Figures {
@@ -801,14 +804,10 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		d.Empty = d.Empty && f.Numerator == 0
 	}
 	d.Crumbs = crumbs(q, d.UnitCodes, set.OrgUnit)
-	if d.figureDetail, err = s.figureDetail(r, p, q, set, true); err != nil {
+	if d.figureDetail, err = s.figureDetail(r, p, q, dash, true); err != nil {
 		return err
 	}
-	if isClinical(p.User) {
-		c, err := s.svc.WorklistCounts(ctx, set.OrgUnit)
-		if err != nil {
-			return err
-		}
+	if c := dash.Worklists; c != nil {
 		n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin}
 		for _, k := range worklistKinds {
 			d.Worklists = append(d.Worklists, worklistCount{Kind: k, Count: p.Num(int64(n[k])),
@@ -836,16 +835,20 @@ func dirName(desc bool) string {
 
 // trendOf reads the trend of the 12 months that end with the period's last
 // month (or this month, if the period has not ended).
-func (s *server) trendOf(r *http.Request, p *page, q *figureQuery, unit string) (*trendData, error) {
+func trendEnd(p *page, q *figureQuery) clinical.Date {
 	end := q.Period.To
-	if now := clinical.DateOf(time.Now()); now.Before(end) {
+	if now := p.today; now.Before(end) {
 		end = now
 	}
-	sets, err := s.svc.FigureTrend(r.Context(), unit, end, trendMonths, q.Targets)
-	if err != nil {
-		return nil, err
-	}
-	return p.trend(sets)
+	return end
+}
+
+// dashboard reads all a figures page shows in one service call, which the
+// service records as one audit entry; worklists asks for the worklists'
+// sizes too.
+func (s *server) dashboard(r *http.Request, p *page, q *figureQuery, worklists bool) (*care.Dashboard, error) {
+	return s.svc.FigureDashboard(r.Context(), care.DashboardQuery{OrgUnit: q.Unit, Period: q.Period, Targets: q.Targets,
+		TrendEnd: trendEnd(p, q), TrendMonths: trendMonths, Worklists: worklists})
 }
 
 // unitChoices lists the units the user may choose among: a select when
@@ -898,7 +901,7 @@ func crumbs(q *figureQuery, units []care.Unit, code string) []crumb {
 
 // presets are links to the periods most asked for.
 func presets(p *page, q *figureQuery) []preset {
-	now := clinical.DateOf(time.Now())
+	now := p.today
 	month, _ := kpi.ParsePeriod(now.String()[:7])
 	quarter, _ := kpi.ParsePeriod(strconv.Itoa(now.Year) + "-Q" + strconv.Itoa((int(now.Month)-1)/3+1))
 	year, _ := kpi.ParsePeriod(strconv.Itoa(now.Year))
@@ -930,6 +933,25 @@ type figurePatientsData struct {
 	NoNames   bool
 	Back      string
 	CSV, XLSX string
+	// Counted is false on the list of a rate's patients not counted; the
+	// two lists' addresses are CountedURL and UncountedURL ("" for a
+	// figure that is not a rate).
+	Counted                  bool
+	CountedURL, UncountedURL string
+}
+
+// countedParam reads whether a list behind a figure is of the patients
+// counted (the default) or of those a rate leaves out (counted=false).
+func countedParam(r *http.Request, key kpi.Key) (bool, error) {
+	switch r.URL.Query().Get("counted") {
+	case "", "true":
+		return true, nil
+	case "false":
+		if report.HasUncounted(key) {
+			return false, nil
+		}
+	}
+	return false, errPageNotFound
 }
 
 // figureKey reads the figure of the URL; a figure without a list behind it
@@ -950,6 +972,10 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 	if err != nil {
 		return err
 	}
+	counted, err := countedParam(r, key)
+	if err != nil {
+		return err
+	}
 	q := readFigureQuery(p, r)
 	if q.Form.Failed() {
 		return invalidQuery(q.Form)
@@ -964,8 +990,20 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 	}
 	f, _ := kpi.Find(set.Figures, key)
 	d := figurePatientsData{Query: q, Set: set, Tile: p.tile(q, set.OrgUnit, f, set.Previous), PeriodName: p.PeriodName(q.Period),
-		Back: q.url("/figures", "org_unit", set.OrgUnit)}
-	rows, next, err := s.svc.FigurePatients(ctx, set.OrgUnit, q.Period, key, care.Page{Token: r.URL.Query().Get("page_token")})
+		Back: q.url("/figures", "org_unit", set.OrgUnit), Counted: counted}
+	base := "/figures/" + string(key) + "/patients"
+	if report.HasUncounted(key) {
+		d.CountedURL = q.url(base, "org_unit", set.OrgUnit)
+		d.UncountedURL = q.url(base, "org_unit", set.OrgUnit, "counted", "false")
+	}
+	list, which := s.svc.FigurePatients, []string{}
+	if !counted {
+		list, which = s.svc.UncountedPatients, []string{"counted", "false"}
+	}
+	link := func(params ...string) string {
+		return q.url(base, append(append([]string{"org_unit", set.OrgUnit}, which...), params...)...)
+	}
+	rows, next, err := list(ctx, set.OrgUnit, q.Period, key, care.Page{Token: r.URL.Query().Get("page_token")})
 	switch {
 	case care.ErrorKind(err) == care.Forbidden:
 		d.NoNames = true
@@ -973,12 +1011,10 @@ func (s *server) figurePatients(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	default:
 		d.Rows = rows
-		base := "/figures/" + string(key) + "/patients"
 		if next != "" {
-			d.NextURL = q.url(base, "org_unit", set.OrgUnit, "page_token", next)
+			d.NextURL = link("page_token", next)
 		}
-		d.CSV = q.url(base, "org_unit", set.OrgUnit, "format", "csv")
-		d.XLSX = q.url(base, "org_unit", set.OrgUnit, "format", "xlsx")
+		d.CSV, d.XLSX = link("format", "csv"), link("format", "xlsx")
 	}
 	return s.render(w, p, http.StatusOK, "figure_patients", d)
 }
@@ -993,32 +1029,23 @@ type figureDetail struct {
 	Screenings *screeningData // residents' anonymous self-screenings
 }
 
-// figureDetail reads the detail of set's unit and period; sortLinks says
-// whether the child units' table has links that sort it.
-func (s *server) figureDetail(r *http.Request, p *page, q *figureQuery, set *care.FigureSet, sortLinks bool) (figureDetail, error) {
+// figureDetail shows the detail of a dashboard's unit and period;
+// sortLinks says whether the child units' table has links that sort it.
+func (s *server) figureDetail(r *http.Request, p *page, q *figureQuery, dash *care.Dashboard, sortLinks bool) (figureDetail, error) {
 	var d figureDetail
-	ctx := r.Context()
-	if set.Level != care.Community {
-		kids, err := s.svc.ChildFigures(ctx, set.OrgUnit, q.Period, q.Targets)
-		if err != nil {
-			return d, err
-		}
+	if dash.Set.Level != care.Community {
 		sortKey, desc := readSort(r.URL.Query())
-		d.Children = p.childTable(q, kids, sortKey, desc, sortLinks)
+		d.Children = p.childTable(q, dash.Children, sortKey, desc, sortLinks)
 	}
 	var err error
-	if d.Trend, err = s.trendOf(r, p, q, set.OrgUnit); err != nil {
+	if d.Trend, err = p.trend(dash.Trend); err != nil {
 		return d, err
 	}
-	dist, err := s.svc.FigureDistribution(ctx, set.OrgUnit)
-	if err != nil {
+	if d.Dist, err = p.distribution(dash.Distribution); err != nil {
 		return d, err
 	}
-	if d.Dist, err = p.distribution(dist); err != nil {
-		return d, err
-	}
-	d.Screenings, err = s.screeningTable(r, p, set.OrgUnit, q.Period)
-	return d, err
+	d.Screenings = s.screeningView(p, dash.Screenings)
+	return d, nil
 }
 
 // reportData is what the printable report shows.
@@ -1041,17 +1068,17 @@ func (s *server) figureReport(w http.ResponseWriter, r *http.Request, p *page) e
 	if q.Form.Failed() {
 		return invalidQuery(q.Form)
 	}
-	ctx := r.Context()
-	set, err := s.svc.Figures(ctx, q.Unit, q.Period, q.Targets)
+	dash, err := s.dashboard(r, p, q, false)
 	if err != nil {
 		return err
 	}
+	set := dash.Set
 	d := reportData{Set: set, Query: q, PeriodName: p.PeriodName(q.Period), PrevName: p.PeriodName(q.Period.Previous()),
-		Printed: time.Now().Format("2006-01-02 15:04"), Back: q.url("/figures", "org_unit", set.OrgUnit)}
+		Printed: p.Time(time.Now()), Back: q.url("/figures", "org_unit", set.OrgUnit)}
 	for _, f := range set.Figures {
 		d.Rows = append(d.Rows, p.tile(q, set.OrgUnit, f, set.Previous))
 	}
-	if d.figureDetail, err = s.figureDetail(r, p, q, set, false); err != nil {
+	if d.figureDetail, err = s.figureDetail(r, p, q, dash, false); err != nil {
 		return err
 	}
 	return s.render(w, p, http.StatusOK, "figure_report", d)

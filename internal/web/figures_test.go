@@ -30,7 +30,7 @@ import (
 func TestFigurePages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		srv, svc := start(t, db)
-		now := time.Now()
+		now := time.Now().In(care.DefaultZone()) // the service's today is in the installation's zone
 		if _, err := demo.Patients(context.Background(), db, svc, 60, now, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -101,9 +101,23 @@ func TestFigurePages(t *testing.T) {
 			contains(t, psy.page("/figures?"+period, http.StatusOK), "Worklists today", `href="/worklist?kind=overdue&amp;org_unit=D01"`)
 			lacks(t, district.page("/figures?"+period, http.StatusOK), "Worklists today")
 
-			// Without a period, the current month.
-			contains(t, psy.page("/figures", http.StatusOK), thisMonth.From.Month.String()+" "+strconv.Itoa(thisMonth.From.Year),
-				`<a href="/figures?period=`+thisMonth.String()+`" aria-current="page">This month</a>`)
+			// Without a period, the year to date, read and audited once.
+			var before, after int
+			if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			year := strconv.Itoa(thisMonth.From.Year)
+			contains(t, psy.page("/figures", http.StatusOK), `<a href="/figures?period=`+year+`" aria-current="page">Year to date</a>`)
+			if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			if after-before != 1 {
+				t.Errorf("opening the dashboard wrote %d audit entries, want 1", after-before)
+			}
+			// The patients a rate leaves out, beside those it counts.
+			left := psy.page("/figures/management_rate/patients?counted=false&"+period, http.StatusOK)
+			contains(t, left, `aria-current="page">Not counted (to follow up)`, "counted=false")
+			psy.page("/figures/overdue/patients?counted=false&"+period, http.StatusNotFound)
 			// A child unit's own dashboard, with the way back up.
 			s01 := psy.page("/figures?org_unit=S01&"+period, http.StatusOK)
 			contains(t, s01, "Figures: Qinghe Street", `<p class="crumbs path"><a href="/figures?org_unit=D01&amp;`+period+`">Riverside District`,

@@ -192,7 +192,7 @@ func (s *server) newFollowUp(w http.ResponseWriter, r *http.Request, p *page) er
 	}
 	reached := r.URL.Query().Get("reached") != "no"
 	f := followUpForm(nil, reached, medicationRows)
-	f.set("date", today())
+	f.set("date", s.today())
 	return s.renderFollowUp(w, p, http.StatusOK, followUpData{Patient: pt, Form: f, Reached: reached, Rows: seq(medicationRows)})
 }
 

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"strconv"
+	"strings"
 
 	"kith/internal/clinical"
 )
@@ -104,6 +106,40 @@ func (p *page) RiskLevelText(level string) string {
 		return ""
 	}
 	return p.RiskText(&n)
+}
+
+// ruleView is a rule as a page shows it: in words, with its identifier and
+// full explanation in a tooltip (Title) and on the help page.
+type ruleView struct {
+	ID, Words, Title string
+}
+
+// Rule says a rule of CLINICAL.md, such as R-NEXT-STABLE, in plain words
+// ("稳定：3个月后随访"); the identifier goes only into the tooltip.
+func (p *page) Rule(rule string) ruleView {
+	v := ruleView{ID: rule, Words: p.lookup("rule."+rule, "")}
+	if v.Words == "" {
+		v.Words = p.T("day.rule.other")
+	}
+	v.Title = rule
+	if rule == "R-FIRST" {
+		v.Title += " · " + p.pick(firstFollowUp[0], firstFollowUp[1])
+	} else if t := p.RuleText(rule); t != "" {
+		v.Title += " · " + t
+	}
+	return v
+}
+
+// tel is the address that calls a phone number: its digits (and a leading
+// +) after tel:, which html/template would otherwise refuse as a URL.
+func tel(phone string) template.URL {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return template.URL("tel:" + b.String())
 }
 
 // RuleText explains a rule of CLINICAL.md, such as R-NEXT-UNSTABLE, in the

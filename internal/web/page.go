@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"kith/internal/audit"
 	"kith/internal/auth"
 	"kith/internal/care"
+	"kith/internal/clinical"
 )
 
 // page is what every template receives: the request's language and user,
@@ -24,6 +26,8 @@ type page struct {
 	Path    string // where the language switch returns to
 	Flash   string // a confirmation of what was just done, translated
 	Data    any
+	zone    *time.Location // the installation's, for the times shown
+	today   clinical.Date  // in that zone
 	loc     *i18n.Localizer
 	printer *message.Printer
 }
@@ -37,7 +41,7 @@ type navItem struct {
 }
 
 func (s *server) newPage(r *http.Request, a *care.Actor) *page {
-	p := &page{User: a, Lang: pickLanguage(r, a), Path: r.URL.Path}
+	p := &page{User: a, Lang: pickLanguage(r, a), Path: r.URL.Path, zone: s.svc.Zone(), today: s.svc.Today()}
 	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
 		p.Path = r.URL.RequestURI()
 	}
@@ -118,6 +122,9 @@ func (p *page) Msg(s string) string {
 	if s == "" {
 		return ""
 	}
+	if t := p.allowedValues(s); t != "" {
+		return t
+	}
 	if t := p.lookup("msg."+s, ""); t != "" {
 		return t
 	}
@@ -130,6 +137,54 @@ func (p *page) Msg(s string) string {
 		}
 	}
 	return s
+}
+
+// oneOf matches a service message that lists the allowed values: "must be
+// one of a, b, c" or "must be a, b or c".
+var oneOf = regexp.MustCompile(`^must be (?:one of )?([a-z0-9_]+(?:, [a-z0-9_]+)*(?:,? or [a-z0-9_]+)?)$`)
+
+// allowedValues translates a message that lists allowed values, naming
+// each value in the page's language, so that no value of the service's
+// own (basically_stable, no_need) shows on a Chinese page; "" if s is not
+// such a message or a value has no name in the catalogue.
+func (p *page) allowedValues(s string) string {
+	m := oneOf.FindStringSubmatch(s)
+	if m == nil || !p.chinese() {
+		// In English the service's own message says it already.
+		return ""
+	}
+	vals := strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ", "), func(r rune) bool { return r == ',' || r == ' ' })
+	if len(vals) < 2 {
+		return ""
+	}
+	kind := ""
+	for k, all := range enumValues {
+		if containsAll(all, vals) {
+			kind = k
+			break
+		}
+	}
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		if kind != "" {
+			names[i] = p.lookup("enum."+kind+"."+v, "")
+		} else {
+			names[i] = p.lookup("value."+v, "")
+		}
+		if names[i] == "" {
+			return ""
+		}
+	}
+	return p.T("day.msg.one_of", "Values", strings.Join(names, p.Sep()))
+}
+
+func containsAll(all, vals []string) bool {
+	for _, v := range vals {
+		if !slices.Contains(all, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // msgValue matches the dates and numbers in a service message.
@@ -155,8 +210,24 @@ func (p *page) LanguageChoices() []string { return languageChoices }
 // Num formats a number with the page language's digit grouping.
 func (p *page) Num(n int64) string { return p.printer.Sprint(n) }
 
-// Time formats an instant in the server's time zone.
-func (p *page) Time(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") }
+// Time formats an instant in the installation's time zone, to the minute:
+// the zone is the same for every reader, so it is not repeated, and the
+// seconds add nothing a reader acts on (the audit log's FullTime keeps them).
+func (p *page) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.zone).Format("2006-01-02 15:04")
+}
+
+// FullTime is Time with the seconds, for the audit log, where the order of
+// entries within a minute matters.
+func (p *page) FullTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.zone).Format("2006-01-02 15:04:05")
+}
 
 // Wait says how long to wait before trying again.
 func (p *page) Wait(d time.Duration) string {

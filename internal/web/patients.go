@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"kith/internal/care"
 	"kith/internal/clinical"
@@ -48,7 +47,7 @@ func patientURL(id int64, query ...string) string {
 }
 
 // today is the date forms start with, in the server's time zone.
-func today() string { return time.Now().Format(time.DateOnly) }
+func (s *server) today() string { return s.svc.Today().String() }
 
 // communities returns the communities the user may see, to suggest in
 // forms; typing another code works too.
@@ -205,7 +204,7 @@ func (s *server) newPatient(w http.ResponseWriter, r *http.Request, p *page) err
 	}
 	f := newForm(nil, patientFields(diagnosisRows, true)...)
 	f.set("status", string(clinical.StatusManaged))
-	f.set("registered_on", today())
+	f.set("registered_on", s.today())
 	if c := p.User.UnitCode; c != "" {
 		units, err := s.communities(r)
 		if err != nil {

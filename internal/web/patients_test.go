@@ -99,7 +99,7 @@ func TestPatientPages(t *testing.T) {
 			id = idFrom(t, resp)
 			rec = manager.page(resp.Header.Get("Location"), http.StatusOK)
 			contains(t, rec, "Patient registered. The first follow-up is due on 2026-01-24.", "王小明", nid, "Schizophrenia (F20)",
-				"E11.9", "王大明 (父亲)", "13900139000", "Anning Community", "First follow-up: 14 days after registration.",
+				"E11.9", "王大明 (父亲)", "13900139000", "Anning Community", "First follow-up: 2 weeks after registration",
 				`href="/patients/`+strconv.FormatInt(id, 10)+`/follow-ups/new"`)
 			noInline(t, rec)
 
@@ -219,12 +219,12 @@ func TestPatientPages(t *testing.T) {
 
 		t.Run("Worklist", func(t *testing.T) {
 			due := manager.page("/worklist?kind=due&as_of=2026-03-10", http.StatusOK)
-			contains(t, due, `aria-current="page">Due in 7 days`, "王小明", "2026-03-15", "R-NEXT-UNSTABLE", "13900139000",
+			contains(t, due, `aria-current="page">Due in 7 days`, "王小明", "2026-03-15", "Unstable: follow up within 2 weeks", `title="R-NEXT-UNSTABLE`, `href="tel:13900139000"`,
 				`href="/patients/`+strconv.FormatInt(id, 10)+`/follow-ups/new"`)
 			noInline(t, due)
 			// The confirmed duplicate, never followed up, is overdue since 2026-01-24.
 			overdue := manager.page("/worklist?as_of=2026-03-10", http.StatusOK)
-			contains(t, overdue, `aria-current="page">Overdue`, "2026-01-24", ">45<")
+			contains(t, overdue, `aria-current="page">Overdue`, "2026-01-24", ">45 days<", "Never reached")
 			contains(t, manager.page("/worklist?kind=lost&as_of=2026-03-10", http.StatusOK), "No patient is lost to follow-up.")
 			contains(t, manager.page("/worklist?kind=below_min&as_of=2026-03-10", http.StatusOK), "王小明")
 			contains(t, manager.page("/worklist?kind=due&as_of=2026-02-30", http.StatusUnprocessableEntity), "must be a real date")

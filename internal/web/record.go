@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"kith/internal/auth"
 	"kith/internal/care"
@@ -42,6 +41,9 @@ type recordData struct {
 	UnderGlass bool
 	// AccessReport says whether the user may print the access report.
 	AccessReport bool
+	// ContactFirst marks, for the care group, a patient with an open alert:
+	// contact the community doctor before visiting.
+	ContactFirst bool
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -65,7 +67,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 		return err
 	}
 	pt, items := record.Patient, record.Timeline
-	d := recordData{Patient: pt, Timeline: timelineRows(items)}
+	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst}
 	for i, row := range d.Timeline {
 		if row.Assessment != nil {
 			v := s.scoreView(p, *row.Assessment)
@@ -78,7 +80,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	d.Can.Edit = may(p.User, care.WritePatient)
 	d.Can.Complete = p.User.Role == auth.Psychiatrist && may(p.User, care.WriteEmergency)
 	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
-		_, d.DaysOverdue = clinical.Overdue(due, clinical.DateOf(time.Now()))
+		_, d.DaysOverdue = clinical.Overdue(due, s.svc.Today())
 	}
 	d.Assessments = s.recordAssessments(p, record)
 	d.Glass, d.UnderGlass = record.BreakGlass, record.UnderGlass

@@ -27,7 +27,7 @@ func (s *server) statusPage(w http.ResponseWriter, r *http.Request, p *page) err
 	}
 	f := newForm(nil, statusFields...)
 	f.set("status", pt.Status)
-	f.set("status_on", today())
+	f.set("status_on", s.today())
 	return s.render(w, p, http.StatusOK, "patient_status", statusData{Patient: pt, Form: f})
 }
 
@@ -74,7 +74,7 @@ func (s *server) transferPage(w http.ResponseWriter, r *http.Request, p *page) e
 		return errNoRights
 	}
 	f := newForm(nil, transferFields...)
-	f.set("date", today())
+	f.set("date", s.today())
 	return s.renderTransfer(w, r, p, http.StatusOK, transferData{Patient: pt, Form: f})
 }
 

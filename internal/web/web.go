@@ -59,6 +59,7 @@ func newServer(svc *care.Service) (*server, error) {
 		"row":     rowName,
 		"tileOf":  func(p *page, t figureTile) tileView { return tileView{P: p, Tile: t} },
 		"otpauth": otpauthURL,
+		"tel":     tel,
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
@@ -81,6 +82,7 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
+	mux.Handle("GET /help/rules", s.handle(staff, s.helpRulesPage))
 	mux.Handle("POST /account/password", s.handle(staff, s.changePassword))
 
 	mux.Handle("GET /admin/units", s.handle(admins, s.units))

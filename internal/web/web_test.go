@@ -336,6 +336,19 @@ func TestWeb(t *testing.T) {
 			contains(t, b.page("/admin/users/manager", http.StatusOK), "Zhang Wei", `value="C0101"`)
 			contains(t, b.page("/admin/audit", http.StatusOK), "unit.create", "user.create", "auth.login", "Allowed")
 			contains(t, b.page("/admin/audit?subject_id=C0101", http.StatusOK), "unit.create")
+			// In Chinese: actions in words, people by name, filters by kind
+			// and changes only, allowed values named in Chinese.
+			zh := newBrowser(t, srv)
+			zh.signIn("admin")
+			zh.post("/lang", url.Values{"lang": {"zh-Hans"}, "return": {"/account"}})
+			changes := zh.page("/admin/audit?changes=1", http.StatusOK)
+			contains(t, changes, "新建机构", "新建账号", `title="unit.create"`)
+			lacks(t, changes, ">unit.create<", ">auth.login<", "查阅审计日志")
+			unitLog := zh.page("/admin/audit?kind=unit", http.StatusOK)
+			contains(t, unitLog, "新建机构")
+			lacks(t, unitLog, "新建账号")
+			contains(t, zh.page("/admin/audit?kind=nope", http.StatusUnprocessableEntity), "须为以下之一：患者、随访")
+			zh.post("/lang", url.Values{"lang": {"en"}, "return": {"/account"}}) // the setting is the account's
 			bad := b.page("/admin/audit?from=2026-02-30", http.StatusUnprocessableEntity)
 			contains(t, bad, "must be a date, YYYY-MM-DD", `value="2026-02-30"`)
 			b.page("/admin/units/NOPE", http.StatusNotFound)

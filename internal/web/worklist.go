@@ -31,7 +31,7 @@ type worklistTab struct {
 // unit filtered on; if that cannot be counted the tabs go without.
 func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf string) []worklistTab {
 	var counts *care.WorklistCounts
-	if asOf == "" || asOf == today() {
+	if asOf == "" || asOf == s.today() {
 		counts, _ = s.svc.WorklistCounts(r.Context(), orgUnit)
 	}
 	n := func(k int) string {
@@ -71,6 +71,8 @@ type worklistData struct {
 	NextURL     string
 	Units       []care.Unit
 	CanFollowUp bool
+	// Safety is the care group's view: no classification column.
+	Safety bool
 }
 
 var worklistFilterFields = []string{"as_of", "org_unit"}
@@ -106,7 +108,8 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 	for _, n := range worklistFilterFields {
 		f.set(n, q.Get(n))
 	}
-	d := worklistData{Kind: kind, Filter: f, CanFollowUp: may(p.User, care.WriteFollowUp)}
+	d := worklistData{Kind: kind, Filter: f, CanFollowUp: may(p.User, care.WriteFollowUp),
+		Safety: care.PatientView(p.User.Role) == care.ViewSafety}
 	d.Tabs = s.worklistTabs(r, p, kind, f.V("org_unit"), f.V("as_of"))
 	items, next, err := s.svc.Worklist(r.Context(), care.WorklistQuery{Kind: kind, OrgUnit: f.V("org_unit"), AsOf: f.V("as_of")},
 		care.Page{Token: q.Get("page_token")})
