@@ -528,6 +528,12 @@ type Record struct {
 	// UnderGlass says the actor reads this record under their own
 	// break-the-glass grant: outside their jurisdiction, read only.
 	UnderGlass bool `json:"under_break_glass,omitempty"`
+	// Medications is the current medication: that of the last reached
+	// follow-up, for the roles that see medication.
+	Medications []Medication `json:"medications,omitempty"`
+	// KeyWorker will name the patient's key worker once Kith records one;
+	// until then it is always empty and the record page shows nothing.
+	KeyWorker string `json:"key_worker,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -552,6 +558,15 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		}
 		if out.BreakGlass, err = glassOf(ctx, tx, id); err != nil {
 			return err
+		}
+		if v == ViewFull || v == ViewClinical {
+			last, err := latestReached(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if last != nil {
+				out.Medications = last.Medications
+			}
 		}
 		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL`, id).Scan(&out.OpenAlerts)
 	})

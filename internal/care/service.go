@@ -13,6 +13,7 @@ import (
 
 	"kith/internal/audit"
 	"kith/internal/auth"
+	"kith/internal/catalog"
 	"kith/internal/clinical"
 	"kith/internal/clinical/instrument"
 	"kith/internal/directory"
@@ -28,6 +29,7 @@ type Service struct {
 	now         func() time.Time
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
+	drugs       []catalog.Drug
 	// The public site's limits per client address.
 	screenLimit, contactLimit *ratelimit.Limiter
 	// glassFor is how long a break-the-glass grant lasts.
@@ -42,7 +44,7 @@ type Service struct {
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
 	s := &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
-		directory:    directory.Default(),
+		directory: directory.Default(), drugs: catalog.Drugs(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
 		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
 	s.SetTOTPRoles(DefaultTOTPRoles)
@@ -233,3 +235,10 @@ func ParseDate(s string) (time.Time, bool) {
 	t, err := time.Parse(store.DateLayout, s)
 	return t, err == nil
 }
+
+// SetDrugs sets the drug names the follow-up form suggests.
+func (s *Service) SetDrugs(d []catalog.Drug) { s.drugs = d }
+
+// Drugs returns the drug names the follow-up form suggests (any other name
+// may be typed).
+func (s *Service) Drugs() []catalog.Drug { return s.drugs }
