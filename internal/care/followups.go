@@ -628,4 +628,3 @@ func (s *Service) StartFollowUp(ctx context.Context, patientID int64) (*FollowUp
 	}
 	return &out, nil
 }
-
