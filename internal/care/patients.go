@@ -89,6 +89,9 @@ type PatientInput struct {
 	// ConfirmDuplicate registers the patient although someone of the same
 	// name and birth date is on the register of the same district.
 	ConfirmDuplicate bool `json:"confirm_duplicate"`
+	// ContactRequestID, when not 0, is the residents' contact request the
+	// patient is registered from: it is closed as registered with them.
+	ContactRequestID int64 `json:"contact_request_id,omitempty"`
 }
 
 // firstFollowUpDays: a newly registered patient's first follow-up falls due
@@ -146,6 +149,7 @@ func checkPhone(f *fields, field, v string) string {
 // the patient has a severe disorder; field errors go to f.
 func (in *PatientInput) normalize(f *fields) (nid string, severe bool) {
 	in.Name = checkName(f, "name", in.Name, 100)
+	in.deriveFromNationalID()
 	if in.Sex != "male" && in.Sex != "female" {
 		f.add("sex", "must be male or female")
 	}
@@ -198,6 +202,25 @@ func (in *PatientInput) normalize(f *fields) (nid string, severe bool) {
 		f.add("consent_on", "only with consent")
 	}
 	return nid, severe
+}
+
+// deriveFromNationalID fills a blank birth date and sex from a valid
+// 18-character national ID, which holds both: the birth date in characters
+// 7 to 14, the sex in the parity of the 17th (odd for men).
+func (in *PatientInput) deriveFromNationalID() {
+	nid, _ := clinical.NormalizeNationalID(strings.TrimSpace(in.NationalID))
+	if !clinical.ValidNationalID(nid) {
+		return
+	}
+	if in.BirthDate == "" {
+		in.BirthDate = nid[6:10] + "-" + nid[10:12] + "-" + nid[12:14]
+	}
+	if in.Sex == "" {
+		in.Sex = "female"
+		if (nid[16]-'0')%2 == 1 {
+			in.Sex = "male"
+		}
+	}
 }
 
 // diagnosisCode normalises a diagnosis: one of the six target codes of
@@ -322,6 +345,11 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		}
 		if err := report.Touch(ctx, tx, id); err != nil {
 			return err
+		}
+		if in.ContactRequestID != 0 {
+			if err := s.closeAsRegistered(ctx, tx, a, in.ContactRequestID, id); err != nil {
+				return err
+			}
 		}
 		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)
 	})

@@ -606,3 +606,18 @@ func TestSafetyViewHidesRules(t *testing.T) {
 		}
 	})
 }
+
+// TestRegisterFromNationalID: a registration with an 18-character national
+// ID and no birth date or sex takes both from the number.
+func TestRegisterFromNationalID(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-03-01")
+		nid := validID("1975-08-09", 1) // sequence 1: odd, a man
+		p, err := svc.RegisterPatient(as(manager), care.PatientInput{Name: "赵六", NationalID: nid, OrgUnit: "C1", RegisteredOn: "2025-01-10"})
+		if err != nil || p.BirthDate != "1975-08-09" || p.Sex != "male" {
+			t.Fatalf("registered %+v, %v", p, err)
+		}
+	})
+}

@@ -42,6 +42,29 @@ type recordData struct {
 	UnderGlass bool
 	// AccessReport says whether the user may print the access report.
 	AccessReport bool
+	// The header: age, current medication (nil for the roles that do not
+	// see it), open alerts and, once Kith records one, the key worker.
+	Age            int
+	Medications    []care.Medication
+	ShowMedication bool
+	OpenAlerts     int
+	KeyWorker      string
+	// Revealed is the national ID in full, after the user asked to see it.
+	Revealed string
+}
+
+// ageOn is a person's age in whole years on a day.
+func ageOn(birth string, on clinical.Date) int {
+	b, err := clinical.ParseDate(birth)
+	if err != nil {
+		return 0
+	}
+	bt, ot := b.Time(), on.Time()
+	age := ot.Year() - bt.Year()
+	if ot.Month() < bt.Month() || ot.Month() == bt.Month() && ot.Day() < bt.Day() {
+		age-- // the birthday of this year is still to come
+	}
+	return age
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -60,12 +83,36 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	if err != nil {
 		return err
 	}
+	return s.showRecord(w, r, p, id, "")
+}
+
+// revealNationalID shows the record with the national ID in full: a
+// deliberate act (a POST), audited by the service as its own entry.
+func (s *server) revealNationalID(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	nid, err := s.svc.RevealNationalID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p.Flash = p.T("patient.nid.revealed")
+	return s.showRecord(w, r, p, id, nid)
+}
+
+// showRecord renders the record page, with the national ID in full when
+// revealed is not "".
+func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id int64, revealed string) error {
 	record, err := s.svc.PatientRecord(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	pt, items := record.Patient, record.Timeline
-	d := recordData{Patient: pt, Timeline: timelineRows(items)}
+	d := recordData{Patient: pt, Timeline: timelineRows(items), Medications: record.Medications, OpenAlerts: record.OpenAlerts,
+		KeyWorker: record.KeyWorker, Revealed: revealed, Age: ageOn(pt.BirthDate, clinical.DateOf(time.Now()))}
+	v := care.PatientView(p.User.Role)
+	d.ShowMedication = v == care.ViewFull || v == care.ViewClinical
 	for i, row := range d.Timeline {
 		if row.Assessment != nil {
 			v := s.scoreView(p, *row.Assessment)
