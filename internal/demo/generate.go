@@ -276,7 +276,8 @@ func (g *gen) patient(i int) error {
 		details, _ := json.Marshal(map[string]any{"date": date.String(), "mode": mode, "reached": true, "risk_level": a.RiskLevel,
 			"psychotic_symptoms": a.PsychoticSymptoms, "insight": a.Insight, "social_function": a.SocialFunction,
 			"adverse_reaction": a.AdverseReaction, "physical_illness": a.PhysicalIllness, "medication_adherence": adherence,
-			"sleep": g.pick([]string{"good", "good", "fair", "poor"}), "diet": g.pick([]string{"good", "good", "fair"})})
+			"sleep": g.pick([]string{"good", "good", "fair", "poor"}), "diet": g.pick([]string{"good", "good", "fair"}),
+			"medications": regimens[id%int64(len(regimens))]})
 		// About half the patients have their annual health check (R-CHECK)
 		// with a follow-up in the year.
 		check := date.Year != lastCheck && g.chance(0.2)
@@ -387,6 +388,17 @@ func (g *gen) assess(s state) (clinical.Assessment, clinical.Adherence) {
 		}
 	}
 	return a, adherence
+}
+
+// regimens are the demo patients' medication, one per patient by id (not
+// drawn from the random source, so that adding them changed no other
+// generated value).
+var regimens = [][]map[string]string{
+	{{"name": "利培酮", "dose": "2 mg", "frequency": "每日2次"}},
+	{{"name": "奥氮平", "dose": "10 mg", "frequency": "每晚1次"}},
+	{{"name": "阿立哌唑", "dose": "10 mg", "frequency": "每日1次"}},
+	{{"name": "喹硫平", "dose": "200 mg", "frequency": "每日2次"}, {"name": "丙戊酸钠", "dose": "500 mg", "frequency": "每日2次"}},
+	{{"name": "碳酸锂", "dose": "300 mg", "frequency": "每日3次"}},
 }
 
 var (

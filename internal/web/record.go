@@ -134,7 +134,7 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete = false, false, false, false
 		d.Assessments.CanAssess, d.Assessments.Instruments = false, nil
 	}
-	if d.Chart, d.ChartClasses, err = p.chartJSON(items); err != nil {
+	if d.Chart, d.ChartClasses, err = p.chartJSON(items, scoreSeriesOf(d.Timeline)); err != nil {
 		return err
 	}
 	s.recordFlash(r, p, &d, items)
@@ -197,8 +197,17 @@ func timelineRows(items []care.TimelineItem) []timelineRow {
 
 // chartData is what kith.js draws: the risk level of each current
 // follow-up, oldest first, coloured by its classification.
+//
+// The x axis is time: Days holds each follow-up's date as a day number
+// (days since 1970-01-01), which kith.js places on a linear axis labelled
+// with dates (Chart.js's time axis needs a date adapter, a dependency this
+// does without). Scores are the assessments' scores beside the risk, one
+// series per instrument, on an axis of their own.
 type chartData struct {
 	Labels     []string          `json:"labels"`
+	Days       []int64           `json:"days"`
+	Scores     []scoreSeries     `json:"scores,omitempty"`
+	ScoreLabel string            `json:"scoreLabel"`
 	Risk       []int             `json:"risk"`
 	Classes    []string          `json:"classes"`
 	ClassNames map[string]string `json:"classNames"`
@@ -206,8 +215,49 @@ type chartData struct {
 	ClassLabel string            `json:"classLabel"`
 }
 
-func (p *page) chartJSON(items []care.TimelineItem) (data string, classes bool, err error) {
-	c := chartData{ClassNames: map[string]string{}, RiskLabel: p.T("patient.risk"), ClassLabel: p.T("patient.classification")}
+// scoreSeries is one instrument's scores over time, oldest first.
+type scoreSeries struct {
+	Label  string   `json:"label"`
+	Days   []int64  `json:"days"`
+	Dates  []string `json:"dates"`
+	Scores []int    `json:"scores"`
+}
+
+// dayNumber is a date as days since 1970-01-01, or -1.
+func dayNumber(date string) int64 {
+	d, err := clinical.ParseDate(date)
+	if err != nil {
+		return -1
+	}
+	return d.Time().Unix() / 86400
+}
+
+// scoreSeriesOf gathers the assessments' scores of a timeline (newest
+// first), one series per instrument.
+func scoreSeriesOf(rows []timelineRow) []scoreSeries {
+	var out []scoreSeries
+	index := map[string]int{}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		if r.Kind != "assessment" || r.Score == nil {
+			continue
+		}
+		k, ok := index[r.Score.Instrument]
+		if !ok {
+			k = len(out)
+			index[r.Score.Instrument] = k
+			out = append(out, scoreSeries{Label: r.Score.Short})
+		}
+		out[k].Days = append(out[k].Days, dayNumber(r.Date))
+		out[k].Dates = append(out[k].Dates, r.Date)
+		out[k].Scores = append(out[k].Scores, r.Score.Score)
+	}
+	return out
+}
+
+func (p *page) chartJSON(items []care.TimelineItem, scores []scoreSeries) (data string, classes bool, err error) {
+	c := chartData{ClassNames: map[string]string{}, RiskLabel: p.T("patient.risk"), ClassLabel: p.T("patient.classification"),
+		Scores: scores, ScoreLabel: p.T("patient.chart.scores")}
 	for _, v := range enumValues["class"] {
 		c.ClassNames[v] = p.Enum("class", v)
 	}
@@ -218,6 +268,7 @@ func (p *page) chartJSON(items []care.TimelineItem) (data string, classes bool, 
 			continue
 		}
 		c.Labels = append(c.Labels, it.Date)
+		c.Days = append(c.Days, dayNumber(it.Date))
 		c.Risk = append(c.Risk, *it.RiskLevel)
 		c.Classes = append(c.Classes, it.Classification)
 		classes = classes || it.Classification != ""
