@@ -328,8 +328,8 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		due := reg.AddDate(0, 0, firstFollowUpDays).Format(store.DateLayout)
 		err = tx.QueryRow(ctx, `INSERT INTO patients (org_unit_id, org_path, name, name_key, sex, birth_date, national_id_enc,
 			national_id_hash, phone, address, guardian_name, guardian_relation, guardian_phone, consent, consent_on, status,
-			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on, name_initials, phone_key, national_id_tail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on, name_initials, phone_key, national_id_tail,
+			search_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
 			unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone, in.Address,
 			in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, in.Status, in.RegisteredOn,
 			severe, due, "", now, now, leftOn(in.Status, in.RegisteredOn), initials, phoneKey, tail).Scan(&id)

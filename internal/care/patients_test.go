@@ -242,6 +242,26 @@ func TestPatientSearchKeys(t *testing.T) {
 		if ids := find("zs"); len(ids) != 0 {
 			t.Errorf("after rename, zs = %v", ids)
 		}
+
+		// Rows written before the keys existed get them from the sweep.
+		if _, err := db.Exec(context.Background(), `UPDATE patients SET name_initials = '', national_id_tail = '', search_keys = 0`); err != nil {
+			t.Fatal(err)
+		}
+		if ids := find("ww"); len(ids) != 0 {
+			t.Fatalf("without keys, ww = %v", ids)
+		}
+		if n, err := svc.SweepSearchKeys(context.Background()); err != nil || n != 2 {
+			t.Errorf("sweep filled %d, %v; want 2", n, err)
+		}
+		if ids := find("ww"); len(ids) != 1 || ids[0] != p.ID {
+			t.Errorf("after the sweep, ww = %v", ids)
+		}
+		if ids := find(nid[14:]); len(ids) != 1 {
+			t.Errorf("after the sweep, the ID's tail finds %v", ids)
+		}
+		if n, _ := svc.SweepSearchKeys(context.Background()); n != 0 {
+			t.Errorf("second sweep filled %d", n)
+		}
 	})
 }
 

@@ -105,7 +105,7 @@ func (s *Service) UpdatePatient(ctx context.Context, id int64, in PatientPatch) 
 		initials, phoneKey, tail := s.SearchColumns(cur.Name, cur.Phone, nid)
 		if _, err := tx.Exec(ctx, `UPDATE patients SET name = ?, name_key = ?, sex = ?, birth_date = ?, national_id_enc = ?,
 			national_id_hash = ?, phone = ?, address = ?, guardian_name = ?, guardian_relation = ?, guardian_phone = ?, consent = ?,
-			consent_on = ?, severe = ?, updated_at = ?, name_initials = ?, phone_key = ?, national_id_tail = ? WHERE id = ?`,
+			consent_on = ?, severe = ?, updated_at = ?, name_initials = ?, phone_key = ?, national_id_tail = ?, search_keys = 1 WHERE id = ?`,
 			cur.Name, strings.ToLower(cur.Name), cur.Sex, cur.BirthDate, sealed, nidHash, cur.Phone, cur.Address, cur.Guardian.Name,
 			cur.Guardian.Relation, cur.Guardian.Phone, cur.Consent, cur.ConsentOn, severe, store.FormatTime(tx.Now()),
 			initials, phoneKey, tail, id); err != nil {

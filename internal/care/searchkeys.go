@@ -1,6 +1,7 @@
 package care
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,8 @@ import (
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
+
+	"kith/internal/store"
 )
 
 // A patient is found by more than the name's beginning: by the initials of
@@ -77,4 +80,57 @@ func (s *Service) SearchColumns(name, phone, nid string) (initials, phoneKey, ta
 		tail = s.nationalIDTailHash(nid)
 	}
 	return NameInitials(name), PhoneKey(phone), tail
+}
+
+// searchKeyBatch is how many patients one pass of SweepSearchKeys fills.
+const searchKeyBatch = 500
+
+// SweepSearchKeys fills the search keys of patients written before they
+// existed (search_keys = 0), a batch at a time, and returns how many it
+// filled. Every write since fills them itself; this is maintenance, not a
+// read of anyone's record, so it leaves no audit entry.
+func (s *Service) SweepSearchKeys(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		type row struct {
+			id                 int64
+			name, phone, nidEn string
+		}
+		var batch []row
+		rows, err := s.db.Query(ctx, `SELECT id, name, phone, national_id_enc FROM patients WHERE search_keys = 0 ORDER BY id LIMIT ?`,
+			searchKeyBatch)
+		if err != nil {
+			return n, err
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.name, &r.phone, &r.nidEn); err != nil {
+				rows.Close()
+				return n, err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(batch) == 0 {
+			return n, err
+		}
+		err = s.db.Transact(ctx, func(tx *store.Tx) error {
+			for _, r := range batch {
+				nid, err := s.openNationalID(r.nidEn)
+				if err != nil {
+					return err
+				}
+				initials, phoneKey, tail := s.SearchColumns(r.name, r.phone, nid)
+				if _, err := tx.Exec(ctx, `UPDATE patients SET name_initials = ?, phone_key = ?, national_id_tail = ?, search_keys = 1
+					WHERE id = ?`, initials, phoneKey, tail, r.id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(batch)
+	}
 }

@@ -325,7 +325,7 @@ func (g *gen) patient(i int) error {
 		"社区" + strconv.Itoa(1+g.rng.IntN(30)) + "号楼" + strconv.Itoa(101+g.rng.IntN(600)) + "室", gName, gRel,
 		"13" + strconv.Itoa(100000000+g.rng.IntN(899999999)), true, reg.String(), status, reg.String(), true,
 		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now, left,
-		initials, phoneKey, tail})
+		initials, phoneKey, tail, 1})
 	return nil
 }
 
@@ -405,7 +405,8 @@ var (
 	patientCols = []string{"id", "org_unit_id", "org_path", "name", "name_key", "sex", "birth_date", "national_id_enc", "national_id_hash",
 		"phone", "address", "guardian_name", "guardian_relation", "guardian_phone", "consent", "consent_on", "status", "registered_on",
 		"severe", "next_due_on", "next_due_rule", "last_followup_on", "last_classification", "last_risk_level", "last_adherence",
-		"not_reached_streak", "created_at", "updated_at", "left_on", "name_initials", "phone_key", "national_id_tail"}
+		"not_reached_streak", "created_at", "updated_at", "left_on", "name_initials", "phone_key", "national_id_tail",
+		"search_keys"}
 	diagnosisCols = []string{"patient_id", "code", "diagnosed_on", "institution"}
 	historyCols   = []string{"patient_id", "status", "changed_on", "reason", "actor", "at"}
 	followUpCols  = []string{"patient_id", "date", "mode", "reached", "risk_level", "classification", "rule", "next_due_on",
