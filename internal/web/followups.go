@@ -82,8 +82,19 @@ func (d followUpData) Open(section string) bool {
 			return true
 		}
 	}
+	// A required answer the last follow-up lacked: a folded section would
+	// hide the browser's request to give it.
+	for _, name := range requiredFolded {
+		if sectionOf(name) == section && d.Form.V(name) == "" {
+			return true
+		}
+	}
 	return !foldedSections[section]
 }
+
+// requiredFolded are the required answers of the sections that fold.
+var requiredFolded = []string{"insight", "adverse_reaction", "physical_illness", "social_function.self_care",
+	"social_function.housework", "social_function.work", "social_function.learning", "social_function.social_contact"}
 
 // foldedSections are the sections a pre-filled form starts folded.
 var foldedSections = map[string]bool{"insight": true, "social": true, "danger": true, "care": true, "treatment": true,
