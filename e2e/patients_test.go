@@ -35,8 +35,8 @@ func field(name string) chromedp.CSS {
 // with the date R-NEXT-UNSTABLE sets (the follow-up's date + 14 days), and
 // see the risk chart on the record.
 func TestPatientJourney(t *testing.T) {
+	srv := startKith(t) // before the browser's minute starts
 	ctx := browser(t)
-	srv := startKith(t)
 	j := &journey{t: t, ctx: ctx}
 	consoleErrors := watchConsole(t, ctx)
 

@@ -23,6 +23,7 @@ import (
 	"kith/internal/auth"
 	"kith/internal/bench"
 	"kith/internal/care"
+	"kith/internal/catalog"
 	"kith/internal/demo"
 	"kith/internal/directory"
 	"kith/internal/jobs"
@@ -33,7 +34,7 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	var addr, dirFile, totpRoles, baseURL string
+	var addr, dirFile, drugFile, totpRoles, baseURL string
 	var withDemo, trustProxy bool
 	var maxBody int64
 	var glassFor time.Duration
@@ -43,6 +44,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&withDemo, "demo", envBool("KITH_DEMO"), "fill an empty database with the demo district and print its accounts (env KITH_DEMO=1)")
 	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
 	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services shown to residents; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
+	fs.StringVar(&drugFile, "drugs", env("KITH_DRUGS", ""), "JSON file of the drug names the follow-up form suggests, shaped as internal/catalog/drugs.json; default: common antipsychotics and mood stabilisers (env KITH_DRUGS)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
 	fs.StringVar(&totpRoles, "totp-roles", env("KITH_TOTP_ROLES", "admin,district_admin"), "comma-separated roles that must sign in with a second factor (TOTP), or none (env KITH_TOTP_ROLES)")
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
@@ -81,6 +83,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		svc.SetDirectory(d)
 	}
 	svc.SetGlassFor(glassFor)
+	if drugFile != "" {
+		d, err := catalog.LoadDrugs(drugFile)
+		if err != nil {
+			return err
+		}
+		svc.SetDrugs(d)
+	}
 	go jobs.Run(ctx, db, svc)
 	go audit.RunSealer(ctx, db, time.Second)
 	svc.ServeStaleFigures(jobs.StaleFiguresFor)

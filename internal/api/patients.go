@@ -21,6 +21,7 @@ var patientRoutes = []route{
 	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies", Handle: withID(http.StatusCreated, (*care.Service).RecordEmergency)},
 	{Method: "POST", Pattern: "/api/v1/patients/{id}/emergencies/{eid}/complete", Handle: (*handler).completeEmergency},
 	{Method: "GET", Pattern: "/api/v1/patients/{id}/timeline", Handle: (*handler).timeline},
+	{Method: "POST", Pattern: "/api/v1/patients/{id}/national-id/reveal", Handle: (*handler).revealNationalID},
 	{Method: "GET", Pattern: "/api/v1/worklist", Handle: (*handler).worklist},
 	{Method: "GET", Pattern: "/api/v1/worklist/counts", Handle: (*handler).worklistCounts},
 }
@@ -97,6 +98,21 @@ func (h *handler) getPatient(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// revealNationalID answers a patient's national ID in full: everywhere else
+// it is masked, and this read is audited as its own entry.
+func (h *handler) revealNationalID(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	nid, err := h.svc.RevealNationalID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"national_id": nid})
 	return nil
 }
 

@@ -31,10 +31,20 @@ func TestPatientsAPI(t *testing.T) {
 			"guardian":  map[string]any{"name": "陈刚", "relation": "兄", "phone": "13900139000"},
 			"diagnoses": []map[string]any{{"code": "schizophrenia", "diagnosed_on": "2019-04-01"}},
 		})
-		if res.status != 201 || res.body["name"] != "陈静" || res.body["national_id"] != "11010519491231002X" {
+		if res.status != 201 || res.body["name"] != "陈静" || res.body["national_id"] != "110105********002X" {
 			t.Fatalf("register: %d %s", res.status, res.raw)
 		}
 		id := strconv.Itoa(int(res.body["id"].(float64)))
+		// Masked on every read; shown in full only by the reveal, audited.
+		if res := e.do("GET", "/api/v1/patients/"+id, mgr, nil); res.body["national_id"] != "110105********002X" {
+			t.Errorf("GET patient shows national ID %v", res.body["national_id"])
+		}
+		if res := e.do("POST", "/api/v1/patients/"+id+"/national-id/reveal", mgr, nil); res.status != 200 || res.body["national_id"] != "11010519491231002X" {
+			t.Errorf("reveal: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/api/v1/patients?q=002x", mgr, nil); res.status != 200 || !strings.Contains(res.raw, `"陈静"`) {
+			t.Errorf("search by the national ID's last four: %d %s", res.status, res.raw)
+		}
 		if res := e.do("POST", "/api/v1/patients", mgr, map[string]any{"name": "Someone", "sex": "male", "birth_date": "1949-12-31",
 			"national_id": "11010519491231002X", "org_unit": "C0101"}); res.status != 409 || res.body["existing_id"] != id {
 			t.Errorf("duplicate national ID: %d %s", res.status, res.raw)

@@ -70,6 +70,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 	// The province-wide view reaches any patient.
 	everyone := psy("/")
 	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵"}
+	initials := []string{"wx", "lm", "zj", "lh", "cy", "yl", "hw", "zm"}
 	today := time.Now().Format("2006-01-02")
 	risk := 1
 	ops := []op{
@@ -82,6 +83,19 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		{"name-prefix search, one district", func() error {
 			d := districts[rng.IntN(len(districts))]
 			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: surnames[rng.IntN(len(surnames))]}, care.Page{})
+			return err
+		}},
+		{"pinyin-initials search, one district", func() error {
+			d := districts[rng.IntN(len(districts))]
+			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: initials[rng.IntN(len(initials))]}, care.Page{})
+			return err
+		}},
+		{"phone or ID-tail search, the province", func() error {
+			q := "13" + strconv.Itoa(100+rng.IntN(900)) // a phone number's beginning
+			if rng.IntN(2) == 0 {
+				q = strconv.Itoa(1000 + rng.IntN(9000)) // an ID's last four
+			}
+			_, _, err := svc.Patients(everyone, care.PatientQuery{Q: q}, care.Page{})
 			return err
 		}},
 		{"record page (record and timeline)", func() error {

@@ -585,3 +585,47 @@ func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]Fol
 	out, next := cut(out, limit, func(f FollowUp) string { return f.Date + "/" + strconv.FormatInt(f.ID, 10) })
 	return out, next, nil
 }
+
+// latestReached returns the patient's last reached follow-up (its current
+// version), or nil when there is none.
+func latestReached(ctx context.Context, tx *store.Tx, patientID int64) (*FollowUp, error) {
+	fu, err := scanFollowUp(tx.QueryRow(ctx, `SELECT `+followUpColumns+` FROM follow_ups
+		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1`, patientID, true))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return fu, err
+}
+
+// FollowUpStart is what the follow-up form starts from: the patient and
+// their last reached follow-up, from which the form is pre-filled (most
+// items, such as medication, insight and social function, rarely change).
+type FollowUpStart struct {
+	Patient *Patient  `json:"patient"`
+	Last    *FollowUp `json:"last,omitempty"`
+}
+
+// StartFollowUp returns the patient, as the actor may see them, and their
+// last reached follow-up, for a new follow-up; one audited read.
+func (s *Service) StartFollowUp(ctx context.Context, patientID int64) (*FollowUpStart, error) {
+	var out FollowUpStart
+	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+		var err error
+		if out.Patient, err = s.readPatient(ctx, tx, a, patientID, sub); err != nil {
+			return err
+		}
+		if !Allow(a, WriteFollowUp, Target{Path: sub.Path}) {
+			return nil
+		}
+		if out.Last, err = latestReached(ctx, tx, patientID); err != nil || out.Last == nil {
+			return err
+		}
+		sub.Detail = "for a follow-up"
+		redactFollowUp(out.Last, PatientView(a.Role))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

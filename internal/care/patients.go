@@ -89,6 +89,9 @@ type PatientInput struct {
 	// ConfirmDuplicate registers the patient although someone of the same
 	// name and birth date is on the register of the same district.
 	ConfirmDuplicate bool `json:"confirm_duplicate"`
+	// ContactRequestID, when not 0, is the residents' contact request the
+	// patient is registered from: it is closed as registered with them.
+	ContactRequestID int64 `json:"contact_request_id,omitempty"`
 }
 
 // firstFollowUpDays: a newly registered patient's first follow-up falls due
@@ -146,6 +149,7 @@ func checkPhone(f *fields, field, v string) string {
 // the patient has a severe disorder; field errors go to f.
 func (in *PatientInput) normalize(f *fields) (nid string, severe bool) {
 	in.Name = checkName(f, "name", in.Name, 100)
+	in.deriveFromNationalID()
 	if in.Sex != "male" && in.Sex != "female" {
 		f.add("sex", "must be male or female")
 	}
@@ -198,6 +202,25 @@ func (in *PatientInput) normalize(f *fields) (nid string, severe bool) {
 		f.add("consent_on", "only with consent")
 	}
 	return nid, severe
+}
+
+// deriveFromNationalID fills a blank birth date and sex from a valid
+// 18-character national ID, which holds both: the birth date in characters
+// 7 to 14, the sex in the parity of the 17th (odd for men).
+func (in *PatientInput) deriveFromNationalID() {
+	nid, _ := clinical.NormalizeNationalID(strings.TrimSpace(in.NationalID))
+	if !clinical.ValidNationalID(nid) {
+		return
+	}
+	if in.BirthDate == "" {
+		in.BirthDate = nid[6:10] + "-" + nid[10:12] + "-" + nid[12:14]
+	}
+	if in.Sex == "" {
+		in.Sex = "female"
+		if (nid[16]-'0')%2 == 1 {
+			in.Sex = "male"
+		}
+	}
 }
 
 // diagnosisCode normalises a diagnosis: one of the six target codes of
@@ -300,15 +323,16 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 			}
 		}
 		now := store.FormatTime(tx.Now())
+		initials, phoneKey, tail := s.SearchColumns(in.Name, in.Phone, nid)
 		reg, _ := ParseDate(in.RegisteredOn)
 		due := reg.AddDate(0, 0, firstFollowUpDays).Format(store.DateLayout)
 		err = tx.QueryRow(ctx, `INSERT INTO patients (org_unit_id, org_path, name, name_key, sex, birth_date, national_id_enc,
 			national_id_hash, phone, address, guardian_name, guardian_relation, guardian_phone, consent, consent_on, status,
-			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on, name_initials, phone_key, national_id_tail,
+			search_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
 			unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone, in.Address,
 			in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, in.Status, in.RegisteredOn,
-			severe, due, "", now, now, leftOn(in.Status, in.RegisteredOn)).Scan(&id)
+			severe, due, "", now, now, leftOn(in.Status, in.RegisteredOn), initials, phoneKey, tail).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return errConflict("a patient with this national ID is already on the register")
 		}
@@ -321,6 +345,11 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		}
 		if err := report.Touch(ctx, tx, id); err != nil {
 			return err
+		}
+		if in.ContactRequestID != 0 {
+			if err := s.closeAsRegistered(ctx, tx, a, in.ContactRequestID, id); err != nil {
+				return err
+			}
 		}
 		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)
 	})
@@ -437,7 +466,8 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 
 // redact returns the record as the actor's role may see it. Redaction
 // happens here, in the service, so no transport can show more.
-func (s *Service) redact(r *patientRow, v View, full bool) *Patient {
+// The national ID is always masked (see RevealNationalID).
+func (s *Service) redact(r *patientRow, v View) *Patient {
 	p := r.Patient
 	p.View = viewName(v)
 	switch v {
@@ -452,11 +482,7 @@ func (s *Service) redact(r *patientRow, v View, full bool) *Patient {
 	sev, consent := r.severe, r.consent
 	p.Severe, p.Consent = &sev, &consent
 	if nid, err := s.openNationalID(r.sealedNID); err == nil && nid != "" {
-		if full {
-			p.NationalID = nid
-		} else {
-			p.NationalID = clinical.MaskNationalID(nid)
-		}
+		p.NationalID = clinical.MaskNationalID(nid)
 	}
 	return &p
 }
@@ -466,7 +492,7 @@ func viewName(v View) string {
 }
 
 // Patient returns one patient's record, redacted for the actor's role, with
-// the national ID in full. The read is audited.
+// the national ID masked (RevealNationalID shows it). The read is audited.
 func (s *Service) Patient(ctx context.Context, id int64) (*Patient, error) {
 	var out *Patient
 	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
@@ -492,7 +518,31 @@ func (s *Service) readPatient(ctx context.Context, tx *store.Tx, a *Actor, id in
 			return nil, err
 		}
 	}
-	return s.redact(r, v, true), nil
+	return s.redact(r, v), nil
+}
+
+// RevealNationalID returns a patient's national ID in full, for a role whose
+// view includes it. Everywhere else it is masked: seeing it whole is a
+// deliberate act, audited as its own entry.
+func (s *Service) RevealNationalID(ctx context.Context, id int64) (string, error) {
+	var out string
+	err := s.act(ctx, "patient.national_id.reveal", func(tx *store.Tx, a *Actor, sub *subject) error {
+		r, err := visible(ctx, tx, a, ReadPatient, id, sub)
+		if err != nil {
+			return err
+		}
+		if v := PatientView(a.Role); v == ViewSafety || v == ViewNone {
+			return &Error{Kind: Forbidden, denied: true, Message: "your role may not see national ID numbers"}
+		}
+		if out, err = s.openNationalID(r.sealedNID); err != nil {
+			return err
+		}
+		if out == "" {
+			return errNotFound("national ID")
+		}
+		return nil
+	})
+	return out, err
 }
 
 func diagnosesOf(ctx context.Context, tx *store.Tx, id int64) ([]Diagnosis, error) {
@@ -529,8 +579,9 @@ func statusHistoryOf(ctx context.Context, tx *store.Tx, id int64) ([]StatusChang
 	return out, rows.Err()
 }
 
-// PatientQuery filters the register. Q is a name prefix or an exact
-// national ID number.
+// PatientQuery filters the register. Q is a name prefix, the pinyin
+// initials of a name, the beginning of a phone number, an exact national ID
+// number or its last four characters (see searchTerm).
 type PatientQuery struct {
 	Q         string
 	OrgUnit   string
@@ -565,6 +616,35 @@ func scopeFor(ctx context.Context, tx *store.Tx, a *Actor, act Action, orgUnit s
 	return scope, nil
 }
 
+// searchTerm turns what was typed into the search box into a condition on
+// patients p: a whole national ID matches exactly; four characters that can
+// end one (1234, 002X) match the ID's last four; five or more digits are
+// the beginning of a phone number; Latin letters are the pinyin initials of
+// the name (zs finds 张三) or the beginning of a Latin name; anything else
+// is the beginning of the name.
+func (s *Service) searchTerm(term string) (string, []any) {
+	if nid, _ := clinical.NormalizeNationalID(term); clinical.ValidNationalID(nid) {
+		return `p.national_id_hash = ?`, []any{s.nationalIDHash(nid)}
+	}
+	if nidTailRE.MatchString(term) {
+		return `p.national_id_tail = ?`, []any{s.nationalIDTailHash(term)}
+	}
+	if digits := PhoneKey(term); len(digits) >= 5 && phoneRE.MatchString(term) {
+		return `p.phone_key >= ? AND p.phone_key < ?`, []any{digits, digits + maxName}
+	}
+	key := strings.ToLower(term)
+	if initialsRE.MatchString(key) {
+		return `((p.name_initials >= ? AND p.name_initials < ?) OR (p.name_key >= ? AND p.name_key < ?))`,
+			[]any{key, key + maxName, key, key + maxName}
+	}
+	return `p.name_key >= ? AND p.name_key < ?`, []any{key, key + maxName}
+}
+
+var (
+	nidTailRE  = regexp.MustCompile(`^[0-9]{3}[0-9Xx]$`)
+	initialsRE = regexp.MustCompile(`^[a-z]{1,10}$`)
+)
+
 // maxName is the largest code point, to bound a prefix range.
 const maxName = "\U0010FFFF"
 
@@ -594,14 +674,9 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 		sqlq := patientSelect + ` WHERE p.org_path >= ? AND p.org_path < ?`
 		args := []any{lo, hi}
 		if term := strings.TrimSpace(q.Q); term != "" {
-			if nid, _ := clinical.NormalizeNationalID(term); clinical.ValidNationalID(nid) {
-				sqlq += ` AND p.national_id_hash = ?`
-				args = append(args, s.nationalIDHash(nid))
-			} else {
-				key := strings.ToLower(term)
-				sqlq += ` AND p.name_key >= ? AND p.name_key < ?`
-				args = append(args, key, key+maxName)
-			}
+			cond, cargs := s.searchTerm(term)
+			sqlq += ` AND ` + cond
+			args = append(args, cargs...)
 		}
 		if q.Status != "" {
 			sqlq += ` AND p.status = ?`
@@ -633,7 +708,7 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 			if err != nil {
 				return err
 			}
-			out = append(out, *s.redact(r, v, false))
+			out = append(out, *s.redact(r, v))
 		}
 		sub.Detail = fmt.Sprintf("%d results", min(len(out), limit))
 		return rows.Err()

@@ -3,6 +3,7 @@ package care_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,7 +85,7 @@ func TestRegisterPatient(t *testing.T) {
 			Guardian:  care.Guardian{Name: "王大明", Relation: "父亲", Phone: "13900139000"},
 			Diagnoses: []care.Diagnosis{{Code: "schizophrenia", DiagnosedOn: "2020-03-01", Institution: "区精神卫生中心"}, {Code: "e11.9"}},
 			Consent:   true, ConsentOn: "2025-01-10"})
-		if p.Name != "王小明" || p.NationalID != nid || p.Guardian.Relation != "父亲" || p.Status != "managed" || p.OrgUnit != "C1" {
+		if p.Name != "王小明" || p.NationalID != clinical.MaskNationalID(nid) || p.Guardian.Relation != "父亲" || p.Status != "managed" || p.OrgUnit != "C1" {
 			t.Errorf("registered = %+v", p)
 		}
 		if p.Severe == nil || !*p.Severe || len(p.Diagnoses) != 2 || p.Diagnoses[1].Code != "E11.9" {
@@ -156,6 +157,120 @@ func TestRegisterPatient(t *testing.T) {
 			t.Errorf("district psychiatrist finds %d 王小…, want 2", len(list))
 		}
 	})
+}
+
+// TestNationalIDMasked: the national ID is masked in every read; revealing
+// it is its own audited entry, refused to the care-and-help group.
+func TestNationalIDMasked(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-03-01")
+		nid := validID("1980-05-17", 1)
+		p := register(t, svc, manager, care.PatientInput{Name: "王小明", NationalID: nid})
+		rec, err := svc.PatientRecord(as(manager), p.ID)
+		if err != nil || rec.Patient.NationalID != clinical.MaskNationalID(nid) {
+			t.Fatalf("record shows national ID %q (%v), want masked", rec.Patient.NationalID, err)
+		}
+		got, err := svc.RevealNationalID(as(manager), p.ID)
+		if err != nil || got != nid {
+			t.Fatalf("reveal = %q, %v", got, err)
+		}
+		if e := lastAudit(t, db); e.Action != "patient.national_id.reveal" || e.Outcome != "allowed" || e.SubjectID != strconv.FormatInt(p.ID, 10) {
+			t.Errorf("last audit = %+v, want the reveal", e)
+		}
+		if _, err := svc.RevealNationalID(as(careMan), p.ID); care.ErrorKind(err) != care.Forbidden {
+			t.Errorf("care group reveals: %v", err)
+		}
+		if e := lastAudit(t, db); e.Action != "patient.national_id.reveal" || e.Outcome != "denied" {
+			t.Errorf("last audit = %+v, want the refused reveal", e)
+		}
+		if _, err := svc.RevealNationalID(as(manager2), p.ID); care.ErrorKind(err) != care.NotFound {
+			t.Errorf("another community reveals: %v", err)
+		}
+	})
+}
+
+// TestPatientSearchKeys: a patient is found by the pinyin initials of the
+// name, by phone number and by the national ID's last four characters, and
+// the keys follow an update.
+func TestPatientSearchKeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-03-01")
+		nid := validID("1980-05-17", 7)
+		p := register(t, svc, manager, care.PatientInput{Name: "张三", NationalID: nid, Phone: "138 0013-8000"})
+		register(t, svc, manager, care.PatientInput{Name: "李四", Phone: "13900000000", BirthDate: "1970-01-01"})
+		find := func(q string) []int64 {
+			t.Helper()
+			list, _, err := svc.Patients(as(manager), care.PatientQuery{Q: q}, care.Page{})
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			var ids []int64
+			for _, x := range list {
+				ids = append(ids, x.ID)
+			}
+			return ids
+		}
+		for _, q := range []string{"zs", "ZS", "z", "13800138000", "138 0013", nid[14:], strings.ToLower(nid[14:])} {
+			if ids := find(q); len(ids) != 1 || ids[0] != p.ID {
+				t.Errorf("search %q = %v, want [%d]", q, ids, p.ID)
+			}
+		}
+		for _, q := range []string{"zx", "139001", "0000"} {
+			if ids := find(q); slices.Contains(ids, p.ID) {
+				t.Errorf("search %q found 张三", q)
+			}
+		}
+		var tail, initials string
+		db.QueryRow(context.Background(), `SELECT national_id_tail, name_initials FROM patients WHERE id = ?`, p.ID).Scan(&tail, &initials)
+		if tail == "" || strings.Contains(tail, nid[14:]) || initials != "zs" {
+			t.Errorf("stored tail %q initials %q", tail, initials)
+		}
+		name, phone := "王五", "020-1234567"
+		if _, err := svc.UpdatePatient(as(manager), p.ID, care.PatientPatch{Name: &name, Phone: &phone}); err != nil {
+			t.Fatal(err)
+		}
+		if ids := find("ww"); len(ids) != 1 || ids[0] != p.ID {
+			t.Errorf("after rename, ww = %v", ids)
+		}
+		if ids := find("0201234"); len(ids) != 1 {
+			t.Errorf("after new phone, 0201234 = %v", ids)
+		}
+		if ids := find("zs"); len(ids) != 0 {
+			t.Errorf("after rename, zs = %v", ids)
+		}
+
+		// Rows written before the keys existed get them from the sweep.
+		if _, err := db.Exec(context.Background(), `UPDATE patients SET name_initials = '', national_id_tail = '', search_keys = 0`); err != nil {
+			t.Fatal(err)
+		}
+		if ids := find("ww"); len(ids) != 0 {
+			t.Fatalf("without keys, ww = %v", ids)
+		}
+		if n, err := svc.SweepSearchKeys(context.Background()); err != nil || n != 2 {
+			t.Errorf("sweep filled %d, %v; want 2", n, err)
+		}
+		if ids := find("ww"); len(ids) != 1 || ids[0] != p.ID {
+			t.Errorf("after the sweep, ww = %v", ids)
+		}
+		if ids := find(nid[14:]); len(ids) != 1 {
+			t.Errorf("after the sweep, the ID's tail finds %v", ids)
+		}
+		if n, _ := svc.SweepSearchKeys(context.Background()); n != 0 {
+			t.Errorf("second sweep filled %d", n)
+		}
+	})
+}
+
+func TestNameInitials(t *testing.T) {
+	for in, want := range map[string]string{"张三": "zs", "欧阳娜娜": "oynn", "Li Lei": "ll", "王 小明": "wxm", "": ""} {
+		if got := care.NameInitials(in); got != want {
+			t.Errorf("NameInitials(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestPatientAccess(t *testing.T) {
@@ -508,6 +623,21 @@ func TestSafetyViewHidesRules(t *testing.T) {
 		counts, err := svc.WorklistCounts(as(manager), "")
 		if err != nil || counts.Due != 1 || counts.BelowMin != 1 || counts.Overdue != 0 {
 			t.Errorf("counts = %+v, %v", counts, err)
+		}
+	})
+}
+
+// TestRegisterFromNationalID: a registration with an 18-character national
+// ID and no birth date or sex takes both from the number.
+func TestRegisterFromNationalID(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-03-01")
+		nid := validID("1975-08-09", 1) // sequence 1: odd, a man
+		p, err := svc.RegisterPatient(as(manager), care.PatientInput{Name: "赵六", NationalID: nid, OrgUnit: "C1", RegisteredOn: "2025-01-10"})
+		if err != nil || p.BirthDate != "1975-08-09" || p.Sex != "male" {
+			t.Fatalf("registered %+v, %v", p, err)
 		}
 	})
 }

@@ -102,11 +102,13 @@ func (s *Service) UpdatePatient(ctx context.Context, id int64, in PatientPatch) 
 			}
 			nidHash = h
 		}
+		initials, phoneKey, tail := s.SearchColumns(cur.Name, cur.Phone, nid)
 		if _, err := tx.Exec(ctx, `UPDATE patients SET name = ?, name_key = ?, sex = ?, birth_date = ?, national_id_enc = ?,
 			national_id_hash = ?, phone = ?, address = ?, guardian_name = ?, guardian_relation = ?, guardian_phone = ?, consent = ?,
-			consent_on = ?, severe = ?, updated_at = ? WHERE id = ?`,
+			consent_on = ?, severe = ?, updated_at = ?, name_initials = ?, phone_key = ?, national_id_tail = ?, search_keys = 1 WHERE id = ?`,
 			cur.Name, strings.ToLower(cur.Name), cur.Sex, cur.BirthDate, sealed, nidHash, cur.Phone, cur.Address, cur.Guardian.Name,
-			cur.Guardian.Relation, cur.Guardian.Phone, cur.Consent, cur.ConsentOn, severe, store.FormatTime(tx.Now()), id); err != nil {
+			cur.Guardian.Relation, cur.Guardian.Phone, cur.Consent, cur.ConsentOn, severe, store.FormatTime(tx.Now()),
+			initials, phoneKey, tail, id); err != nil {
 			return err
 		}
 		if err := report.Touch(ctx, tx, id); err != nil {
@@ -191,7 +193,7 @@ func (s *Service) TransferPatient(ctx context.Context, id int64, in TransferInpu
 		if err != nil {
 			return err
 		}
-		out = s.redact(r, PatientView(a.Role), false)
+		out = s.redact(r, PatientView(a.Role))
 		// The receiving unit's entry, in the same transaction.
 		return audit.Append(ctx, tx, s.entry(ctx, a.Username, "patient.transfer_in",
 			subject{Type: "patient", ID: strconv.FormatInt(id, 10), Unit: to.Code, Path: to.Path, Detail: "from " + from}, audit.Allowed))
@@ -579,6 +581,12 @@ type Record struct {
 	// about the patient, so they contact the community doctor before
 	// visiting; they learn nothing of the alert itself.
 	ContactFirst bool `json:"contact_first,omitempty"`
+	// Medications is the current medication: that of the last reached
+	// follow-up, for the roles that see medication.
+	Medications []Medication `json:"medications,omitempty"`
+	// KeyWorker will name the patient's key worker once Kith records one;
+	// until then it is always empty and the record page shows nothing.
+	KeyWorker string `json:"key_worker,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -604,6 +612,15 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		}
 		if out.BreakGlass, err = glassOf(ctx, tx, id); err != nil {
 			return err
+		}
+		if v == ViewFull || v == ViewClinical {
+			last, err := latestReached(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if last != nil {
+				out.Medications = last.Medications
+			}
 		}
 		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts WHERE patient_id = ? AND acknowledged_at IS NULL`, id).Scan(&out.OpenAlerts)
 	})

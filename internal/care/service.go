@@ -15,6 +15,7 @@ import (
 
 	"kith/internal/audit"
 	"kith/internal/auth"
+	"kith/internal/catalog"
 	"kith/internal/clinical"
 	"kith/internal/clinical/instrument"
 	"kith/internal/directory"
@@ -31,6 +32,7 @@ type Service struct {
 	zone        *time.Location // the installation's time zone: its "today", the times people read
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
+	drugs       []catalog.Drug
 	// The public site's limits per client address.
 	screenLimit, contactLimit *ratelimit.Limiter
 	// glassFor is how long a break-the-glass grant lasts.
@@ -50,7 +52,7 @@ type Service struct {
 // New returns a service over db using keys.
 func New(db *store.DB, keys *secrets.Keys) *Service {
 	s := &Service{db: db, keys: keys, now: time.Now, zone: DefaultZone(), instruments: instrument.Default(),
-		directory:    directory.Default(),
+		directory: directory.Default(), drugs: catalog.Drugs(),
 		screenLimit:  ratelimit.New(screenEvery, screenBurst),
 		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
 	s.SetTOTPRoles(DefaultTOTPRoles)
@@ -326,3 +328,10 @@ func ParseDate(s string) (time.Time, bool) {
 	t, err := time.Parse(store.DateLayout, s)
 	return t, err == nil
 }
+
+// SetDrugs sets the drug names the follow-up form suggests.
+func (s *Service) SetDrugs(d []catalog.Drug) { s.drugs = d }
+
+// Drugs returns the drug names the follow-up form suggests (any other name
+// may be typed).
+func (s *Service) Drugs() []catalog.Drug { return s.drugs }

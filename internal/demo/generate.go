@@ -205,7 +205,7 @@ func (g *gen) patient(i int) error {
 	birth := g.today.AddDays(-(18*365 + g.rng.IntN(55*365)))
 	name := g.pick(surnames) + g.pick(given)
 	reg := g.today.AddDays(-(60 + g.rng.IntN(6*365)))
-	var sealed string
+	var sealed, nid string
 	var hash any
 	if g.chance(0.8) {
 		b := birth.Time()
@@ -218,7 +218,7 @@ func (g *gen) patient(i int) error {
 		first := fmt.Sprintf("%06d%s%03d", 100000+int(id/500)%900000, b.Format("20060102"), seq)
 		if len(first) == 17 {
 			ch, _ := clinical.NationalIDCheck(first)
-			nid := first + string(ch)
+			nid = first + string(ch)
 			s, h, err := g.svc.NationalIDColumns(nid)
 			if err != nil {
 				return err
@@ -276,7 +276,8 @@ func (g *gen) patient(i int) error {
 		details, _ := json.Marshal(map[string]any{"date": date.String(), "mode": mode, "reached": true, "risk_level": a.RiskLevel,
 			"psychotic_symptoms": a.PsychoticSymptoms, "insight": a.Insight, "social_function": a.SocialFunction,
 			"adverse_reaction": a.AdverseReaction, "physical_illness": a.PhysicalIllness, "medication_adherence": adherence,
-			"sleep": g.pick([]string{"good", "good", "fair", "poor"}), "diet": g.pick([]string{"good", "good", "fair"})})
+			"sleep": g.pick([]string{"good", "good", "fair", "poor"}), "diet": g.pick([]string{"good", "good", "fair"}),
+			"medications": regimens[id%int64(len(regimens))]})
 		// About half the patients have their annual health check (R-CHECK)
 		// with a follow-up in the year.
 		check := date.Year != lastCheck && g.chance(0.2)
@@ -319,10 +320,12 @@ func (g *gen) patient(i int) error {
 	}
 	g.stats.Patients++
 	now := store.FormatTime(g.now)
+	initials, phoneKey, tail := g.svc.SearchColumns(name, phone, nid)
 	g.patients = append(g.patients, []any{id, c.id, c.path, name, name, sex, birth.String(), sealed, hash, phone,
 		"社区" + strconv.Itoa(1+g.rng.IntN(30)) + "号楼" + strconv.Itoa(101+g.rng.IntN(600)) + "室", gName, gRel,
 		"13" + strconv.Itoa(100000000+g.rng.IntN(899999999)), true, reg.String(), status, reg.String(), true,
-		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now, left})
+		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now, left,
+		initials, phoneKey, tail, 1})
 	return nil
 }
 
@@ -387,11 +390,23 @@ func (g *gen) assess(s state) (clinical.Assessment, clinical.Adherence) {
 	return a, adherence
 }
 
+// regimens are the demo patients' medication, one per patient by id (not
+// drawn from the random source, so that adding them changed no other
+// generated value).
+var regimens = [][]map[string]string{
+	{{"name": "利培酮", "dose": "2 mg", "frequency": "每日2次"}},
+	{{"name": "奥氮平", "dose": "10 mg", "frequency": "每晚1次"}},
+	{{"name": "阿立哌唑", "dose": "10 mg", "frequency": "每日1次"}},
+	{{"name": "喹硫平", "dose": "200 mg", "frequency": "每日2次"}, {"name": "丙戊酸钠", "dose": "500 mg", "frequency": "每日2次"}},
+	{{"name": "碳酸锂", "dose": "300 mg", "frequency": "每日3次"}},
+}
+
 var (
 	patientCols = []string{"id", "org_unit_id", "org_path", "name", "name_key", "sex", "birth_date", "national_id_enc", "national_id_hash",
 		"phone", "address", "guardian_name", "guardian_relation", "guardian_phone", "consent", "consent_on", "status", "registered_on",
 		"severe", "next_due_on", "next_due_rule", "last_followup_on", "last_classification", "last_risk_level", "last_adherence",
-		"not_reached_streak", "created_at", "updated_at", "left_on"}
+		"not_reached_streak", "created_at", "updated_at", "left_on", "name_initials", "phone_key", "national_id_tail",
+		"search_keys"}
 	diagnosisCols = []string{"patient_id", "code", "diagnosed_on", "institution"}
 	historyCols   = []string{"patient_id", "status", "changed_on", "reason", "actor", "at"}
 	followUpCols  = []string{"patient_id", "date", "mode", "reached", "risk_level", "classification", "rule", "next_due_on",

@@ -52,10 +52,14 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err := db.EnsurePartitions(ctx, now); err != nil {
 		return true, err
 	}
+	keyed, err := svc.SweepSearchKeys(ctx)
+	if err != nil {
+		return true, err
+	}
 	if err := db.Optimize(ctx); err != nil {
 		return true, err
 	}
-	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions)
+	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed)
 	return true, nil
 }
 

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"kith/internal/care"
@@ -57,6 +60,117 @@ type followUpData struct {
 	// Correcting is the follow-up a correction replaces; nil for a new one.
 	Correcting *care.FollowUp
 	Action     string // where the form posts to
+	// Last is the last reached follow-up a new one is pre-filled from, and
+	// LastValues its values as the form holds them (JSON, for kith-record.js
+	// to mark what changed); nil and "" when there is none.
+	Last       *care.FollowUp
+	LastValues string
+	Drugs      []string // drug names to choose from, in the page's language
+	// Worklist is the worklist "save and next patient" goes on along.
+	Worklist string
+}
+
+// Open reports whether a section of the form starts unfolded: always for
+// a form not pre-filled, and for a section holding a message; the sections
+// of a pre-filled form that rarely change start folded.
+func (d followUpData) Open(section string) bool {
+	if d.Last == nil || d.Correcting != nil {
+		return true
+	}
+	for name := range d.Form.errors {
+		if sectionOf(name) == section {
+			return true
+		}
+	}
+	// A required answer the last follow-up lacked: a folded section would
+	// hide the browser's request to give it.
+	for _, name := range requiredFolded {
+		if sectionOf(name) == section && d.Form.V(name) == "" {
+			return true
+		}
+	}
+	return !foldedSections[section]
+}
+
+// requiredFolded are the required answers of the sections that fold.
+var requiredFolded = []string{"insight", "adverse_reaction", "physical_illness", "social_function.self_care",
+	"social_function.housework", "social_function.work", "social_function.learning", "social_function.social_contact"}
+
+// foldedSections are the sections a pre-filled form starts folded.
+var foldedSections = map[string]bool{"insight": true, "social": true, "danger": true, "care": true, "treatment": true,
+	"referral": true, "rehabilitation": true}
+
+// sectionOf names the section of the form a field is in.
+func sectionOf(field string) string {
+	name, _, _ := strings.Cut(field, ".")
+	name, _, _ = strings.Cut(name, "[")
+	switch name {
+	case "insight", "sleep", "diet":
+		return "insight"
+	case "social_function":
+		return "social"
+	case "dangerous_behaviour":
+		return "danger"
+	case "locked_up", "hospitalisation", "lab_tests":
+		return "care"
+	case "medication_adherence", "adverse_reaction", "adverse_reaction_detail", "physical_illness", "treatment_effect":
+		return "treatment"
+	case "referral":
+		return "referral"
+	case "medications":
+		return "medications"
+	case "rehabilitation":
+		return "rehabilitation"
+	}
+	return "risk"
+}
+
+// notCarried are the items a new follow-up does not take from the last
+// one: what happened since (dangerous behaviour, hospital, tests,
+// referral) and what is about this visit.
+var notCarried = []string{"date", "notes", "next_due_on", "next_due_reason", "hospitalisation.status",
+	"hospitalisation.last_discharge_on", "lab_tests.done", "lab_tests.results", "referral.referred", "referral.reason", "referral.to"}
+
+// prefill fills a new follow-up's form from the last reached follow-up and
+// returns the values it took, as JSON.
+func prefill(f *form, last *care.FollowUp) string {
+	fillFollowUp(f, last)
+	for _, n := range notCarried {
+		f.set(n, "")
+	}
+	for _, k := range enumValues["danger"] {
+		f.set("dangerous_behaviour."+k, "")
+	}
+	f.set("date", "") // the caller sets today's date after
+	vals := map[string]any{}
+	for n, v := range f.values {
+		if n != "date" {
+			vals[n] = v
+		}
+	}
+	for n, l := range f.lists {
+		vals[n] = l
+	}
+	b, _ := json.Marshal(vals)
+	return string(b)
+}
+
+// drugNames lists the configured drugs by their name in the page's language.
+func (s *server) drugNames(p *page) []string {
+	var out []string
+	for _, d := range s.svc.Drugs() {
+		out = append(out, d.Name(p.Lang))
+	}
+	return out
+}
+
+// worklistKind is the worklist a follow-up form was opened from; the
+// overdue list, the worklist page's first, when not said.
+func worklistKind(v string) string {
+	if slices.Contains(worklistKinds, v) {
+		return v
+	}
+	return worklistKinds[0]
 }
 
 func followUpForm(r *http.Request, reached bool, rows int) *form {
@@ -180,23 +294,42 @@ func fillFollowUp(f *form, fu *care.FollowUp) {
 	}
 }
 
-// newFollowUp shows the follow-up form, or with ?reached=no the form for an
-// attempt that did not reach the patient.
+// newFollowUp shows the follow-up form, pre-filled from the last reached
+// follow-up, or with ?reached=no the form for an attempt that did not reach
+// the patient.
 func (s *server) newFollowUp(w http.ResponseWriter, r *http.Request, p *page) error {
-	pt, err := s.loadPatient(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	start, err := s.svc.StartFollowUp(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	if !may(p.User, care.WriteFollowUp) {
 		return errNoRights
 	}
-	reached := r.URL.Query().Get("reached") != "no"
-	f := followUpForm(nil, reached, medicationRows)
-	f.set("date", s.today())
-	return s.renderFollowUp(w, p, http.StatusOK, followUpData{Patient: pt, Form: f, Reached: reached, Rows: seq(medicationRows)})
+	q := r.URL.Query()
+	reached := q.Get("reached") != "no"
+	d := followUpData{Patient: start.Patient, Reached: reached, Worklist: worklistKind(q.Get("worklist"))}
+	rows := medicationRows
+	if reached && start.Last != nil {
+		d.Last = start.Last
+		rows = min(max(medicationRows, len(start.Last.Medications)+1), maxMedicationRows)
+	}
+	d.Form, d.Rows = followUpForm(nil, reached, rows), seq(rows)
+	if d.Last != nil {
+		d.LastValues = prefill(d.Form, d.Last)
+	}
+	d.Form.set("date", s.today())
+	if q.Has("after") {
+		p.Flash = p.T("followup.next.saved")
+	}
+	return s.renderFollowUp(w, p, http.StatusOK, d)
 }
 
 func (s *server) renderFollowUp(w http.ResponseWriter, p *page, status int, d followUpData) error {
+	d.Drugs = s.drugNames(p)
 	if d.Correcting != nil {
 		d.Action = followUpURL(d.Patient.ID, d.Correcting.ID)
 		p.Path = d.Action + "/correct"
@@ -232,24 +365,44 @@ func (s *server) recordFollowUp(w http.ResponseWriter, r *http.Request, p *page)
 // correction of the follow-up of the URL if correcting.
 func (s *server) saveFollowUp(w http.ResponseWriter, r *http.Request, p *page, id int64, correcting bool,
 	save func(care.FollowUpInput) (*care.FollowUp, error)) error {
-	d := followUpData{Reached: r.PostFormValue("reached") != "no"}
+	d := followUpData{Reached: r.PostFormValue("reached") != "no", Worklist: worklistKind(r.PostFormValue("worklist"))}
 	rows := rowCount(r, "medication_rows", medicationRows, maxMedicationRows)
 	d.Form, d.Rows = followUpForm(r, d.Reached, rows), seq(rows)
 	again := func(status int) error {
-		var err error
-		if d.Patient, err = s.svc.Patient(r.Context(), id); err != nil {
-			return err
-		}
 		if correcting {
+			var err error
+			if d.Patient, err = s.svc.Patient(r.Context(), id); err != nil {
+				return err
+			}
 			if d.Correcting, err = s.findFollowUp(r, id); err != nil {
 				return err
 			}
+			return s.renderFollowUp(w, p, status, d)
+		}
+		start, err := s.svc.StartFollowUp(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		d.Patient = start.Patient
+		if start.Last != nil && d.Reached {
+			d.Last = start.Last
+			d.LastValues = prefill(followUpForm(nil, true, rows), start.Last)
 		}
 		return s.renderFollowUp(w, p, status, d)
 	}
 	in, order, ok := followUpInput(p, d.Form, d.Reached, rows)
 	if !ok {
 		return again(http.StatusUnprocessableEntity)
+	}
+	// "Save and next patient": the next one is found before saving, while
+	// this patient still holds their place on the worklist.
+	var next int64
+	thenNext := !correcting && r.PostFormValue("then") == "next"
+	if thenNext {
+		var err error
+		if next, err = s.nextOnWorklist(r, d.Worklist, id); err != nil {
+			return err
+		}
 	}
 	fu, err := save(in)
 	if err != nil {
@@ -261,8 +414,43 @@ func (s *server) saveFollowUp(w http.ResponseWriter, r *http.Request, p *page, i
 		unanswered(p, d.Form, choiceFields...)
 		return again(status)
 	}
-	http.Redirect(w, r, patientURL(id, "recorded="+strconv.FormatInt(fu.ID, 10)), http.StatusSeeOther)
+	switch {
+	case thenNext && next != 0:
+		http.Redirect(w, r, patientURL(next)+"/follow-ups/new?worklist="+d.Worklist+"&after="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	case thenNext:
+		http.Redirect(w, r, "/worklist?kind="+d.Worklist, http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, patientURL(id, "recorded="+strconv.FormatInt(fu.ID, 10)), http.StatusSeeOther)
+	}
 	return nil
+}
+
+// nextWorklistPages bounds how far "save and next patient" looks for the
+// patient on their worklist.
+const nextWorklistPages = 10
+
+// nextOnWorklist returns the patient after patientID on the worklist kind,
+// in the worklist's own order (the service's query, as the worklist page
+// reads it), or 0 when patientID is last or not on it.
+func (s *server) nextOnWorklist(r *http.Request, kind string, patientID int64) (int64, error) {
+	token, found := "", false
+	for range nextWorklistPages {
+		items, next, err := s.svc.Worklist(r.Context(), care.WorklistQuery{Kind: kind}, care.Page{Token: token, Limit: care.MaxLimit})
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range items {
+			if found {
+				return it.PatientID, nil
+			}
+			found = it.PatientID == patientID
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	return 0, nil
 }
 
 // findFollowUp returns the follow-up of the URL, looking through the

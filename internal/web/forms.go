@@ -23,6 +23,59 @@ type form struct {
 	// fields the form does not show. Both are translated.
 	Message string
 	Other   []string
+	// order and labels keep the fields with a message in the order they
+	// came and their labels, for the error summary's links (Links).
+	order  []string
+	labels map[string]string
+}
+
+// fieldLink is one line of a form's error summary: a link to the field.
+type fieldLink struct{ ID, Label, Message string }
+
+// Links lists the form's field messages in the order they came, each with
+// the id of its field (#f-NAME), for the summary at the top of the form.
+func (f *form) Links() []fieldLink {
+	var out []fieldLink
+	for _, n := range f.order {
+		if msg := f.errors[n]; msg != "" {
+			out = append(out, fieldLink{ID: "f-" + n, Label: f.labels[n], Message: msg})
+		}
+	}
+	return out
+}
+
+// noteField remembers a field with a message and its label, for Links.
+func (f *form) noteField(p *page, name string) {
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	if _, ok := f.labels[name]; !ok {
+		f.order = append(f.order, name)
+	}
+	f.labels[name] = p.linkLabel(name)
+}
+
+// linkLabel names a field of a form in the page's language, for the error
+// summary: its own label, or that of its row or area.
+func (p *page) linkLabel(name string) string {
+	if l := p.lookup("field."+name, ""); l != "" {
+		return l
+	}
+	list, rest, _ := strings.Cut(name, ".")
+	if i := strings.IndexByte(list, '['); i > 0 {
+		// medications[1].dose → field.medication.dose
+		if l := p.lookup("field."+strings.TrimSuffix(list[:i], "s")+"."+rest, ""); l != "" {
+			return l
+		}
+		return p.lookup("field."+list[:i], "")
+	}
+	switch list {
+	case "social_function":
+		return p.Enum("area", rest)
+	case "dangerous_behaviour":
+		return p.Enum("danger", rest)
+	}
+	return ""
 }
 
 // newForm returns a form with the named fields, filled from the request's
@@ -74,6 +127,7 @@ func (f *form) setList(name string, vs []string) { f.lists[name] = vs }
 // fieldError records a message of the web layer's own about a field.
 func (f *form) fieldError(p *page, name, msg string) {
 	f.errors[name] = p.Msg(msg)
+	f.noteField(p, name)
 	if f.Message == "" {
 		f.Message = p.Msg("please correct the fields shown")
 	}
@@ -107,8 +161,10 @@ func (p *page) formError(f *form, err error) int {
 		}
 		if _, ok := f.lists[name]; ok {
 			f.errors[name] = p.Msg(fe.Message)
+			f.noteField(p, name)
 		} else if _, ok := f.values[name]; ok {
 			f.errors[fe.Field] = p.Msg(fe.Message)
+			f.noteField(p, fe.Field)
 		} else {
 			f.Other = append(f.Other, p.FieldLabel(fe.Field)+": "+p.Msg(fe.Message))
 		}

@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"kith/internal/care"
+	"kith/internal/catalog"
 	"kith/internal/clinical"
 )
 
@@ -142,6 +144,66 @@ type patientFormData struct {
 	// the same name and birth date (Duplicate, which the user may confirm).
 	ExistingID string
 	Duplicate  bool
+	// Tree is the communities to choose from, grouped under their street
+	// and district: the user's jurisdiction only.
+	Tree []unitGroup
+	// ICD10 is the list of ICD-10 codes to choose from, named in the
+	// page's language.
+	ICD10 []codeOption
+	// Masked is the patient's national ID as shown, when editing: the
+	// field starts blank and keeps the number unless a new one is typed.
+	Masked string
+	// Contact is the residents' contact request a registration comes from.
+	Contact int64
+}
+
+// unitGroup is a street (or district) with the communities beneath it.
+type unitGroup struct {
+	Label string
+	Units []care.Unit
+}
+
+type codeOption struct{ Code, Label string }
+
+// unitTree groups communities under their parents' names (district ›
+// street), in the order of their paths, for a select with optgroups.
+func unitTree(all []care.Unit) []unitGroup {
+	names := map[string]string{}
+	for _, u := range all {
+		names[u.Path] = u.Name
+	}
+	units := slices.Clone(all)
+	slices.SortFunc(units, func(a, b care.Unit) int { return strings.Compare(a.Path, b.Path) })
+	var out []unitGroup
+	for _, u := range units {
+		if u.Level != care.Community {
+			continue
+		}
+		parent := u.Path[:strings.LastIndex(strings.TrimSuffix(u.Path, "/"), "/")+1]
+		var label []string
+		for i := 1; i < len(parent); i++ {
+			if parent[i] == '/' {
+				if n := names[parent[:i+1]]; n != "" {
+					label = append(label, n)
+				}
+			}
+		}
+		l := strings.Join(label, " › ")
+		if len(out) == 0 || out[len(out)-1].Label != l {
+			out = append(out, unitGroup{Label: l})
+		}
+		out[len(out)-1].Units = append(out[len(out)-1].Units, u)
+	}
+	return out
+}
+
+// icd10Options are the ICD-10 codes offered, named in the page's language.
+func icd10Options(p *page) []codeOption {
+	var out []codeOption
+	for _, c := range catalog.ICD10() {
+		out = append(out, codeOption{Code: c.Code, Label: c.Name(p.Lang)})
+	}
+	return out
 }
 
 // patientFields names the fields of the patient form with rows diagnosis
@@ -214,13 +276,33 @@ func (s *server) newPatient(w http.ResponseWriter, r *http.Request, p *page) err
 			f.set("org_unit", c)
 		}
 	}
-	return s.renderPatientForm(w, r, p, http.StatusOK, patientFormData{Form: f, Rows: seq(diagnosisRows)})
+	d := patientFormData{Form: f, Rows: seq(diagnosisRows)}
+	if v := r.URL.Query().Get("contact"); v != "" {
+		// Registering the resident of a contact request: filled from it.
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return errPageNotFound
+		}
+		c, err := s.svc.ContactRequest(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		f.set("name", c.Name)
+		f.set("phone", c.Phone)
+		f.set("org_unit", c.Community)
+		d.Contact = c.ID
+	}
+	return s.renderPatientForm(w, r, p, http.StatusOK, d)
 }
 
 func (s *server) renderPatientForm(w http.ResponseWriter, r *http.Request, p *page, status int, d patientFormData) error {
-	var err error
-	if d.Units, err = s.communities(r); err != nil {
+	all, err := s.unitsOf(r)
+	if err != nil {
 		return err
+	}
+	d.Tree, d.ICD10 = unitTree(all), icd10Options(p)
+	for _, g := range d.Tree {
+		d.Units = append(d.Units, g.Units...)
 	}
 	p.Path = "/patients/new"
 	if d.Patient != nil {
@@ -239,11 +321,13 @@ func (s *server) registerPatient(w http.ResponseWriter, r *http.Request, p *page
 	rows := rowCount(r, "diagnosis_rows", diagnosisRows, maxDiagnosisRows)
 	f := newForm(r, patientFields(rows, true)...)
 	d := patientFormData{Form: f, Rows: seq(rows)}
+	d.Contact, _ = strconv.ParseInt(r.PostFormValue("contact_request"), 10, 64)
 	in, order, ok := patientInput(p, f, rows)
 	if !ok {
 		return s.renderPatientForm(w, r, p, http.StatusUnprocessableEntity, d)
 	}
 	in.OrgUnit, in.Status, in.RegisteredOn = f.V("org_unit"), f.V("status"), f.V("registered_on")
+	in.ContactRequestID = d.Contact
 	in.ConfirmDuplicate = f.V("confirm_duplicate") != ""
 	pt, err := s.svc.RegisterPatient(r.Context(), in)
 	if err != nil {
@@ -281,7 +365,7 @@ func (s *server) editPatient(w http.ResponseWriter, r *http.Request, p *page) er
 	}
 	rows := min(max(diagnosisRows, len(pt.Diagnoses)+1), maxDiagnosisRows)
 	f := newForm(nil, patientFields(rows, false)...)
-	for n, v := range map[string]string{"name": pt.Name, "sex": pt.Sex, "birth_date": pt.BirthDate, "national_id": pt.NationalID,
+	for n, v := range map[string]string{"name": pt.Name, "sex": pt.Sex, "birth_date": pt.BirthDate,
 		"phone": pt.Phone, "address": pt.Address, "guardian.name": pt.Guardian.Name, "guardian.relation": pt.Guardian.Relation,
 		"guardian.phone": pt.Guardian.Phone, "consent_on": pt.ConsentOn} {
 		f.set(n, v)
@@ -298,7 +382,7 @@ func (s *server) editPatient(w http.ResponseWriter, r *http.Request, p *page) er
 		f.set(rowName("diagnoses", i, "diagnosed_on"), dg.DiagnosedOn)
 		f.set(rowName("diagnoses", i, "institution"), dg.Institution)
 	}
-	return s.renderPatientForm(w, r, p, http.StatusOK, patientFormData{Form: f, Patient: pt, Rows: seq(rows)})
+	return s.renderPatientForm(w, r, p, http.StatusOK, patientFormData{Form: f, Patient: pt, Rows: seq(rows), Masked: pt.NationalID})
 }
 
 // updatePatient saves the edit form. Community, status and registration
@@ -315,14 +399,20 @@ func (s *server) updatePatient(w http.ResponseWriter, r *http.Request, p *page) 
 		if d.Patient, err = s.svc.Patient(r.Context(), id); err != nil {
 			return err
 		}
+		d.Masked = d.Patient.NationalID
 		return s.renderPatientForm(w, r, p, status, d)
 	}
 	in, order, ok := patientInput(p, f, rows)
 	if !ok {
 		return again(http.StatusUnprocessableEntity)
 	}
+	// The national ID is shown masked: a blank field keeps it.
+	var nid *string
+	if in.NationalID != "" {
+		nid = &in.NationalID
+	}
 	_, err = s.svc.UpdatePatient(r.Context(), id, care.PatientPatch{Name: &in.Name, Sex: &in.Sex, BirthDate: &in.BirthDate,
-		NationalID: &in.NationalID, Phone: &in.Phone, Address: &in.Address, Guardian: &in.Guardian, Diagnoses: &in.Diagnoses,
+		NationalID: nid, Phone: &in.Phone, Address: &in.Address, Guardian: &in.Guardian, Diagnoses: &in.Diagnoses,
 		Consent: &in.Consent, ConsentOn: &in.ConsentOn})
 	if err != nil {
 		renumber(err, "diagnoses", order)

@@ -98,10 +98,22 @@ func TestPatientPages(t *testing.T) {
 			resp, _ = manager.post("/patients", registration("王小明", "1980-05-17", nid))
 			id = idFrom(t, resp)
 			rec = manager.page(resp.Header.Get("Location"), http.StatusOK)
-			contains(t, rec, "Patient registered. The first follow-up is due on 2026-01-24.", "王小明", nid, "Schizophrenia (F20)",
+			contains(t, rec, "Patient registered. The first follow-up is due on 2026-01-24.", "王小明", clinical.MaskNationalID(nid), "Schizophrenia (F20)",
 				"E11.9", "王大明 (父亲)", "13900139000", "Anning Community", "First follow-up: 2 weeks after registration",
 				`href="/patients/`+strconv.FormatInt(id, 10)+`/follow-ups/new"`)
 			noInline(t, rec)
+			lacks(t, rec, nid)
+
+			// The national ID in full: only by asking (a POST), audited as its own entry.
+			resp, shown := manager.post("/patients/"+strconv.FormatInt(id, 10)+"/national-id/reveal", nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("reveal: status %d", resp.StatusCode)
+			}
+			contains(t, shown, nid, "recorded in the audit log")
+			entries, _, _ := svc.AuditLog(asAdmin, care.AuditQuery{Actor: "manager"}, care.Page{})
+			if len(entries) == 0 || entries[0].Action != "patient.read" || len(entries) < 2 || entries[1].Action != "patient.national_id.reveal" {
+				t.Errorf("reveal not audited as its own entry: %+v", entries[:min(2, len(entries))])
+			}
 
 			// The same national ID: refused, with a link to the record that has it.
 			resp, body = manager.post("/patients", registration("Someone Else", "1980-05-17", nid))
@@ -300,7 +312,8 @@ func TestPatientPages(t *testing.T) {
 		t.Run("EditStatusTransfer", func(t *testing.T) {
 			base := "/patients/" + strconv.FormatInt(id, 10)
 			edit := manager.page(base+"/edit", http.StatusOK)
-			contains(t, edit, `value="王小明"`, `value="`+nid+`"`, `<option value="schizophrenia" selected>`, `value="E11.9"`)
+			contains(t, edit, `value="王小明"`, clinical.MaskNationalID(nid), `<option value="schizophrenia" selected>`, `value="E11.9"`)
+			lacks(t, edit, nid)
 			form := registration("王小明", "1980-05-17", nid)
 			form.Set("phone", "call me")
 			resp, body := manager.post(base, form)

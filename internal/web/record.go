@@ -44,6 +44,29 @@ type recordData struct {
 	// ContactFirst marks, for the care group, a patient with an open alert:
 	// contact the community doctor before visiting.
 	ContactFirst bool
+	// The header: age, current medication (nil for the roles that do not
+	// see it), open alerts and, once Kith records one, the key worker.
+	Age            int
+	Medications    []care.Medication
+	ShowMedication bool
+	OpenAlerts     int
+	KeyWorker      string
+	// Revealed is the national ID in full, after the user asked to see it.
+	Revealed string
+}
+
+// ageOn is a person's age in whole years on a day.
+func ageOn(birth string, on clinical.Date) int {
+	b, err := clinical.ParseDate(birth)
+	if err != nil {
+		return 0
+	}
+	bt, ot := b.Time(), on.Time()
+	age := ot.Year() - bt.Year()
+	if ot.Month() < bt.Month() || ot.Month() == bt.Month() && ot.Day() < bt.Day() {
+		age-- // the birthday of this year is still to come
+	}
+	return age
 }
 
 // timelineRow is a timeline item with its detail taken apart for showing.
@@ -62,12 +85,36 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 	if err != nil {
 		return err
 	}
+	return s.showRecord(w, r, p, id, "")
+}
+
+// revealNationalID shows the record with the national ID in full: a
+// deliberate act (a POST), audited by the service as its own entry.
+func (s *server) revealNationalID(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	nid, err := s.svc.RevealNationalID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p.Flash = p.T("patient.nid.revealed")
+	return s.showRecord(w, r, p, id, nid)
+}
+
+// showRecord renders the record page, with the national ID in full when
+// revealed is not "".
+func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id int64, revealed string) error {
 	record, err := s.svc.PatientRecord(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	pt, items := record.Patient, record.Timeline
-	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst}
+	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst, Medications: record.Medications,
+		OpenAlerts: record.OpenAlerts, KeyWorker: record.KeyWorker, Revealed: revealed, Age: ageOn(pt.BirthDate, s.svc.Today())}
+	v := care.PatientView(p.User.Role)
+	d.ShowMedication = v == care.ViewFull || v == care.ViewClinical
 	for i, row := range d.Timeline {
 		if row.Assessment != nil {
 			v := s.scoreView(p, *row.Assessment)
@@ -89,7 +136,7 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, p *page) error 
 		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete = false, false, false, false
 		d.Assessments.CanAssess, d.Assessments.Instruments = false, nil
 	}
-	if d.Chart, d.ChartClasses, err = p.chartJSON(items); err != nil {
+	if d.Chart, d.ChartClasses, err = p.chartJSON(items, scoreSeriesOf(d.Timeline)); err != nil {
 		return err
 	}
 	s.recordFlash(r, p, &d, items)
@@ -152,8 +199,17 @@ func timelineRows(items []care.TimelineItem) []timelineRow {
 
 // chartData is what kith.js draws: the risk level of each current
 // follow-up, oldest first, coloured by its classification.
+//
+// The x axis is time: Days holds each follow-up's date as a day number
+// (days since 1970-01-01), which kith.js places on a linear axis labelled
+// with dates (Chart.js's time axis needs a date adapter, a dependency this
+// does without). Scores are the assessments' scores beside the risk, one
+// series per instrument, on an axis of their own.
 type chartData struct {
 	Labels     []string          `json:"labels"`
+	Days       []int64           `json:"days"`
+	Scores     []scoreSeries     `json:"scores,omitempty"`
+	ScoreLabel string            `json:"scoreLabel"`
 	Risk       []int             `json:"risk"`
 	Classes    []string          `json:"classes"`
 	ClassNames map[string]string `json:"classNames"`
@@ -161,8 +217,49 @@ type chartData struct {
 	ClassLabel string            `json:"classLabel"`
 }
 
-func (p *page) chartJSON(items []care.TimelineItem) (data string, classes bool, err error) {
-	c := chartData{ClassNames: map[string]string{}, RiskLabel: p.T("patient.risk"), ClassLabel: p.T("patient.classification")}
+// scoreSeries is one instrument's scores over time, oldest first.
+type scoreSeries struct {
+	Label  string   `json:"label"`
+	Days   []int64  `json:"days"`
+	Dates  []string `json:"dates"`
+	Scores []int    `json:"scores"`
+}
+
+// dayNumber is a date as days since 1970-01-01, or -1.
+func dayNumber(date string) int64 {
+	d, err := clinical.ParseDate(date)
+	if err != nil {
+		return -1
+	}
+	return d.Time().Unix() / 86400
+}
+
+// scoreSeriesOf gathers the assessments' scores of a timeline (newest
+// first), one series per instrument.
+func scoreSeriesOf(rows []timelineRow) []scoreSeries {
+	var out []scoreSeries
+	index := map[string]int{}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		if r.Kind != "assessment" || r.Score == nil {
+			continue
+		}
+		k, ok := index[r.Score.Instrument]
+		if !ok {
+			k = len(out)
+			index[r.Score.Instrument] = k
+			out = append(out, scoreSeries{Label: r.Score.Short})
+		}
+		out[k].Days = append(out[k].Days, dayNumber(r.Date))
+		out[k].Dates = append(out[k].Dates, r.Date)
+		out[k].Scores = append(out[k].Scores, r.Score.Score)
+	}
+	return out
+}
+
+func (p *page) chartJSON(items []care.TimelineItem, scores []scoreSeries) (data string, classes bool, err error) {
+	c := chartData{ClassNames: map[string]string{}, RiskLabel: p.T("patient.risk"), ClassLabel: p.T("patient.classification"),
+		Scores: scores, ScoreLabel: p.T("patient.chart.scores")}
 	for _, v := range enumValues["class"] {
 		c.ClassNames[v] = p.Enum("class", v)
 	}
@@ -173,6 +270,7 @@ func (p *page) chartJSON(items []care.TimelineItem) (data string, classes bool, 
 			continue
 		}
 		c.Labels = append(c.Labels, it.Date)
+		c.Days = append(c.Days, dayNumber(it.Date))
 		c.Risk = append(c.Risk, *it.RiskLevel)
 		c.Classes = append(c.Classes, it.Classification)
 		classes = classes || it.Classification != ""

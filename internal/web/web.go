@@ -101,6 +101,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /patients", s.handle(clinicians, s.registerPatient))
 	mux.Handle("GET /patients/{id}", s.handle(clinicians, s.patient))
 	mux.Handle("GET /patients/{id}/edit", s.handle(clinicians, s.editPatient))
+	mux.Handle("POST /patients/{id}/national-id/reveal", s.handle(clinicians, s.revealNationalID))
 	mux.Handle("POST /patients/{id}", s.handle(clinicians, s.updatePatient))
 	mux.Handle("GET /patients/{id}/status", s.handle(clinicians, s.statusPage))
 	mux.Handle("POST /patients/{id}/status", s.handle(clinicians, s.changeStatus))

@@ -27,40 +27,77 @@
     if (figure) {
       figure.hidden = false;
     }
+    // The x axis is time, in day numbers (days since 1970-01-01) on a
+    // linear axis labelled with dates: no date adapter needed.
+    var dateOf = function (day) { return new Date(day * 86400000).toISOString().slice(0, 10); };
+    var days = d.days || d.labels.map(function (l) { return Date.parse(l) / 86400000; });
+    var scoreColours = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e"];
+    var datasets = [{
+      label: d.riskLabel,
+      data: d.risk.map(function (r, i) { return { x: days[i], y: r }; }),
+      yAxisID: "y",
+      borderColor: "#5b6b7a",
+      borderWidth: 2,
+      pointRadius: 6,
+      pointHoverRadius: 8,
+      pointBackgroundColor: colours,
+      pointBorderColor: colours,
+      tension: 0
+    }];
+    (d.scores || []).forEach(function (s, k) {
+      var c = scoreColours[k % scoreColours.length];
+      datasets.push({
+        label: s.label,
+        data: s.scores.map(function (v, i) { return { x: s.days[i], y: v }; }),
+        yAxisID: "scores",
+        borderColor: c,
+        backgroundColor: c,
+        borderDash: [4, 3],
+        borderWidth: 1.5,
+        pointRadius: 4,
+        pointStyle: "rectRot",
+        tension: 0
+      });
+    });
+    var scales = {
+      x: {
+        type: "linear",
+        ticks: { maxTicksLimit: 6, callback: function (v) { return dateOf(v); } }
+      },
+      y: {
+        min: 0,
+        max: 5,
+        ticks: { stepSize: 1 },
+        title: { display: true, text: d.riskLabel }
+      }
+    };
+    if (datasets.length > 1) {
+      scales.scores = {
+        position: "right",
+        min: 0,
+        grid: { drawOnChartArea: false },
+        title: { display: true, text: d.scoreLabel }
+      };
+    }
     new window.Chart(canvas, {
       type: "line",
-      data: {
-        labels: d.labels,
-        datasets: [{
-          label: d.riskLabel,
-          data: d.risk,
-          borderColor: "#5b6b7a",
-          borderWidth: 2,
-          pointRadius: 6,
-          pointHoverRadius: 8,
-          pointBackgroundColor: colours,
-          pointBorderColor: colours,
-          tension: 0
-        }]
-      },
+      data: { datasets: datasets },
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: {
-          y: {
-            min: 0,
-            max: 5,
-            ticks: { stepSize: 1 },
-            title: { display: true, text: d.riskLabel }
-          }
-        },
+        parsing: true,
+        scales: scales,
         plugins: {
-          legend: { display: false },
+          legend: { display: datasets.length > 1 },
           tooltip: {
             callbacks: {
-              label: function (ctx) { return d.riskLabel + ": " + ctx.parsed.y; },
+              title: function (items) { return items.length ? dateOf(items[0].parsed.x) : ""; },
+              label: function (ctx) { return ctx.dataset.label + ": " + ctx.parsed.y; },
               afterLabel: function (ctx) {
+                if (ctx.datasetIndex !== 0) {
+                  return "";
+                }
                 var c = d.classes[ctx.dataIndex];
                 return c ? d.classLabel + ": " + (d.classNames[c] || c) : "";
               }
