@@ -39,8 +39,9 @@ type Screening struct {
 	Urgent     bool     `json:"urgent"` // a flag that would raise an alert for a patient, such as PHQ-9 item 9
 }
 
-// The public site's writes are limited per client address, in memory only
-// (package ratelimit): a burst, then one more every so often.
+// The public site's writes are limited per client address, across every
+// server on the database (package ratelimit): a burst, then one more every
+// so often.
 var (
 	screenEvery, screenBurst   = time.Minute, 20
 	contactEvery, contactBurst = 10 * time.Minute, 3
@@ -48,7 +49,11 @@ var (
 
 // limit refuses a public write from an address that has made too many.
 func (s *Service) limit(ctx context.Context, l *ratelimit.Limiter) error {
-	if ok, wait := l.Allow(RequestFrom(ctx).ClientAddr, time.Now()); !ok {
+	ok, wait, err := l.Allow(ctx, RequestFrom(ctx).ClientAddr, time.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return &Error{Kind: TooManyRequests, Message: "too many requests from your connection; please wait a little and try again",
 			RetryAfter: wait}
 	}

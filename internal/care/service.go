@@ -28,7 +28,8 @@ type Service struct {
 	now         func() time.Time
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
-	// The public site's limits per client address.
+	// The public site's limits per client address, shared through the
+	// database by every server.
 	screenLimit, contactLimit *ratelimit.Limiter
 	// glassFor is how long a break-the-glass grant lasts.
 	glassFor time.Duration
@@ -43,8 +44,8 @@ type Service struct {
 func New(db *store.DB, keys *secrets.Keys) *Service {
 	s := &Service{db: db, keys: keys, now: time.Now, instruments: instrument.Default(),
 		directory:    directory.Default(),
-		screenLimit:  ratelimit.New(screenEvery, screenBurst),
-		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
+		screenLimit:  ratelimit.New(db, "screening", screenEvery, screenBurst, keys.RateLimit),
+		contactLimit: ratelimit.New(db, "contact", contactEvery, contactBurst, keys.RateLimit), glassFor: DefaultGlassFor}
 	s.SetTOTPRoles(DefaultTOTPRoles)
 	return s
 }

@@ -148,3 +148,12 @@ func (db *DB) Optimize(ctx context.Context, loaded ...string) error {
 	_, err := db.w.ExecContext(ctx, q)
 	return err
 }
+
+// greatest names the function that returns the larger of its arguments:
+// SQLite's two-argument max is PostgreSQL's GREATEST.
+func greatest(e Engine) string {
+	if e == Postgres {
+		return "GREATEST"
+	}
+	return "max"
+}
