@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"kith/internal/care"
 	"kith/internal/clinical"
@@ -64,6 +65,9 @@ type figureJSON struct {
 	To       string         `json:"to"`
 	Figures  map[string]any `json:"figures"`
 	Previous map[string]any `json:"previous,omitempty"`
+	// How fresh the data is: from a standby it may lag the primary.
+	AsOf    time.Time `json:"as_of"`
+	Standby bool      `json:"standby"`
 }
 
 func figureMap(figs []kpi.Figure) map[string]any {
@@ -83,7 +87,7 @@ func figureMap(figs []kpi.Figure) map[string]any {
 
 func toJSON(fs care.FigureSet) figureJSON {
 	return figureJSON{OrgUnit: fs.OrgUnit, Name: fs.Name, Level: string(fs.Level), From: fs.From, To: fs.To,
-		Figures: figureMap(fs.Figures), Previous: figureMap(fs.Previous)}
+		Figures: figureMap(fs.Figures), Previous: figureMap(fs.Previous), AsOf: fs.AsOf, Standby: fs.Standby}
 }
 
 func (h *handler) figures(w http.ResponseWriter, r *http.Request) error {

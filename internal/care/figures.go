@@ -19,6 +19,8 @@ type FigureSet struct {
 	To       string       `json:"to"`
 	Figures  []kpi.Figure `json:"figures"`
 	Previous []kpi.Figure `json:"previous,omitempty"`
+	// The time of the data counted, and whether it came from a standby.
+	Freshness
 }
 
 // figureScope resolves the unit the actor asks figures for (their own by
@@ -54,7 +56,7 @@ func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
 // beneath it, for a period, and those of the period before for comparison.
 func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
 	var out *FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -66,7 +68,12 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 		out, err = s.figureSet(ctx, tx, u, p, targets, true)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out.Freshness = f
+	noteFreshness(ctx, f)
+	return out, nil
 }
 
 func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
@@ -93,7 +100,7 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 // unit, side by side.
 func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -129,6 +136,10 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 		}
 		return rows.Err()
 	})
+	for i := range out {
+		out[i].Freshness = f
+	}
+	noteFreshness(ctx, f)
 	return out, err
 }
 
@@ -136,7 +147,7 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 // months ending with the month of end.
 func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -154,6 +165,10 @@ func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical
 		}
 		return nil
 	})
+	for i := range out {
+		out[i].Freshness = f
+	}
+	noteFreshness(ctx, f)
 	return out, err
 }
 
@@ -179,7 +194,7 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 		return nil, "", invalid("key", "this figure has no list of patients behind it")
 	}
 	var out []report.Row
-	err = s.act(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -206,6 +221,7 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 	if err != nil {
 		return nil, "", err
 	}
+	noteFreshness(ctx, f)
 	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
 	return out, next, nil
 }
@@ -214,7 +230,7 @@ func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Per
 // latest classification and risk level.
 func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*report.Distribution, error) {
 	var out *report.Distribution
-	err := s.act(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -223,6 +239,7 @@ func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*rep
 		out, err = report.Distribute(ctx, tx, u.Path, s.today())
 		return err
 	})
+	noteFreshness(ctx, f)
 	return out, err
 }
 

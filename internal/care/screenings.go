@@ -460,7 +460,7 @@ type ScreeningCount struct {
 // Screenings without a community count in no unit.
 func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Period) ([]ScreeningCount, error) {
 	var out []ScreeningCount
-	err := s.act(ctx, "figures.screenings", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.screenings", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -487,5 +487,6 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 		}
 		return rows.Err()
 	})
+	noteFreshness(ctx, f)
 	return out, err
 }

@@ -139,6 +139,56 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 	return nil
 }
 
+// Freshness says how current the data of a read is: AsOf is the time of
+// the data (on a standby, the commit time of the last transaction it
+// replayed) and Standby says it came from the read pool's standby, which
+// may lag the primary. Pages and API answers show it.
+type Freshness struct {
+	AsOf    time.Time `json:"as_of"`
+	Standby bool      `json:"standby"`
+}
+
+// actStale is act for reads that may lag the caller's own writes: figures,
+// exports, searches. With a read pool (store.OpenStandby) fn runs in a
+// read-only transaction on the standby, and the audit entry is then
+// appended on the primary before anything is returned: a read whose entry
+// could not be written is not served. Without one it is act.
+func (s *Service) actStale(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) (Freshness, error) {
+	if !s.db.HasStandby() {
+		f := Freshness{AsOf: time.Now().UTC().Truncate(time.Second)}
+		return f, s.act(ctx, action, fn)
+	}
+	a := ActorFrom(ctx)
+	if a == nil {
+		return Freshness{}, errUnauthenticated
+	}
+	var sub subject
+	sf, err := s.db.ReadStale(ctx, func(tx *store.Tx) error {
+		sub = subject{}
+		return fn(tx, a, &sub)
+	})
+	outcome := audit.Allowed
+	switch {
+	case isDenied(err):
+		outcome = audit.Denied
+	case err != nil:
+		outcome = audit.Failed
+	}
+	aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+		return s.appendEntries(ctx, tx, a.Username, action, sub, outcome)
+	})
+	if err != nil {
+		if aerr != nil {
+			slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
+		}
+		return Freshness{}, err
+	}
+	if aerr != nil {
+		return Freshness{}, aerr
+	}
+	return Freshness{AsOf: sf.AsOf, Standby: sf.Standby}, nil
+}
+
 func (s *Service) entry(ctx context.Context, actor, action string, sub subject, o audit.Outcome) *audit.Entry {
 	r := RequestFrom(ctx)
 	return &audit.Entry{Actor: actor, Action: action, SubjectType: sub.Type, SubjectID: sub.ID,

@@ -35,20 +35,38 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 	if scope.Period.Kind == kpi.KindRange {
 		return Counts(ctx, tx, scope, population)
 	}
-	if err := refresh(ctx, tx, scope); err != nil {
+	unsaved, err := refresh(ctx, tx, scope)
+	if err != nil {
 		return kpi.Counts{}, err
 	}
 	period := scope.Period.String()
 	lo, hi := store.Beneath(scope.Path)
 	c := kpi.Counts{Population: population}
+	// In a read-only transaction (a standby) the stale snapshots could not
+	// be saved: sum the fresh ones only, and add the recomputed ones.
+	fresh := ""
+	if len(unsaved) > 0 {
+		fresh = ` AND s.version = COALESCE((SELECT v.version FROM figure_versions v WHERE v.unit_id = s.unit_id), 0)`
+	}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
 		COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
 		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0)
 		FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
-		WHERE s.period = ? AND o.path >= ? AND o.path < ?`, period, lo, hi).
+		WHERE s.period = ? AND o.path >= ? AND o.path < ?`+fresh, period, lo, hi).
 		Scan(&c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace, &c.Stable,
 			&c.HealthChecked, &c.Emergencies); err != nil {
 		return c, fmt.Errorf("report: snapshots: %w", err)
+	}
+	for _, u := range unsaved {
+		c.Registered += u.Registered
+		c.Managed += u.Managed
+		c.Standardised += u.Standardised
+		c.Medicated += u.Medicated
+		c.RegularMedication += u.RegularMedication
+		c.FaceToFace += u.FaceToFace
+		c.Stable += u.Stable
+		c.HealthChecked += u.HealthChecked
+		c.Emergencies += u.Emergencies
 	}
 	// A managed or lost patient has not left the register, so left_on
 	// needs no test here, and patients_open answers this alone.
@@ -63,8 +81,9 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 }
 
 // refresh recomputes the snapshots of scope's communities that are missing
-// or stale.
-func refresh(ctx context.Context, tx *store.Tx, scope Scope) error {
+// or stale and saves them; in a read-only transaction it returns them
+// instead, by community.
+func refresh(ctx context.Context, tx *store.Tx, scope Scope) (map[int64]kpi.Counts, error) {
 	period := scope.Period.String()
 	lo, hi := store.Beneath(scope.Path)
 	rows, err := tx.Query(ctx, `SELECT o.id, o.path, COALESCE(v.version, 0) FROM org_units o
@@ -73,7 +92,7 @@ func refresh(ctx context.Context, tx *store.Tx, scope Scope) error {
 		WHERE o.level = 'community' AND o.path >= ? AND o.path < ? AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0))`,
 		period, lo, hi)
 	if err != nil {
-		return fmt.Errorf("report: stale snapshots: %w", err)
+		return nil, fmt.Errorf("report: stale snapshots: %w", err)
 	}
 	type stale struct {
 		id, version int64
@@ -84,13 +103,13 @@ func refresh(ctx context.Context, tx *store.Tx, scope Scope) error {
 		var st stale
 		if err := rows.Scan(&st.id, &st.path, &st.version); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		list = append(list, st)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(list) == 0 {
-		return err
+		return nil, err
 	}
 	counts := map[int64]kpi.Counts{}
 	if len(list) <= fewStale {
@@ -99,12 +118,19 @@ func refresh(ctx context.Context, tx *store.Tx, scope Scope) error {
 			one.Path = st.path
 			m, err := countsBy(ctx, tx, one, true)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			counts[st.id] = m[st.id]
 		}
 	} else if counts, err = countsBy(ctx, tx, scope, true); err != nil {
-		return err
+		return nil, err
+	}
+	if tx.ReadOnly() {
+		unsaved := make(map[int64]kpi.Counts, len(list))
+		for _, st := range list {
+			unsaved[st.id] = counts[st.id]
+		}
+		return unsaved, nil
 	}
 	now := store.FormatTime(tx.Now())
 	for _, st := range list {
@@ -118,8 +144,8 @@ func refresh(ctx context.Context, tx *store.Tx, scope Scope) error {
 			health_checked = excluded.health_checked, emergencies = excluded.emergencies, computed_at = excluded.computed_at`,
 			st.id, period, st.version, c.Registered, c.Managed, c.Standardised, c.Medicated, c.RegularMedication, c.FaceToFace,
 			c.Stable, c.HealthChecked, c.Emergencies, now); err != nil {
-			return fmt.Errorf("report: save snapshot: %w", err)
+			return nil, fmt.Errorf("report: save snapshot: %w", err)
 		}
 	}
-	return nil
+	return nil, nil
 }
