@@ -111,10 +111,13 @@ ptok=$(curl -sf -H 'Content-Type: application/json' -d "{\"username\":\"psychiat
 mapfile -t patients < <(curl -sf -H "Authorization: Bearer $tok" "$KITH/api/v1/patients?org_unit=C0101&status=managed&limit=60" | jq -r '.items[].id')
 log "${#patients[@]} patients to follow up, $WORKERS workers"
 
-# Figures through the read pool, from the standby, say as of when.
+# Figures and a search through the read pool come from the standby and
+# say as of when.
 figs=$(curl -sf -H "Authorization: Bearer $ptok" "$KITH/api/v1/figures?org_unit=D01")
-check "figures from the standby carry as_of ($(echo "$figs" | jq -c '{as_of, source}'))" \
-	bash -c "[ '$(echo "$figs" | jq -r '.source // empty')' = standby ] && [ -n '$(echo "$figs" | jq -r '.as_of // empty')' ]"
+check "figures from the standby say so, with their time ($(echo "$figs" | jq -c '{as_of, standby}'))" \
+	[ "$(echo "$figs" | jq -r '.standby')" = true ]
+found=$(curl -sf -H "Authorization: Bearer $tok" "$KITH/api/v1/patients?org_unit=C0101&limit=1")
+check "a search from the standby says so ($(echo "$found" | jq -c '{as_of, standby}'))" [ "$(echo "$found" | jq -r '.standby')" = true ]
 
 today=$(date -u +%Y-%m-%d)
 fu='{"date":"'$today'","mode":"phone","reached":true,"risk_level":0,"psychotic_symptoms":"none","insight":"complete","adverse_reaction":"none","physical_illness":"none","social_function":{"self_care":"good","housework":"good","work":"good","learning":"good","social_contact":"good"},"medication_adherence":"regular"}'
@@ -192,7 +195,8 @@ check "the same Kith process is still running" kill -0 "$kith_pid"
 check "some writes were acknowledged after the failover" bash -c "[ \$(awk -v k=$kill_ms '\$3 == 201 && \$1 > k' '$D/acks.log' | wc -l) -gt 0 ]"
 check "kith audit verify on the new primary" "$D/kith" audit verify -db "$NEW"
 figs=$(curl -sf -H "Authorization: Bearer $ptok" "$KITH/api/v1/figures?org_unit=D01" || true)
-check "figures answer after the failover (read pool now: $(echo "$figs" | jq -c '{as_of, source}' 2>/dev/null))" [ -n "$figs" ]
+check "figures answer after the failover, read from the new primary ($(echo "$figs" | jq -c '{as_of, standby}' 2>/dev/null))" \
+	[ "$(echo "$figs" | jq -r '.standby' 2>/dev/null)" = false ]
 
 if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed; logs in $D"; exit 1; fi
 echo "all checks passed; logs in $D"
