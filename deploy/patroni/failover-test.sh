@@ -150,7 +150,13 @@ log "killing the primary $primary with SIGKILL: Patroni $victim, postmaster $pm 
 kids=$(pgrep -P "$pm" | tr '\n' ' ')
 kill_ms=$(ms)
 kill -9 $victim "$pm" $kids 2>/dev/null || true
-sleep 40
+# Keep the load on until writes are acknowledged again (and 5 s more), or
+# for 40 s at most.
+for _ in $(seq 80); do
+	cat "$D"/acks-*.log | awk -v k="$kill_ms" '$3 == 201 && $1 > k {found = 1} END {exit !found}' && break
+	sleep 0.5
+done
+sleep 5
 touch "$D/stop"
 wait_workers() { for j in $(jobs -p); do case " ${pids[*]} " in *" $j "*) ;; *) wait "$j" 2>/dev/null || true ;; esac; done; }
 wait_workers
