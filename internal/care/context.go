@@ -75,7 +75,7 @@ func WithFreshnessNote(ctx context.Context) (context.Context, *Freshness) {
 // noteFreshness adds one read's freshness to the context's note, if any.
 func noteFreshness(ctx context.Context, f Freshness) {
 	n, _ := ctx.Value(freshnessKey{}).(*Freshness)
-	if n == nil {
+	if n == nil || f.AsOf.IsZero() { // no note asked for, or the read failed
 		return
 	}
 	if n.AsOf.IsZero() || f.AsOf.Before(n.AsOf) {
