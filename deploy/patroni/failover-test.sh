@@ -7,7 +7,7 @@
 # of its latest follow-up), that kith audit verify passes, and that the same
 # Kith process serves again within 30 seconds.
 #
-#   deploy/patroni/failover-test.sh          (as root, from the repository; ~2–3 min)
+#   deploy/patroni/failover-test.sh          (as root, from the repository; ~3–4 min)
 #   KITH_HA_VIA=haproxy deploy/patroni/failover-test.sh   (Kith → HAProxy → primary)
 #
 # Installs patroni, etcd-server and haproxy with apt-get if missing. Loopback
@@ -167,6 +167,9 @@ refused=$(awk '$3 != 201' "$D/acks.log" | wc -l)
 first_ok=$(awk -v k="$kill_ms" '$3 == 201 && $1 > k {print $2; exit}' "$D/acks.log")
 last_ok_before=$(awk -v k="$kill_ms" '$3 == 201 && $2 <= k {t = $2} END {print t}' "$D/acks.log")
 serve_again=$(((${first_ok:-$kill_ms} - kill_ms)))
+# Requests sent before the kill and answered after it: their commit was in
+# flight. Each must be an error or a write that is found below.
+inflight=$(awk -v k="$kill_ms" '$1 <= k && $2 > k {printf "%s ", $3}' "$D/acks.log")
 new_primary=$(curl -s http://127.0.0.1:8009/cluster 2>/dev/null | jq -r '.members[] | select(.role == "leader") | .name' || true)
 [ -z "$new_primary" ] && new_primary=$(curl -s http://127.0.0.1:8008/cluster | jq -r '.members[] | select(.role == "leader") | .name')
 NEW="postgres://postgres@127.0.0.1:$((5432 + ${new_primary#pg}))/kith?sslmode=disable"
@@ -186,6 +189,7 @@ echo "primary killed:                 $primary at +8 s of load; new primary: $ne
 echo "follow-ups acknowledged (201):  $acked"
 echo "  of which in the database:     $found"
 echo "  with their audit entry:       $audited"
+echo "requests in flight at the kill:  ${inflight:-none} (status of each)"
 echo "requests refused/failed:        $refused (errors while there was no primary)"
 echo "unacknowledged writes present:  $unacked_found (committed, but the answer was lost with the primary)"
 echo "patients half-written:          $torn"
