@@ -96,6 +96,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		care.Conflict:        http.StatusConflict,
 		care.Unauthenticated: http.StatusUnauthorized,
 		care.TooManyRequests: http.StatusTooManyRequests,
+		care.Unavailable:     http.StatusServiceUnavailable,
 	}[ce.Kind]
 	if status == 0 {
 		status = http.StatusInternalServerError
@@ -103,7 +104,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch ce.Kind {
 	case care.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kith"`)
-	case care.TooManyRequests:
+	case care.TooManyRequests, care.Unavailable:
 		w.Header().Set("Retry-After", ratelimit.RetryAfter(ce.RetryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

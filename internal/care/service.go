@@ -123,7 +123,7 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 	}); aerr != nil {
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
 	}
-	return err
+	return unavailable(err)
 }
 
 // appendEntries appends the entry for sub and those of sub.also.
@@ -181,10 +181,10 @@ func (s *Service) actStale(ctx context.Context, action string, fn func(tx *store
 		if aerr != nil {
 			slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
 		}
-		return Freshness{}, err
+		return Freshness{}, unavailable(err)
 	}
 	if aerr != nil {
-		return Freshness{}, aerr
+		return Freshness{}, unavailable(aerr)
 	}
 	return Freshness{AsOf: sf.AsOf, Standby: sf.Standby}, nil
 }

@@ -157,3 +157,12 @@ func greatest(e Engine) string {
 	}
 	return "max"
 }
+
+// IsUnavailable reports whether err means that the database could not be
+// reached, or the connection failed, before anything of the statement was
+// sent: what was asked did not happen and may be asked again. A connection
+// lost after that (during a commit, say) is not: its outcome is unknown.
+func IsUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
+}

@@ -72,6 +72,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		d.Status, d.Title = http.StatusTooManyRequests, p.T("error.toomany")
 		d.Message = p.Wait(ce.RetryAfter)
 		w.Header().Set("Retry-After", retryAfter(ce.RetryAfter))
+	case care.Unavailable:
+		d.Status, d.Title = http.StatusServiceUnavailable, p.T("error.unavailable")
+		w.Header().Set("Retry-After", retryAfter(ce.RetryAfter))
 	default:
 		slog.ErrorContext(r.Context(), "web: request failed", "route", r.Pattern, "error", err)
 		d.Status, d.Title, d.Message = http.StatusInternalServerError, p.T("error.internal"), p.T("error.internal.text")
