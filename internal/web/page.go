@@ -169,9 +169,9 @@ type asOf struct {
 // changes: a worker who has just written should not think it lost.
 func (p *page) AsOf(f care.Freshness) asOf {
 	if f.Standby {
-		return asOf{Text: p.T("stale.standby", "Time", p.Time(f.AsOf)), Standby: true}
+		return asOf{Text: p.T("stale.standby", "Date", p.Time(f.AsOf)), Standby: true}
 	}
-	return asOf{Text: p.T("stale.current", "Time", p.Time(f.AsOf))}
+	return asOf{Text: p.T("stale.current", "Date", p.Time(f.AsOf))}
 }
 
 // Wait says how long to wait before trying again.
