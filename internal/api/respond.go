@@ -81,6 +81,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, br.status, http.StatusText(br.status), detail, fields)
 		return
 	}
+	err = care.Classify(err)
 	var ce *care.Error
 	if !errors.As(err, &ce) {
 		// Log the error (never the request's data) and say nothing more.

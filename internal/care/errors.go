@@ -133,6 +133,12 @@ func invalid(field, msg string) error {
 	return f.err()
 }
 
+// Classify gives an error from outside the service (a session looked up
+// before any service method ran, say) the kind the service would have
+// given it: a database that cannot be reached is Unavailable. Transports
+// call it before mapping an error to their status.
+func Classify(err error) error { return unavailable(err) }
+
 // unavailable turns an error that means the database could not be reached
 // before anything was sent to it (while a standby takes over, say) into an
 // Unavailable error: the request did nothing and may be sent again. A

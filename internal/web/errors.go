@@ -40,6 +40,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		s.renderError(w, r, p, d)
 		return
 	}
+	err = care.Classify(err)
 	var ce *care.Error
 	if !errors.As(err, &ce) {
 		ce = &care.Error{Kind: care.Internal}
