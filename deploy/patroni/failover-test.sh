@@ -7,7 +7,7 @@
 # of its latest follow-up), that kith audit verify passes, and that the same
 # Kith process serves again within 30 seconds.
 #
-#   deploy/patroni/failover-test.sh          (as root, from the repository; ~3–4 min)
+#   deploy/patroni/failover-test.sh          (as root, from the repository; 3–5 min)
 #   KITH_HA_VIA=haproxy deploy/patroni/failover-test.sh   (Kith → HAProxy → primary)
 #
 # Installs patroni, etcd-server and haproxy with apt-get if missing. Loopback
