@@ -34,7 +34,7 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	var addr, dirFile, drugFile, totpRoles, baseURL string
+	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead string
 	var withDemo, trustProxy bool
 	var maxBody int64
 	var glassFor time.Duration
@@ -45,6 +45,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
 	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services shown to residents; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
 	fs.StringVar(&drugFile, "drugs", env("KITH_DRUGS", ""), "JSON file of the drug names the follow-up form suggests, shaped as internal/catalog/drugs.json; default: common antipsychotics and mood stabilisers (env KITH_DRUGS)")
+	fs.StringVar(&dbRead, "db-read", env("KITH_DB_READ", ""), "optional read-only PostgreSQL URL (a standby) for figures, exports and searches, which then say as of when their data is (env KITH_DB_READ)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
 	fs.StringVar(&totpRoles, "totp-roles", env("KITH_TOTP_ROLES", "admin,district_admin"), "comma-separated roles that must sign in with a second factor (TOTP), or none (env KITH_TOTP_ROLES)")
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
@@ -69,6 +70,12 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer sealAndClose(db)
 	svc.SetTOTPRoles(roles)
 	svc.SetBaseURL(baseURL)
+	if dbRead != "" {
+		if err := db.OpenStandby(ctx, dbRead); err != nil {
+			return err
+		}
+		slog.Info("read pool open: figures, exports and searches read from it", "db_read", db.StandbyName())
+	}
 	if withDemo {
 		if err := seedIfEmpty(ctx, db, svc, stdout); err != nil {
 			return err

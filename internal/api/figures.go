@@ -67,6 +67,8 @@ type figureJSON struct {
 	Previous map[string]any `json:"previous,omitempty"`
 	AsOf     time.Time      `json:"as_of"`
 	Stale    bool           `json:"stale"`
+	// Standby: read from a standby, which may lag the primary.
+	Standby bool `json:"standby"`
 }
 
 func figureMap(figs []kpi.Figure) map[string]any {
@@ -86,7 +88,7 @@ func figureMap(figs []kpi.Figure) map[string]any {
 
 func toJSON(fs care.FigureSet) figureJSON {
 	return figureJSON{OrgUnit: fs.OrgUnit, Name: fs.Name, Level: string(fs.Level), From: fs.From, To: fs.To,
-		Figures: figureMap(fs.Figures), Previous: figureMap(fs.Previous), AsOf: fs.AsOf, Stale: fs.Stale}
+		Figures: figureMap(fs.Figures), Previous: figureMap(fs.Previous), AsOf: fs.AsOf, Stale: fs.Stale, Standby: fs.Standby}
 }
 
 func (h *handler) figures(w http.ResponseWriter, r *http.Request) error {

@@ -79,12 +79,17 @@ func (h *handler) listPatients(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	items, next, err := h.svc.Patients(r.Context(), care.PatientQuery{Q: q.Get("q"), OrgUnit: q.Get("org_unit"),
+	ctx, fresh := care.WithFreshnessNote(r.Context())
+	items, next, err := h.svc.Patients(ctx, care.PatientQuery{Q: q.Get("q"), OrgUnit: q.Get("org_unit"),
 		Diagnosis: q.Get("diagnosis"), Status: q.Get("status")}, p)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newList(items, next))
+	// A search may come from a standby: say how fresh it is.
+	writeJSON(w, http.StatusOK, struct {
+		list[care.Patient]
+		care.Freshness
+	}{newList(items, next), *fresh})
 	return nil
 }
 

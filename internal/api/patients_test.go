@@ -128,8 +128,13 @@ func TestPatientsAPI(t *testing.T) {
 		if res.status != 201 || res.body["completed"] != false {
 			t.Errorf("emergency: %d %s", res.status, res.raw)
 		}
-		if res := e.do("GET", "/api/v1/patients?q=陈", mgr, nil); res.status != 200 || !strings.Contains(res.raw, "110105********002X") {
+		if res := e.do("GET", "/api/v1/patients?q=陈", mgr, nil); res.status != 200 || !strings.Contains(res.raw, "110105********002X") ||
+			res.body["as_of"] == "" || res.body["standby"] != false {
 			t.Errorf("search: %d %s", res.status, res.raw)
+		}
+		// Figures say as of when their data is (without a read pool: now).
+		if res := e.do("GET", "/api/v1/figures", mgr, nil); res.status != 200 || res.body["as_of"] == nil || res.body["standby"] != false {
+			t.Errorf("figures: %d %s", res.status, res.raw)
 		}
 		if res := e.do("GET", "/api/v1/patients/abc", mgr, nil); res.status != 404 {
 			t.Errorf("bad id: %d", res.status)

@@ -81,6 +81,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, br.status, http.StatusText(br.status), detail, fields)
 		return
 	}
+	err = care.Classify(err)
 	var ce *care.Error
 	if !errors.As(err, &ce) {
 		// Log the error (never the request's data) and say nothing more.
@@ -96,6 +97,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		care.Conflict:        http.StatusConflict,
 		care.Unauthenticated: http.StatusUnauthorized,
 		care.TooManyRequests: http.StatusTooManyRequests,
+		care.Unavailable:     http.StatusServiceUnavailable,
 	}[ce.Kind]
 	if status == 0 {
 		status = http.StatusInternalServerError
@@ -103,7 +105,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch ce.Kind {
 	case care.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kith"`)
-	case care.TooManyRequests:
+	case care.TooManyRequests, care.Unavailable:
 		w.Header().Set("Retry-After", ratelimit.RetryAfter(ce.RetryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

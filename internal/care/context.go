@@ -60,3 +60,26 @@ func RequestFrom(ctx context.Context) RequestInfo {
 	r, _ := ctx.Value(requestKey{}).(RequestInfo)
 	return r
 }
+
+type freshnessKey struct{}
+
+// WithFreshnessNote returns a context in which the reads that may come from
+// a standby (figures, exports, searches) note how fresh their data was, and
+// the note they write to: the oldest AsOf of the reads made with it, and
+// whether any came from a standby. A handler shows it beside what it read.
+func WithFreshnessNote(ctx context.Context) (context.Context, *Freshness) {
+	f := &Freshness{}
+	return context.WithValue(ctx, freshnessKey{}, f), f
+}
+
+// noteFreshness adds one read's freshness to the context's note, if any.
+func noteFreshness(ctx context.Context, f Freshness) {
+	n, _ := ctx.Value(freshnessKey{}).(*Freshness)
+	if n == nil || f.AsOf.IsZero() { // no note asked for, or the read failed
+		return
+	}
+	if n.AsOf.IsZero() || f.AsOf.Before(n.AsOf) {
+		n.AsOf = f.AsOf
+	}
+	n.Standby = n.Standby || f.Standby
+}

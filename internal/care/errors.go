@@ -3,7 +3,10 @@ package care
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"kith/internal/store"
 )
 
 // Kind classifies an error so that each transport can map it in one place.
@@ -18,6 +21,7 @@ const (
 	Conflict                    // the request clashes with the current state
 	Unauthenticated             // no valid session or token
 	TooManyRequests             // slow down; RetryAfter says how long
+	Unavailable                 // the database could not be reached; nothing was done; try again after RetryAfter
 )
 
 // FieldError is a message about one input field.
@@ -128,3 +132,27 @@ func invalid(field, msg string) error {
 	f.add(field, msg)
 	return f.err()
 }
+
+// Classify gives an error from outside the service (a session looked up
+// before any service method ran, say) the kind the service would have
+// given it: a database that cannot be reached is Unavailable. Transports
+// call it before mapping an error to their status.
+func Classify(err error) error { return unavailable(err) }
+
+// unavailable turns an error that means the database could not be reached
+// before anything was sent to it (while a standby takes over, say) into an
+// Unavailable error: the request did nothing and may be sent again. A
+// connection lost later, during a commit, stays an internal error: the
+// write may or may not have happened, and "try again" could make it twice.
+func unavailable(err error) error {
+	if err == nil || !store.IsUnavailable(err) {
+		return err
+	}
+	slog.Warn("database unavailable", "error", err)
+	return &Error{Kind: Unavailable, RetryAfter: unavailableRetry,
+		Message: "the database cannot be reached just now; nothing was saved, please try again in a moment"}
+}
+
+// unavailableRetry is the wait suggested while the database is unreachable:
+// a failover takes about 10 seconds.
+const unavailableRetry = 5 * time.Second

@@ -25,6 +25,9 @@ type FigureSet struct {
 	// the background refresh has not yet recounted (see ServeStaleFigures).
 	AsOf  time.Time `json:"as_of"`
 	Stale bool      `json:"stale"`
+	// Standby says the figures were read from the read pool's standby,
+	// which may lag the primary; AsOf is then no later than its data.
+	Standby bool `json:"standby"`
 }
 
 // figureScope resolves the unit the actor asks figures for (their own by
@@ -68,7 +71,7 @@ func (s *Service) ServeStaleFigures(maxAge time.Duration) { s.staleFigures = max
 // beneath it, for a period, and those of the period before for comparison.
 func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
 	var out *FigureSet
-	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -80,7 +83,20 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 		out, err = s.figureSet(ctx, tx, u, p, targets, true)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out.fresh(f)
+	noteFreshness(ctx, f)
+	return out, nil
+}
+
+// fresh marks a figure set read from a standby with the time of its data.
+func (fs *FigureSet) fresh(f Freshness) {
+	fs.Standby = f.Standby
+	if f.Standby && f.AsOf.Before(fs.AsOf) {
+		fs.AsOf = f.AsOf
+	}
 }
 
 func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
@@ -114,7 +130,7 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 // unit, side by side.
 func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -126,6 +142,10 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 		out, err = s.childSets(ctx, tx, u, p, targets)
 		return err
 	})
+	for i := range out {
+		out[i].fresh(f)
+	}
+	noteFreshness(ctx, f)
 	return out, err
 }
 
@@ -166,7 +186,7 @@ func (s *Service) childSets(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 // months ending with the month of end.
 func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
 	var out []FigureSet
-	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -178,6 +198,10 @@ func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical
 		out, err = s.trendSets(ctx, tx, u, end, n, targets)
 		return err
 	})
+	for i := range out {
+		out[i].fresh(f)
+	}
+	noteFreshness(ctx, f)
 	return out, err
 }
 
@@ -291,7 +315,7 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 		return nil, "", invalid("counted", "only a rate has patients not counted")
 	}
 	var out []report.Row
-	err = s.act(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -321,6 +345,7 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 	if err != nil {
 		return nil, "", err
 	}
+	noteFreshness(ctx, f)
 	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
 	return out, next, nil
 }
@@ -329,7 +354,7 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 // latest classification and risk level.
 func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*report.Distribution, error) {
 	var out *report.Distribution
-	err := s.readAct(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -338,6 +363,7 @@ func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*rep
 		out, err = report.Distribute(ctx, tx, u.Path, s.today())
 		return err
 	})
+	noteFreshness(ctx, f)
 	return out, err
 }
 

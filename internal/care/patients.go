@@ -664,7 +664,7 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 		return nil, "", err
 	}
 	var out []Patient
-	err = s.act(ctx, "patient.search", func(tx *store.Tx, a *Actor, sub *subject) error {
+	fr, err := s.actStale(ctx, "patient.search", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "patient_list"
 		scope, err := patientScope(ctx, tx, a, q.OrgUnit, sub)
 		if err != nil {
@@ -716,6 +716,7 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 	if err != nil {
 		return nil, "", err
 	}
+	noteFreshness(ctx, fr)
 	out, next := cut(out, limit, func(p Patient) string {
 		return strings.ToLower(p.Name) + "\x1f" + strconv.FormatInt(p.ID, 10)
 	})

@@ -39,8 +39,9 @@ type Screening struct {
 	Urgent     bool     `json:"urgent"` // a flag that would raise an alert for a patient, such as PHQ-9 item 9
 }
 
-// The public site's writes are limited per client address, in memory only
-// (package ratelimit): a burst, then one more every so often.
+// The public site's writes are limited per client address, across every
+// server on the database (package ratelimit): a burst, then one more every
+// so often.
 var (
 	screenEvery, screenBurst   = time.Minute, 20
 	contactEvery, contactBurst = 10 * time.Minute, 3
@@ -48,7 +49,11 @@ var (
 
 // limit refuses a public write from an address that has made too many.
 func (s *Service) limit(ctx context.Context, l *ratelimit.Limiter) error {
-	if ok, wait := l.Allow(RequestFrom(ctx).ClientAddr, time.Now()); !ok {
+	ok, wait, err := l.Allow(ctx, RequestFrom(ctx).ClientAddr, time.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return &Error{Kind: TooManyRequests, Message: "too many requests from your connection; please wait a little and try again",
 			RetryAfter: wait}
 	}
@@ -456,7 +461,7 @@ type ScreeningCount struct {
 // Screenings without a community count in no unit.
 func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Period) ([]ScreeningCount, error) {
 	var out []ScreeningCount
-	err := s.act(ctx, "figures.screenings", func(tx *store.Tx, a *Actor, sub *subject) error {
+	f, err := s.actStale(ctx, "figures.screenings", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
 		if err != nil {
 			return err
@@ -468,6 +473,7 @@ func (s *Service) ScreeningCounts(ctx context.Context, unitCode string, p kpi.Pe
 		out, err = screeningCounts(ctx, tx, u.Path, p)
 		return err
 	})
+	noteFreshness(ctx, f)
 	return out, err
 }
 

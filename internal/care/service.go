@@ -33,7 +33,8 @@ type Service struct {
 	instruments *instrument.Catalogue
 	directory   *directory.Directory
 	drugs       []catalog.Drug
-	// The public site's limits per client address.
+	// The public site's limits per client address, shared through the
+	// database by every server.
 	screenLimit, contactLimit *ratelimit.Limiter
 	// glassFor is how long a break-the-glass grant lasts.
 	glassFor time.Duration
@@ -53,8 +54,8 @@ type Service struct {
 func New(db *store.DB, keys *secrets.Keys) *Service {
 	s := &Service{db: db, keys: keys, now: time.Now, zone: DefaultZone(), instruments: instrument.Default(),
 		directory: directory.Default(), drugs: catalog.Drugs(),
-		screenLimit:  ratelimit.New(screenEvery, screenBurst),
-		contactLimit: ratelimit.New(contactEvery, contactBurst), glassFor: DefaultGlassFor}
+		screenLimit:  ratelimit.New(db, "screening", screenEvery, screenBurst, keys.RateLimit),
+		contactLimit: ratelimit.New(db, "contact", contactEvery, contactBurst, keys.RateLimit), glassFor: DefaultGlassFor}
 	s.SetTOTPRoles(DefaultTOTPRoles)
 	return s
 }
@@ -159,7 +160,7 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 	}); aerr != nil {
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
 	}
-	return err
+	return unavailable(err)
 }
 
 // appendEntries appends the entry for sub and those of sub.also.
@@ -231,6 +232,56 @@ func (s *Service) deferredFor(tx *store.Tx) func(func(*store.Tx) error) {
 	}
 	later := v.(*[]func(*store.Tx) error)
 	return func(f func(*store.Tx) error) { *later = append(*later, f) }
+}
+
+// Freshness says how current the data of a read is: AsOf is the time of
+// the data (on a standby, the commit time of the last transaction it
+// replayed) and Standby says it came from the read pool's standby, which
+// may lag the primary. Pages and API answers show it.
+type Freshness struct {
+	AsOf    time.Time `json:"as_of"`
+	Standby bool      `json:"standby"`
+}
+
+// actStale is act for reads that may lag the caller's own writes: figures,
+// exports, searches. With a read pool (store.OpenStandby) fn runs in a
+// read-only transaction on the standby, and the audit entry is then
+// appended on the primary before anything is returned: a read whose entry
+// could not be written is not served. Without one it is readAct.
+func (s *Service) actStale(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) (Freshness, error) {
+	if !s.db.HasStandby() {
+		f := Freshness{AsOf: time.Now().UTC().Truncate(time.Second)}
+		return f, s.readAct(ctx, action, fn)
+	}
+	a := ActorFrom(ctx)
+	if a == nil {
+		return Freshness{}, errUnauthenticated
+	}
+	var sub subject
+	sf, err := s.db.ReadStale(ctx, func(tx *store.Tx) error {
+		sub = subject{}
+		return fn(tx, a, &sub)
+	})
+	outcome := audit.Allowed
+	switch {
+	case isDenied(err):
+		outcome = audit.Denied
+	case err != nil:
+		outcome = audit.Failed
+	}
+	aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+		return s.appendEntries(ctx, tx, a.Username, action, sub, outcome)
+	})
+	if err != nil {
+		if aerr != nil {
+			slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
+		}
+		return Freshness{}, unavailable(err)
+	}
+	if aerr != nil {
+		return Freshness{}, unavailable(aerr)
+	}
+	return Freshness{AsOf: sf.AsOf, Standby: sf.Standby}, nil
 }
 
 func (s *Service) entry(ctx context.Context, actor, action string, sub subject, o audit.Outcome) *audit.Entry {

@@ -46,6 +46,12 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err != nil {
 		return true, err
 	}
+	// The limiters delete full rate-limit buckets as requests come; this
+	// catches those left when the public site falls quiet.
+	buckets, err := db.SweepTokens(ctx, time.Now())
+	if err != nil {
+		return true, err
+	}
 	if err := svc.WarmFigures(ctx); err != nil {
 		return true, err
 	}
@@ -59,7 +65,8 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err := db.Optimize(ctx); err != nil {
 		return true, err
 	}
-	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed)
+	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed,
+		"rate_limits_removed", buckets)
 	return true, nil
 }
 

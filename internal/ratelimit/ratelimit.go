@@ -1,81 +1,81 @@
 // Package ratelimit limits how often one client address may use the public
-// site's writes (self-screenings, contact requests). The addresses are held
-// in memory only, for as long as they are being limited, and never stored
-// or logged.
+// site's writes (self-screenings, contact requests). The buckets live in the
+// database (table rate_limits), so that every server sharing it enforces one
+// limit: behind a round-robin proxy a per-server limit would multiply by the
+// number of servers. The address is never stored: a bucket is keyed by a
+// keyed hash of it (HMAC-SHA-256 under a key derived from the master key,
+// so that the same address gives the same key on every server and nobody
+// without the key can test an address against the table), and a bucket is
+// deleted within a minute of being full again.
 package ratelimit
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"kith/internal/store"
 )
 
+// sweepEvery is how often a limiter deletes full buckets.
+const sweepEvery = time.Minute
+
 // Limiter allows each client address a burst of requests, refilled at a
-// steady rate.
+// steady rate, across every server on the database.
 type Limiter struct {
-	every time.Duration
-	burst int
+	db     *store.DB
+	bucket string
+	every  time.Duration
+	burst  int
+	key    []byte
 
-	mu      sync.Mutex
-	clients map[string]*client
-	swept   time.Time
+	mu    sync.Mutex
+	swept time.Time
 }
 
-type client struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// New returns a limiter that allows burst requests at once per address and
-// one more every every.
-func New(every time.Duration, burst int) *Limiter {
-	return &Limiter{every: every, burst: burst, clients: map[string]*client{}}
+// New returns a limiter named bucket (its rows are apart from other
+// limiters') that allows burst requests at once per address and one more
+// every every; key keys the hash of the addresses.
+func New(db *store.DB, bucket string, every time.Duration, burst int, key []byte) *Limiter {
+	return &Limiter{db: db, bucket: bucket, every: every, burst: burst, key: key}
 }
 
 // Allow reports whether the address may make a request now and, if not,
 // how long it should wait.
-func (l *Limiter) Allow(addr string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	c := l.clients[addr]
-	if c == nil {
-		c = &client{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
-		l.clients[addr] = c
-	}
-	c.seen = now
-	r := c.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+func (l *Limiter) Allow(ctx context.Context, addr string, now time.Time) (bool, time.Duration, error) {
+	l.sweep(ctx, now)
+	return l.db.TakeToken(ctx, l.bucket, l.hash(addr), l.every, l.burst, now)
 }
 
-// sweep forgets addresses whose bucket has refilled: they are limited no
-// more, so there is no reason to remember them.
-func (l *Limiter) sweep(now time.Time) {
-	full := l.every * time.Duration(l.burst)
-	if now.Sub(l.swept) < full {
+// hash is the bucket's client key: the address hashed under the key.
+func (l *Limiter) hash(addr string) string {
+	m := hmac.New(sha256.New, l.key)
+	m.Write([]byte(addr))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// sweep deletes full buckets at most once every sweepEvery per server.
+// A failure only delays the deletion, so it is logged, not returned.
+func (l *Limiter) sweep(ctx context.Context, now time.Time) {
+	l.mu.Lock()
+	due := now.Sub(l.swept) >= sweepEvery
+	if due {
+		l.swept = now
+	}
+	l.mu.Unlock()
+	if !due {
 		return
 	}
-	l.swept = now
-	for addr, c := range l.clients {
-		if now.Sub(c.seen) >= full {
-			delete(l.clients, addr)
-		}
+	if _, err := l.db.SweepTokens(ctx, now); err != nil {
+		slog.Warn("rate limit sweep failed", "error", err)
 	}
-}
-
-// Len returns how many addresses are remembered, for tests.
-func (l *Limiter) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.clients)
 }
 
 // Addr is the client address of a request as the limiter keys it: the

@@ -69,12 +69,17 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 		return c, asOf, err
 	}
 	if len(recount) > 0 {
-		if scope.Defer != nil {
+		switch {
+		case scope.Defer != nil:
 			save := scope
 			save.Defer = nil
 			scope.Defer(func(wtx *store.Tx) error { return saveSnapshots(ctx, wtx, save, recount, counts) })
-		} else if err := saveSnapshots(ctx, tx, scope, recount, counts); err != nil {
-			return c, asOf, err
+		case tx.ReadOnly():
+			// A standby cannot save them: the counts are used from memory.
+		default:
+			if err := saveSnapshots(ctx, tx, scope, recount, counts); err != nil {
+				return c, asOf, err
+			}
 		}
 	}
 	if c, err = sumSnapshots(ctx, tx, scope, population, recount, counts); err != nil {

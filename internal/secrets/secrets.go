@@ -25,6 +25,7 @@ type Keys struct {
 	NationalID []byte // AES-256-GCM encryption of national ID numbers
 	Lookup     []byte // keyed hash for exact-match search of national ID numbers
 	TOTP       []byte // AES-256-GCM encryption of two-factor (TOTP) secrets
+	RateLimit  []byte // keyed hash of client addresses in the shared rate limits
 }
 
 // Load returns the keys derived from master, a base64 encoding of 32 random
@@ -49,7 +50,7 @@ func Load(master, dataDir string) (*Keys, error) {
 		return k
 	}
 	return &Keys{Session: derive("session"), NationalID: derive("national-id"), Lookup: derive("national-id lookup"),
-		TOTP: derive("totp")}, nil
+		TOTP: derive("totp"), RateLimit: derive("rate limit")}, nil
 }
 
 func loadOrCreate(path string) (string, error) {

@@ -137,7 +137,7 @@ func requestInfo(next http.Handler, trustProxy bool) http.Handler {
 			addr = r.RemoteAddr
 		}
 		if trustProxy {
-			if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			if f := forwardedFor(r.Header); f != "" {
 				addr = f
 			}
 		}
@@ -171,3 +171,19 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// forwardedFor is the address the nearest proxy saw the request come from:
+// the last entry of the last X-Forwarded-For header. Earlier entries are
+// whatever the client chose to send, and trusting them would let anyone
+// pick a fresh address for every request and escape the rate limits.
+func forwardedFor(h http.Header) string {
+	v := h.Values("X-Forwarded-For")
+	if len(v) == 0 {
+		return ""
+	}
+	last := v[len(v)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
+}

@@ -148,3 +148,21 @@ func (db *DB) Optimize(ctx context.Context, loaded ...string) error {
 	_, err := db.w.ExecContext(ctx, q)
 	return err
 }
+
+// greatest names the function that returns the larger of its arguments:
+// SQLite's two-argument max is PostgreSQL's GREATEST.
+func greatest(e Engine) string {
+	if e == Postgres {
+		return "GREATEST"
+	}
+	return "max"
+}
+
+// IsUnavailable reports whether err means that the database could not be
+// reached, or the connection failed, before anything of the statement was
+// sent: what was asked did not happen and may be asked again. A connection
+// lost after that (during a commit, say) is not: its outcome is unknown.
+func IsUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
+}

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+)
 
 func TestRebind(t *testing.T) {
 	tests := []struct {
@@ -29,5 +33,17 @@ func TestBeneath(t *testing.T) {
 		if got := tt.path >= lo && tt.path < hi; got != tt.in {
 			t.Errorf("%s beneath /D1/ = %v, want %v", tt.path, got, tt.in)
 		}
+	}
+}
+
+// TestIsUnavailable: a database that cannot be reached is unavailable (the
+// request did nothing and may be retried); other errors are not.
+func TestIsUnavailable(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if err == nil || !IsUnavailable(err) {
+		t.Errorf("a closed port: %v, want an unavailable error", err)
+	}
+	if IsUnavailable(errors.New("store: commit: unexpected EOF")) {
+		t.Error("an arbitrary error counted as unavailable")
 	}
 }

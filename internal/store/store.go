@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -52,6 +53,13 @@ type DB struct {
 	quit      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+	// stale is the optional read-only pool on a standby (OpenStandby),
+	// for reads that may lag the primary; nil without one.
+	stale     *sql.DB
+	staleName string
+	// staleReads counts the transactions ReadStale ran on the standby
+	// pool, so that tests can see the routing.
+	staleReads atomic.Int64
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or a postgres:// URL.
@@ -153,15 +161,22 @@ func (db *DB) Close() error {
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
+	if db.stale != nil {
+		err = errors.Join(err, db.stale.Close())
+	}
 	return err
 }
 
 // Pools returns the underlying pools by name, for metrics.
 func (db *DB) Pools() map[string]*sql.DB {
+	m := map[string]*sql.DB{"writer": db.w, "reader": db.r}
 	if db.r == db.w {
-		return map[string]*sql.DB{"main": db.w}
+		m = map[string]*sql.DB{"main": db.w}
 	}
-	return map[string]*sql.DB{"writer": db.w, "reader": db.r}
+	if db.stale != nil {
+		m["standby"] = db.stale
+	}
+	return m
 }
 
 func (db *DB) provider() (*goose.Provider, error) {
@@ -224,9 +239,10 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 
 // Tx is a transaction with one timestamp for everything it writes.
 type Tx struct {
-	tx     *sql.Tx
-	engine Engine
-	now    time.Time
+	tx       *sql.Tx
+	engine   Engine
+	now      time.Time
+	readOnly bool
 	// detached: the transaction is shared by a group of callers (group
 	// commit), so one caller's context ending must not interrupt it.
 	detached bool
@@ -238,6 +254,11 @@ func (tx *Tx) ctx(ctx context.Context) context.Context {
 	}
 	return ctx
 }
+
+// ReadOnly reports whether the transaction may not write (Read, ReadStale):
+// code that would otherwise save what it computed, such as a figure
+// snapshot, keeps it in memory instead.
+func (tx *Tx) ReadOnly() bool { return tx.readOnly }
 
 // Now is the transaction's timestamp: every row it writes carries this time.
 func (tx *Tx) Now() time.Time { return tx.now }
@@ -290,6 +311,79 @@ func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
 }
 
+// Freshness says where a read's data came from and how current it is.
+type Freshness struct {
+	// AsOf is the time of the data read: on a standby, the commit time of
+	// the last transaction it replayed; else the time of the read.
+	AsOf time.Time
+	// Standby is true when the data came from a standby, which may lag.
+	Standby bool
+}
+
+// HasStandby reports whether a read-only standby pool is open.
+func (db *DB) HasStandby() bool { return db.stale != nil }
+
+// StandbyName names the read pool's database without credentials.
+func (db *DB) StandbyName() string { return db.staleName }
+
+// StaleReads is how many transactions ReadStale ran on the standby pool.
+func (db *DB) StaleReads() int64 { return db.staleReads.Load() }
+
+// OpenStandby opens the optional read-only pool that ReadStale uses: a
+// PostgreSQL standby (or any server with the same data), for figures,
+// exports and searches, which may lag the primary by a little.
+func (db *DB) OpenStandby(ctx context.Context, dsn string) error {
+	if db.engine != Postgres || !(strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")) {
+		return errors.New("store: a read pool needs PostgreSQL, for both the database and the read pool")
+	}
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(20)
+	p.SetMaxIdleConns(20)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return fmt.Errorf("store: open read pool %s: %w", redact(dsn), err)
+	}
+	db.stale, db.staleName = p, redact(dsn)
+	return nil
+}
+
+// ReadStale runs fn in a read-only transaction on the standby pool when
+// there is one, else as Read does, and says how fresh the data was. Use it
+// only for reads that need not see the caller's own latest writes.
+func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, error) {
+	if db.stale == nil {
+		var f Freshness
+		err := db.Read(ctx, func(tx *Tx) error {
+			f = Freshness{AsOf: tx.now}
+			tx.readOnly = true
+			return fn(tx)
+		})
+		return f, err
+	}
+	var f Freshness
+	err := db.transact(ctx, db.stale, &sql.TxOptions{ReadOnly: true}, func(tx *Tx) error {
+		db.staleReads.Add(1)
+		// On a standby, the data is as of the last transaction replayed;
+		// a server not in recovery (the read pool fell back to a primary,
+		// or names the primary itself) is current.
+		var replay sql.NullTime
+		var recovering bool
+		if err := tx.QueryRow(ctx, `SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()`).Scan(&recovering, &replay); err != nil {
+			return err
+		}
+		f = Freshness{AsOf: tx.now, Standby: recovering}
+		if recovering && replay.Valid {
+			f.AsOf = replay.Time.UTC().Truncate(time.Microsecond)
+		}
+		return fn(tx)
+	})
+	return f, err
+}
+
 func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
 	const attempts = 4
 	var err error
@@ -304,12 +398,13 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, f
 }
 
 func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	readOnly := opts != nil && opts.ReadOnly
 	start := time.Now()
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: readOnly}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()

@@ -40,6 +40,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		s.renderError(w, r, p, d)
 		return
 	}
+	err = care.Classify(err)
 	var ce *care.Error
 	if !errors.As(err, &ce) {
 		ce = &care.Error{Kind: care.Internal}
@@ -71,6 +72,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 	case care.TooManyRequests:
 		d.Status, d.Title = http.StatusTooManyRequests, p.T("error.toomany")
 		d.Message = p.Wait(ce.RetryAfter)
+		w.Header().Set("Retry-After", retryAfter(ce.RetryAfter))
+	case care.Unavailable:
+		d.Status, d.Title = http.StatusServiceUnavailable, p.T("error.unavailable")
 		w.Header().Set("Retry-After", retryAfter(ce.RetryAfter))
 	default:
 		slog.ErrorContext(r.Context(), "web: request failed", "route", r.Pattern, "error", err)

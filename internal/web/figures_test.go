@@ -96,6 +96,8 @@ func TestFigurePages(t *testing.T) {
 				// Figures without a list behind them lead nowhere.
 				lacks(t, body, "/figures/emergencies/patients", "/figures/registered_prevalence/patients")
 				noInline(t, body)
+				// Without a read pool the figures are current, and say as of when.
+				contains(t, body, `<p class="as-of">Data as of `)
 			}
 			// The worklist counts are for the clinical roles.
 			contains(t, psy.page("/figures?"+period, http.StatusOK), "Worklists today", `href="/worklist?kind=overdue&amp;org_unit=D01"`)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
@@ -281,6 +282,32 @@ func TestLocalPath(t *testing.T) {
 	} {
 		if got := localPath(tt.in); got != tt.want {
 			t.Errorf("localPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestAsOf: figures and searches read from a standby say so, with the time
+// of their data, in both languages.
+func TestAsOf(t *testing.T) {
+	s, err := newServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 30, 8, 15, 2, 0, time.UTC)
+	for _, tt := range []struct {
+		lang    string
+		standby bool
+		want    string
+	}{
+		{langEnglish, false, "Data as of " + at.Local().Format("2006-01-02 15:04:05")},
+		{langEnglish, true, "read from a standby copy"},
+		{langChinese, false, "数据截至 " + at.Local().Format("2006-01-02 15:04:05")},
+		{langChinese, true, "读自数据库的备用副本"},
+	} {
+		p := &page{Lang: tt.lang, loc: i18n.NewLocalizer(s.catalogue, tt.lang)}
+		got := p.AsOf(care.Freshness{AsOf: at, Standby: tt.standby})
+		if !strings.Contains(got.Text, tt.want) || got.Standby != tt.standby {
+			t.Errorf("%s standby=%v: %+v, want it to say %q", tt.lang, tt.standby, got, tt.want)
 		}
 	}
 }

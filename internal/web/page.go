@@ -229,6 +229,22 @@ func (p *page) FullTime(t time.Time) string {
 	return t.In(p.zone).Format("2006-01-02 15:04:05")
 }
 
+// asOf is the line that says how current a page's data is.
+type asOf struct {
+	Text    string
+	Standby bool
+}
+
+// AsOf says as of when the data of figures or a search is, and, when it
+// was read from a standby (KITH_DB_READ), that it may lag the latest
+// changes: a worker who has just written should not think it lost.
+func (p *page) AsOf(f care.Freshness) asOf {
+	if f.Standby {
+		return asOf{Text: p.T("stale.standby", "Date", p.Time(f.AsOf)), Standby: true}
+	}
+	return asOf{Text: p.T("stale.current", "Date", p.Time(f.AsOf))}
+}
+
 // Wait says how long to wait before trying again.
 func (p *page) Wait(d time.Duration) string {
 	if d < time.Minute {

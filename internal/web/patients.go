@@ -80,6 +80,9 @@ type patientsData struct {
 	// the page offers no diagnosis filter.
 	Safety   bool
 	Filtered bool
+	// Fresh says how current the results are (a search may be read from
+	// a standby); nil when the search failed.
+	Fresh *care.Freshness
 }
 
 var patientFilterFields = []string{"q", "org_unit", "diagnosis", "status"}
@@ -103,7 +106,8 @@ func (s *server) patients(w http.ResponseWriter, r *http.Request, p *page) error
 	for _, n := range patientFilterFields {
 		d.Filtered = d.Filtered || f.V(n) != ""
 	}
-	list, next, err := s.svc.Patients(r.Context(), care.PatientQuery{Q: f.V("q"), OrgUnit: f.V("org_unit"),
+	ctx, fresh := care.WithFreshnessNote(r.Context())
+	list, next, err := s.svc.Patients(ctx, care.PatientQuery{Q: f.V("q"), OrgUnit: f.V("org_unit"),
 		Diagnosis: f.V("diagnosis"), Status: f.V("status")}, care.Page{Token: q.Get("page_token")})
 	status := http.StatusOK
 	if err != nil {
@@ -112,6 +116,9 @@ func (s *server) patients(w http.ResponseWriter, r *http.Request, p *page) error
 		}
 	}
 	d.Patients = list
+	if err == nil {
+		d.Fresh = fresh
+	}
 	if next != "" {
 		v := url.Values{"page_token": {next}}
 		for _, n := range patientFilterFields {

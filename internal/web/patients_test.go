@@ -137,11 +137,13 @@ func TestPatientPages(t *testing.T) {
 
 			// Search: by name prefix and by national ID, masked in the list.
 			list := manager.page("/patients?q=%E7%8E%8B", http.StatusOK)
-			contains(t, list, "王小明", clinical.MaskNationalID(nid))
+			contains(t, list, "王小明", clinical.MaskNationalID(nid), `<p class="as-of">Data as of `)
 			lacks(t, list, nid)
 			contains(t, manager.page("/patients?q="+nid, http.StatusOK), `href="/patients/`+strconv.FormatInt(id, 10)+`"`)
 			contains(t, manager.page("/patients?q=Nobody", http.StatusOK), "No patients match.")
-			contains(t, manager.page("/patients?status=nonsense", http.StatusUnprocessableEntity), "must be managed, hospitalised")
+			refused := manager.page("/patients?status=nonsense", http.StatusUnprocessableEntity)
+			contains(t, refused, "must be managed, hospitalised")
+			lacks(t, refused, `class="as-of`) // nothing was read
 		})
 
 		fid := ""
