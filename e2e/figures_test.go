@@ -62,7 +62,7 @@ func TestFiguresDashboard(t *testing.T) {
 
 	j.load("back to the figures", chromedp.Click(chromedp.CSS(`nav.menu a[href="/figures"]`)))
 	j.load("open the monthly report", chromedp.Click(chromedp.CSS(`main .titlebar a[href^="/figures/report"]`)))
-	j.expect("report", "main h1", "Monthly figures report")
+	j.expect("report", "main h1", "Figures report")
 	j.do("the report's charts and Print button", chromedp.WaitVisible(chromedp.ID("trend-chart")),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-print]`)))
 

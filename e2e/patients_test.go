@@ -106,8 +106,8 @@ func TestPatientJourney(t *testing.T) {
 	)
 	j.do("fill in the follow-up form", actions...)
 	j.load("record the follow-up", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-	j.expect("follow-up recorded", "main .flash.recorded", "R-CLASS-UNSTABLE")
-	j.expect("next follow-up by R-NEXT-UNSTABLE", "main .flash.recorded", "R-NEXT-UNSTABLE")
+	j.expect("follow-up recorded as unstable (R-CLASS-UNSTABLE, in words)", "main .flash.recorded", "refer to a higher-level hospital at once")
+	j.expect("next follow-up by R-NEXT-UNSTABLE, in words", "main .flash.recorded", "Unstable: follow up within 2 weeks")
 	j.expect("next follow-up date", "main .flash.recorded", due)
 
 	j.load("open the worklist", chromedp.Click(chromedp.CSS(`nav.menu a[href="/worklist"]`)))
@@ -118,8 +118,13 @@ func TestPatientJourney(t *testing.T) {
 	if err != nil {
 		j.fail("find the patient on the due worklist", err)
 	}
-	if !strings.Contains(rowText, due) || !strings.Contains(rowText, "R-NEXT-UNSTABLE") {
-		j.fail("due date on the worklist", fmt.Errorf("row shows %q, want due %s by R-NEXT-UNSTABLE", rowText, due))
+	if !strings.Contains(rowText, due) || !strings.Contains(rowText, "Unstable: follow up within 2 weeks") || strings.Contains(rowText, "R-NEXT") {
+		j.fail("due date on the worklist", fmt.Errorf("row shows %q, want due %s by R-NEXT-UNSTABLE in words", rowText, due))
+	}
+	title, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(
+		`document.evaluate(%q, document, null, XPathResult.STRING_TYPE, null).stringValue`, row+`//small[@class="rule"]/@title`)))
+	if err != nil || !strings.Contains(title, "R-NEXT-UNSTABLE") {
+		j.fail("the rule's identifier in the tooltip", fmt.Errorf("title %q, %v", title, err))
 	}
 
 	j.load("open the record from the worklist", chromedp.Click(chromedp.Search(row+`/td/a[contains(., "Zhou")]`)))

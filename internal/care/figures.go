@@ -91,6 +91,9 @@ func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, ta
 	return out, nil
 }
 
+// Freshness says how current the set is, as pages show it.
+func (fs FigureSet) Freshness() Freshness { return Freshness{AsOf: fs.AsOf, Standby: fs.Standby} }
+
 // fresh marks a figure set read from a standby with the time of its data.
 func (fs *FigureSet) fresh(f Freshness) {
 	fs.Standby = f.Standby

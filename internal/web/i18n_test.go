@@ -172,7 +172,7 @@ func TestMessagesRender(t *testing.T) {
 	args := []any{"Name", "N", "Role", "R", "Unit", "U", "Code", "C", "Username", "u", "Wait", "W", "Date", "D", "Status", "S",
 		"Reason", "R", "Value", "V", "Period", "P", "Number", "9", "Year", 2026, "Month", 11, "MonthName", "November",
 		"Quarter", 4, "From", "F", "To", "T", "Figure", "F", "Actor", "A", "Expires", "E", "Browser", "B", "System", "S",
-		"Kind", "K", "Verb", "V", "Values", "V"}
+		"Kind", "K", "Verb", "V", "Values", "V", "Time", "T"}
 	for _, lang := range []string{langEnglish, langChinese} {
 		p := &page{Lang: lang, loc: i18n.NewLocalizer(s.catalogue, lang)}
 		for k, v := range readCatalogue(t, "en") {

@@ -234,7 +234,7 @@ func TestPatientPages(t *testing.T) {
 		t.Run("Worklist", func(t *testing.T) {
 			due := manager.page("/worklist?kind=due&as_of=2026-03-10", http.StatusOK)
 			contains(t, due, `aria-current="page">Due in 7 days`, "王小明", "2026-03-15", "Unstable: follow up within 2 weeks", `title="R-NEXT-UNSTABLE`, `href="tel:13900139000"`,
-				`href="/patients/`+strconv.FormatInt(id, 10)+`/follow-ups/new"`)
+				`href="/patients/`+strconv.FormatInt(id, 10)+`/follow-ups/new?worklist=due"`)
 			noInline(t, due)
 			// The confirmed duplicate, never followed up, is overdue since 2026-01-24.
 			overdue := manager.page("/worklist?as_of=2026-03-10", http.StatusOK)
