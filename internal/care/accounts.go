@@ -60,18 +60,9 @@ func (s *Service) newActivation(ctx context.Context, tx *store.Tx, username, by 
 func (s *Service) IssueActivation(ctx context.Context, username string) (*Activation, error) {
 	var out *Activation
 	err := s.act(ctx, "user.activation", func(tx *store.Tx, a *Actor, sub *subject) error {
-		username = NormalizeUsername(username)
-		sub.Type, sub.ID = "user", username
-		u, err := userByName(ctx, tx, username)
+		u, err := managedUser(ctx, tx, a, username, sub)
 		if err != nil {
 			return err
-		}
-		if u == nil || !Allow(a, ReadUser, u.target()) {
-			return errHidden("user")
-		}
-		sub.Unit, sub.Path = u.OrgUnit, u.unitPath
-		if !Allow(a, WriteUser, u.target()) {
-			return errForbidden()
 		}
 		if u.Username == a.Username {
 			return errConflict("change your own password on your account page")
@@ -359,18 +350,9 @@ func (s *Service) EndSession(ctx context.Context, id string) error {
 func (s *Service) EndUserSessions(ctx context.Context, username string) (int64, error) {
 	var n int64
 	err := s.act(ctx, "user.sessions.end", func(tx *store.Tx, a *Actor, sub *subject) error {
-		username = NormalizeUsername(username)
-		sub.Type, sub.ID = "user", username
-		u, err := userByName(ctx, tx, username)
+		u, err := managedUser(ctx, tx, a, username, sub)
 		if err != nil {
 			return err
-		}
-		if u == nil || !Allow(a, ReadUser, u.target()) {
-			return errHidden("user")
-		}
-		sub.Unit, sub.Path = u.OrgUnit, u.unitPath
-		if !Allow(a, WriteUser, u.target()) {
-			return errForbidden()
 		}
 		r, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.id)
 		if err != nil {

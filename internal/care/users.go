@@ -126,6 +126,26 @@ func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	return &r, err
 }
 
+// managedUser finds the account an actor would change, filling in the audit
+// subject: an account the actor may not see is not found, one they may see
+// but not change is forbidden.
+func managedUser(ctx context.Context, tx *store.Tx, a *Actor, username string, sub *subject) (*userRow, error) {
+	username = NormalizeUsername(username)
+	sub.Type, sub.ID = "user", username
+	u, err := userByName(ctx, tx, username)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || !Allow(a, ReadUser, u.target()) {
+		return nil, errHidden("user")
+	}
+	sub.Unit, sub.Path = u.OrgUnit, u.unitPath
+	if !Allow(a, WriteUser, u.target()) {
+		return nil, errForbidden()
+	}
+	return u, nil
+}
+
 func userByName(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) *sql.Row
 }, username string) (*userRow, error) {
@@ -357,18 +377,9 @@ func (s *Service) Users(ctx context.Context, under string, p Page) ([]User, stri
 func (s *Service) UpdateUser(ctx context.Context, username string, in UserPatch) (*User, error) {
 	var out *User
 	err := s.act(ctx, "user.update", func(tx *store.Tx, a *Actor, sub *subject) error {
-		username = NormalizeUsername(username)
-		sub.Type, sub.ID = "user", username
-		u, err := userByName(ctx, tx, username)
+		u, err := managedUser(ctx, tx, a, username, sub)
 		if err != nil {
 			return err
-		}
-		if u == nil || !Allow(a, ReadUser, u.target()) {
-			return errHidden("user")
-		}
-		sub.Unit, sub.Path = u.OrgUnit, u.unitPath
-		if !Allow(a, WriteUser, u.target()) {
-			return errForbidden()
 		}
 		var f fields
 		var changes []string
