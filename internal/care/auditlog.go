@@ -56,16 +56,18 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 		t, ok := ParseDate(q.From)
 		if !ok {
 			f.add("from", "must be a date, YYYY-MM-DD")
+		} else {
+			checkBounds(&f, "from", clinical.DateOf(t))
 		}
-		checkBounds(&f, "from", clinical.DateOf(t))
 		filter.From = s.startOfDay(t)
 	}
 	if q.To != "" {
 		t, ok := ParseDate(q.To)
 		if !ok {
 			f.add("to", "must be a date, YYYY-MM-DD")
+		} else {
+			checkBounds(&f, "to", clinical.DateOf(t))
 		}
-		checkBounds(&f, "to", clinical.DateOf(t))
 		filter.To = s.startOfDay(t.AddDate(0, 0, 1))
 	}
 	if err := f.err(); err != nil {

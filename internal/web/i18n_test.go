@@ -294,17 +294,19 @@ func TestAsOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 30, 8, 15, 2, 0, time.UTC)
+	zone := care.DefaultZone()
+	shown := at.In(zone).Format("2006-01-02 15:04") // the installation's zone, to the minute
 	for _, tt := range []struct {
 		lang    string
 		standby bool
 		want    string
 	}{
-		{langEnglish, false, "Data as of " + at.Local().Format("2006-01-02 15:04:05")},
+		{langEnglish, false, "Data as of " + shown},
 		{langEnglish, true, "read from a standby copy"},
-		{langChinese, false, "数据截至 " + at.Local().Format("2006-01-02 15:04:05")},
+		{langChinese, false, "数据截至 " + shown},
 		{langChinese, true, "读自数据库的备用副本"},
 	} {
-		p := &page{Lang: tt.lang, loc: i18n.NewLocalizer(s.catalogue, tt.lang)}
+		p := &page{Lang: tt.lang, loc: i18n.NewLocalizer(s.catalogue, tt.lang), zone: zone}
 		got := p.AsOf(care.Freshness{AsOf: at, Standby: tt.standby})
 		if !strings.Contains(got.Text, tt.want) || got.Standby != tt.standby {
 			t.Errorf("%s standby=%v: %+v, want it to say %q", tt.lang, tt.standby, got, tt.want)
