@@ -8,10 +8,11 @@ import (
 )
 
 // Partitioned names the tables that PostgreSQL partitions by year, each with
-// its partition key: a date, as text (YYYY-MM-DD).
+// its partition key: a date or a time, as text that starts YYYY-MM-DD.
 var Partitioned = []struct{ Table, Key string }{
 	{"follow_ups", "date"},
 	{"assessments", "taken_on"},
+	{"audit_log", "at"}, // migration 00018
 }
 
 // PartitionsAhead is how many years past the current one have partitions
