@@ -283,8 +283,8 @@ func (s *Service) FigureDashboard(ctx context.Context, q DashboardQuery) (*Dashb
 }
 
 // FigurePatients lists the patients behind a figure, for those who may see
-// the patients themselves. A district administrator sees the counts only
-// (names need break-the-glass, which is not built yet).
+// the patients themselves. A district administrator sees the counts only:
+// the role reads no patient record, and break-the-glass is for clinicians.
 func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
 	return s.figurePatients(ctx, unitCode, p, key, true, page)
 }

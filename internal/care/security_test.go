@@ -303,6 +303,13 @@ func TestLockoutByAddress(t *testing.T) {
 		if _, _, err := svc.Login(from("198.51.100.7"), right, care.APIToken); err != nil {
 			t.Errorf("the owner from another address is locked out: %v", err)
 		}
+		// The address is counted under its keyed hash, never stored.
+		if n := count(t, db, `SELECT count(*) FROM login_failures WHERE username LIKE ?`, "%203.0.113.9%"); n != 0 {
+			t.Errorf("login_failures holds the client address in %d rows", n)
+		}
+		if n := count(t, db, `SELECT count(*) FROM login_failures WHERE username LIKE 'a:% root'`); n != 1 {
+			t.Errorf("login_failures has %d rows for root from one address, want 1", n)
+		}
 		// Failures spread over many addresses meet the global limit.
 		for i := 0; i < 60; i++ {
 			svc.Login(from("192.0.2."+strconv.Itoa(i)), wrong, care.APIToken)

@@ -2,7 +2,10 @@ package care
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"math"
 	"strconv"
@@ -55,10 +58,14 @@ func lockFor(n int) time.Duration { return backoff(n, freeFailures, lockBase) }
 func globalLockFor(n int) time.Duration { return backoff(n, globalFreeFailures, globalLockBase) }
 
 // The rows of login_failures: one per username ("u:" and the username) and
-// one per username and client address ("a:", the address, a space and the
-// username; an address holds no space, so the two never meet).
-func failureKeys(ctx context.Context, username string) (global, pair string) {
-	return "u:" + username, "a:" + RequestFrom(ctx).ClientAddr + " " + username
+// one per username and client address ("a:", the address's keyed hash in
+// hex, a space and the username; the hash holds no space, so the two never
+// meet). The address itself is not stored, as in the public site's rate
+// limits: a copy of the database does not say where anyone signed in from.
+func (s *Service) failureKeys(ctx context.Context, username string) (global, pair string) {
+	m := hmac.New(sha256.New, s.keys.RateLimit)
+	m.Write([]byte("sign-in " + RequestFrom(ctx).ClientAddr))
+	return "u:" + username, "a:" + hex.EncodeToString(m.Sum(nil)[:16]) + " " + username
 }
 
 func backoff(n, free int, base time.Duration) time.Duration {
@@ -104,7 +111,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 	if len(username) > 100 || len(c.Password) > 1024 {
 		return "", time.Time{}, &Error{Kind: Unauthenticated, Message: "wrong username or password"}
 	}
-	global, pair := failureKeys(ctx, username)
+	global, pair := s.failureKeys(ctx, username)
 	var lockedUntil string
 	err = s.db.QueryRow(ctx, `SELECT COALESCE(MAX(locked_until), '') FROM login_failures WHERE username IN (?, ?)`, global, pair).Scan(&lockedUntil)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -143,7 +150,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, kind SessionKind) (t
 // openSession clears the sign-in failures and stores a new session of the
 // user, returning its token and end.
 func (s *Service) openSession(ctx context.Context, tx *store.Tx, u *userRow, kind SessionKind) (token string, expires time.Time, err error) {
-	global, pair := failureKeys(ctx, u.Username)
+	global, pair := s.failureKeys(ctx, u.Username)
 	if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE username IN (?, ?)`, global, pair); err != nil {
 		return "", time.Time{}, err
 	}
@@ -164,7 +171,7 @@ func (s *Service) openSession(ctx context.Context, tx *store.Tx, u *userRow, kin
 // been too many, and records the attempt as denied, all in one transaction
 // that commits although the sign-in failed.
 func (s *Service) loginFailed(ctx context.Context, username string, sub subject) error {
-	global, pair := failureKeys(ctx, username)
+	global, pair := s.failureKeys(ctx, username)
 	return s.db.Transact(ctx, func(tx *store.Tx) error {
 		if err := countFailure(ctx, tx, global, globalLockFor); err != nil {
 			return err

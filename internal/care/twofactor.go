@@ -159,7 +159,7 @@ func (s *Service) LoginCode(ctx context.Context, challenge, code string) (string
 
 // lockedOut refuses a sign-in step for a username locked after failures.
 func (s *Service) lockedOut(ctx context.Context, username string) error {
-	global, pair := failureKeys(ctx, username)
+	global, pair := s.failureKeys(ctx, username)
 	var lockedUntil string
 	err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(locked_until), '') FROM login_failures WHERE username IN (?, ?)`, global, pair).Scan(&lockedUntil)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
