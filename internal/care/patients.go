@@ -587,6 +587,7 @@ type PatientQuery struct {
 	OrgUnit   string
 	Diagnosis string
 	Status    string
+	BirthDate string // YYYY-MM-DD, exact
 }
 
 // patientScope resolves the org unit whose patients a list covers: the
@@ -660,6 +661,9 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 	if q.Status != "" && !clinical.PatientStatus(q.Status).Valid() {
 		f.add("status", "must be managed, hospitalised, moved_away, lost or deceased")
 	}
+	if _, ok := ParseDate(q.BirthDate); q.BirthDate != "" && !ok {
+		f.add("birth_date", "must be a date, YYYY-MM-DD")
+	}
 	if err := f.err(); err != nil {
 		return nil, "", err
 	}
@@ -677,6 +681,14 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 			cond, cargs := s.searchTerm(term)
 			sqlq += ` AND ` + cond
 			args = append(args, cargs...)
+		}
+		if q.BirthDate != "" {
+			if PatientView(a.Role) == ViewSafety {
+				// The care-and-help group's view has no birth date.
+				return &Error{Kind: Forbidden, denied: true, Message: "your role may not search by birth date"}
+			}
+			sqlq += ` AND p.birth_date = ?`
+			args = append(args, q.BirthDate)
 		}
 		if q.Status != "" {
 			sqlq += ` AND p.status = ?`

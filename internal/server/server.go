@@ -1,5 +1,5 @@
 // Package server puts Kith's HTTP pieces together: the staff UI and public
-// site (web), the JSON API (api), health and metrics, and the middleware
+// site (web), the JSON API (api), the FHIR R4 interface (fhir), health and metrics, and the middleware
 // every request passes through (request id, logging, metrics, security
 // headers, body limit, cross-origin protection).
 package server
@@ -21,6 +21,7 @@ import (
 
 	"kith/internal/api"
 	"kith/internal/care"
+	"kith/internal/fhir"
 	"kith/internal/web"
 )
 
@@ -64,6 +65,7 @@ func New(svc *care.Service, opts Options) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	api.Register(mux, svc)
+	fhir.Register(mux, svc)
 	web.Register(mux, svc)
 
 	cop := http.NewCrossOriginProtection()
