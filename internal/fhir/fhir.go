@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,8 +84,24 @@ type handler struct {
 // Register adds the FHIR routes to mux.
 func Register(mux *http.ServeMux, svc *care.Service) {
 	h := &handler{svc: svc}
+	allow := map[string][]string{}
 	for _, rt := range routes {
 		mux.Handle(rt.pattern(), h.wrap(rt))
+		method, path, _ := strings.Cut(rt.pattern(), " ")
+		allow[path] = append(allow[path], method)
+	}
+	// Any other method on a route's path: 405 as an OperationOutcome (the
+	// mux's own answer would be plain text).
+	for path, methods := range allow {
+		if slices.Contains(methods, "GET") {
+			methods = append(methods, "HEAD")
+		}
+		allowed := strings.Join(methods, ", ")
+		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			writeOutcome(w, http.StatusMethodNotAllowed, issue{Severity: "error", Code: "not-supported",
+				Diagnostics: "this resource takes " + allowed + "; see " + Base + "/metadata"})
+		}))
 	}
 	mux.Handle(Base+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeOutcome(w, http.StatusNotFound, issue{Severity: "error", Code: "not-supported",
@@ -169,6 +186,20 @@ func writeOutcome(w http.ResponseWriter, status int, issues ...issue) {
 	writeResource(w, status, OperationOutcome{ResourceType: "OperationOutcome", Issue: issues})
 }
 
+// WriteOutcome writes an OperationOutcome with one error: the server's own
+// answers under /fhir/ (413, the cross-origin 403) use it, so that every
+// FHIR error has one format.
+func WriteOutcome(w http.ResponseWriter, status int, diagnostics string) {
+	code := "processing"
+	switch status {
+	case http.StatusForbidden:
+		code = "forbidden"
+	case http.StatusRequestEntityTooLarge:
+		code = "too-costly"
+	}
+	writeOutcome(w, status, issue{Severity: "error", Code: code, Diagnostics: diagnostics})
+}
+
 // requestError is an error in the request itself: an unknown search
 // parameter, a body that is not the resource asked for. Expression is the
 // element or parameter at fault.
@@ -201,8 +232,8 @@ var issueCodes = map[care.Kind]struct {
 
 // writeError maps an error to an OperationOutcome: the one place where the
 // FHIR interface turns the service's error kinds into HTTP. A field error
-// names the FHIR element it is about (see the paths in each resource's
-// file, which map Kith's field names).
+// becomes an issue whose expression is the field: the handlers have
+// already named it as the FHIR element or search parameter (fieldPaths).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var re *requestError
 	if errors.As(err, &re) {
@@ -239,30 +270,34 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeOutcome(w, m.status, issue{Severity: "error", Code: m.code, Diagnostics: ce.Message})
 		return
 	}
-	paths := elementPaths(r)
 	issues := make([]issue, len(ce.Fields))
 	for i, f := range ce.Fields {
-		path := paths(f.Field)
-		issues[i] = issue{Severity: "error", Code: m.code, Diagnostics: path + " " + f.Message, Expression: []string{path}}
+		if p, ok := searchParams[f.Field]; ok && r.Method == http.MethodGet {
+			f.Field = p
+		}
+		issues[i] = issue{Severity: "error", Code: m.code, Diagnostics: f.Field + " " + f.Message, Expression: []string{f.Field}}
 	}
 	writeOutcome(w, m.status, issues...)
 }
 
-// elementPaths returns, for the request's route, the function that names
-// the FHIR element (or search parameter) a field of Kith's input is.
-func elementPaths(r *http.Request) func(string) string {
-	typ := strings.TrimPrefix(r.URL.Path, Base+"/")
-	f, ok := createPaths[typ]
-	return func(field string) string {
-		if !ok || r.Method != http.MethodPost || strings.HasPrefix(field, typ) {
-			return field // a search parameter, or already an element path
-		}
-		return f(field)
-	}
-}
+// searchParams names the search parameter a list's field of the service is.
+var searchParams = map[string]string{"page_token": "_page", "limit": "_count", "birth_date": "birthdate", "from": "date",
+	"to": "date", "instrument": "questionnaire", "org_unit": "organization"}
 
-// createPaths maps a create's fields to elements; see each resource's file.
-var createPaths = map[string]func(string) string{}
+// fieldPaths rewrites the field names of an Invalid or Conflict error,
+// Kith's input fields, into the element paths path gives.
+func fieldPaths(err error, path func(string) string) error {
+	var ce *care.Error
+	if !errors.As(err, &ce) || len(ce.Fields) == 0 {
+		return err
+	}
+	out := *ce
+	out.Fields = make([]care.FieldError, len(ce.Fields))
+	for i, f := range ce.Fields {
+		out.Fields[i] = care.FieldError{Field: path(f.Field), Message: f.Message}
+	}
+	return &out
+}
 
 // Page handling. The service's page tokens travel as _page; _count is the
 // page size.

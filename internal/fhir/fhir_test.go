@@ -295,6 +295,21 @@ func TestFHIR(t *testing.T) {
 		if res := e.do("GET", "/fhir/R4/Patient?colour=red", mgr, nil); res.status != 400 || expression(res) != "colour" {
 			t.Errorf("unknown parameter: %d %s", res.status, res.raw)
 		}
+		if res := e.do("GET", "/fhir/R4/Patient?identifier=110105194912310021", mgr, nil); res.status != 200 || len(entries(res)) != 0 {
+			t.Errorf("a number that is no national ID: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Patient?birthdate=1949-13-01", mgr, nil); res.status != 400 || expression(res) != "birthdate" {
+			t.Errorf("bad birthdate: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Patient?_count=500", mgr, nil); res.status != 400 || expression(res) != "_count" {
+			t.Errorf("_count 500: %d %s", res.status, res.raw)
+		}
+		if res := e.do("DELETE", "/fhir/R4/Patient/"+id, mgr, nil); res.status != 405 || res.header.Get("Allow") != "GET, HEAD" || !isOutcome(res) {
+			t.Errorf("DELETE: %d %v %s", res.status, res.header, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Medication/1", mgr, nil); res.status != 404 || !isOutcome(res) {
+			t.Errorf("a type this server does not serve: %d %s", res.status, res.raw)
+		}
 
 		// Three follow-ups through the API: Encounters with Observations.
 		api := func(path string, body any) {
@@ -392,6 +407,10 @@ func TestFHIR(t *testing.T) {
 		}
 		if res := e.do("GET", "/fhir/R4/QuestionnaireResponse?patient="+id+"&questionnaire=Questionnaire/phq9", mgr, nil); len(entries(res)) != 1 {
 			t.Errorf("QuestionnaireResponse search: %s", res.raw)
+		}
+		// Scores speak of the diagnosis: not in the care-and-help group's view.
+		if res := e.do("GET", "/fhir/R4/QuestionnaireResponse/"+qr, cg, nil); res.status != 403 || !isOutcome(res) {
+			t.Errorf("care-and-help group reads a response: %d %s", res.status, res.raw)
 		}
 		res = e.do("GET", "/fhir/R4/Observation/as"+qr, mgr, nil)
 		if res.status != 200 || res.body["valueInteger"] != 13.0 {

@@ -30,7 +30,6 @@ func init() {
 			{"patient", "reference", "the patient (Patient/ID), required"},
 		}},
 	)
-	createPaths["Patient"] = patientPath
 }
 
 // Patient is a patient's record, as the caller's role may see it.
@@ -149,8 +148,11 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 		} else if sys != systemNationalID {
 			return badParam("identifier", "the system must be "+systemNationalID)
 		}
-		if len(val) != 18 {
-			return badParam("identifier", "must be a whole 18-character national ID number")
+		nid, _ := clinical.NormalizeNationalID(val)
+		if !clinical.ValidNationalID(nid) {
+			// No patient has a number that is not one: an empty searchset.
+			writeResource(w, http.StatusOK, searchset(r, ""))
+			return nil
 		}
 		if pq.Q != "" {
 			return badParam("identifier", "cannot be combined with name: a national ID finds one patient")
@@ -350,8 +352,68 @@ type patientIn struct {
 	ManagingOrganization *Reference     `json:"managingOrganization"`
 }
 
-// patientPath names the element of a Patient a registration field is.
-func patientPath(field string) string {
+// input is the registration a Patient resource asks for, and the path of
+// the element each of its fields came from. Elements Kith does not keep (a
+// second name, maritalStatus, …) are not read.
+func (in *patientIn) input() (care.PatientInput, map[string]string) {
+	var pi care.PatientInput
+	paths := map[string]string{}
+	if len(in.Name) > 0 {
+		pi.Name = in.Name[0].whole()
+	}
+	pi.Sex, pi.BirthDate = in.Gender, in.BirthDate
+	for i, id := range in.Identifier {
+		if id.System == systemNationalID {
+			pi.NationalID = id.Value
+			paths["national_id"] = "Patient.identifier[" + strconv.Itoa(i) + "].value"
+		}
+	}
+	for i, t := range in.Telecom {
+		if t.System == "phone" && pi.Phone == "" {
+			pi.Phone = t.Value
+			paths["phone"] = "Patient.telecom[" + strconv.Itoa(i) + "].value"
+		}
+	}
+	if len(in.Address) > 0 {
+		pi.Address = in.Address[0].Text
+	}
+	if len(in.Contact) > 0 {
+		c := in.Contact[0]
+		if c.Name != nil {
+			pi.Guardian.Name = c.Name.whole()
+		}
+		if len(c.Relationship) > 0 {
+			pi.Guardian.Relation = c.Relationship[0].Text
+		}
+		for i, t := range c.Telecom {
+			if t.System == "phone" && pi.Guardian.Phone == "" {
+				pi.Guardian.Phone = t.Value
+				paths["guardian.phone"] = "Patient.contact[0].telecom[" + strconv.Itoa(i) + "].value"
+			}
+		}
+	}
+	if in.ManagingOrganization != nil {
+		pi.OrgUnit = strings.TrimPrefix(in.ManagingOrganization.Reference, "Organization/")
+	}
+	for i, e := range in.Extension {
+		switch {
+		case e.URL == extConfirmDuplicate && e.ValueBoolean != nil:
+			pi.ConfirmDuplicate = *e.ValueBoolean
+			paths["confirm_duplicate"] = "Patient.extension[" + strconv.Itoa(i) + "]"
+		case e.URL == extRegisteredOn:
+			pi.RegisteredOn = e.ValueDate
+			paths["registered_on"] = "Patient.extension[" + strconv.Itoa(i) + "].valueDate"
+		}
+	}
+	return pi, paths
+}
+
+// patientPath names the element of a Patient a registration field is;
+// sent holds the paths of the fields that came from a list (see input).
+func patientPath(field string, sent map[string]string) string {
+	if p, ok := sent[field]; ok {
+		return p
+	}
 	switch {
 	case field == "name":
 		return "Patient.name[0].text"
@@ -360,9 +422,9 @@ func patientPath(field string) string {
 	case field == "birth_date":
 		return "Patient.birthDate"
 	case field == "national_id":
-		return "Patient.identifier[0].value"
+		return "Patient.identifier"
 	case field == "phone":
-		return "Patient.telecom[0].value"
+		return "Patient.telecom"
 	case field == "address":
 		return "Patient.address[0].text"
 	case field == "org_unit":
@@ -372,11 +434,11 @@ func patientPath(field string) string {
 	case field == "guardian.relation":
 		return "Patient.contact[0].relationship[0].text"
 	case field == "guardian.phone":
-		return "Patient.contact[0].telecom[0].value"
+		return "Patient.contact[0].telecom"
 	case field == "confirm_duplicate":
-		return "Patient.extension('" + extConfirmDuplicate + "')"
+		return "Patient.extension"
 	case field == "registered_on":
-		return "Patient.extension('" + extRegisteredOn + "')"
+		return "Patient.extension"
 	case field == "status", field == "consent", field == "consent_on":
 		return "Patient"
 	}
@@ -401,52 +463,10 @@ func (h *handler) createPatient(w http.ResponseWriter, r *http.Request) error {
 		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: "a new resource has no id: the server gives it",
 			expression: "Patient.id"}
 	}
-	var pi care.PatientInput
-	if len(in.Name) > 0 {
-		pi.Name = in.Name[0].Text
-	}
-	pi.Sex, pi.BirthDate = in.Gender, in.BirthDate
-	for _, id := range in.Identifier {
-		if id.System == systemNationalID {
-			pi.NationalID = id.Value
-		}
-	}
-	for _, t := range in.Telecom {
-		if t.System == "phone" && pi.Phone == "" {
-			pi.Phone = t.Value
-		}
-	}
-	if len(in.Address) > 0 {
-		pi.Address = in.Address[0].Text
-	}
-	if len(in.Contact) > 0 {
-		c := in.Contact[0]
-		if c.Name != nil {
-			pi.Guardian.Name = c.Name.Text
-		}
-		if len(c.Relationship) > 0 {
-			pi.Guardian.Relation = c.Relationship[0].Text
-		}
-		for _, t := range c.Telecom {
-			if t.System == "phone" {
-				pi.Guardian.Phone = t.Value
-			}
-		}
-	}
-	if in.ManagingOrganization != nil {
-		pi.OrgUnit = strings.TrimPrefix(in.ManagingOrganization.Reference, "Organization/")
-	}
-	for _, e := range in.Extension {
-		switch {
-		case e.URL == extConfirmDuplicate && e.ValueBoolean != nil:
-			pi.ConfirmDuplicate = *e.ValueBoolean
-		case e.URL == extRegisteredOn:
-			pi.RegisteredOn = e.ValueDate
-		}
-	}
+	pi, sent := in.input()
 	p, err := h.svc.RegisterPatient(r.Context(), pi)
 	if err != nil {
-		return err
+		return fieldPaths(err, func(f string) string { return patientPath(f, sent) })
 	}
 	res := patientResource(p)
 	w.Header().Set("Location", absURL(r, Base+"/"+res.ref()))

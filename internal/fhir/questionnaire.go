@@ -25,7 +25,6 @@ func init() {
 			{"patient", "reference", "the patient (Patient/ID); without it, every open alert that reaches the caller"},
 		}},
 	)
-	createPaths["QuestionnaireResponse"] = responsePath
 }
 
 // loinc gives the LOINC codes of the instruments that have them: the
@@ -243,19 +242,21 @@ func (h *handler) searchResponses(w http.ResponseWriter, r *http.Request) error 
 // responseIn is the part of a QuestionnaireResponse that an assessment is
 // made from.
 type responseIn struct {
-	ResourceType  string     `json:"resourceType"`
-	ID            string     `json:"id"`
-	Questionnaire string     `json:"questionnaire"`
-	Status        string     `json:"status"`
-	Subject       *Reference `json:"subject"`
-	Authored      string     `json:"authored"`
-	Item          []struct {
-		LinkID string `json:"linkId"`
-		Answer []struct {
-			ValueCoding  *Coding `json:"valueCoding"`
-			ValueInteger *int    `json:"valueInteger"`
-		} `json:"answer"`
-	} `json:"item"`
+	ResourceType  string           `json:"resourceType"`
+	ID            string           `json:"id"`
+	Questionnaire string           `json:"questionnaire"`
+	Status        string           `json:"status"`
+	Subject       *Reference       `json:"subject"`
+	Authored      string           `json:"authored"`
+	Item          []responseInItem `json:"item"`
+}
+
+type responseInItem struct {
+	LinkID string `json:"linkId"`
+	Answer []struct {
+		ValueCoding  *Coding `json:"valueCoding"`
+		ValueInteger *int    `json:"valueInteger"`
+	} `json:"answer"`
 }
 
 // responsePath names the element of a QuestionnaireResponse an assessment
@@ -266,58 +267,52 @@ func responsePath(field string) string {
 		return "QuestionnaireResponse.questionnaire"
 	case field == "date":
 		return "QuestionnaireResponse.authored"
-	case strings.HasPrefix(field, "answers["):
-		return "QuestionnaireResponse.item[" + strings.TrimPrefix(field, "answers[") + ".answer[0]"
 	}
 	return "QuestionnaireResponse"
 }
 
-// createResponse stores a completed QuestionnaireResponse as an assessment
-// of its subject. The answers are matched to the instrument's items by
-// linkId; each is the option's code (its score) or an integer. Kith's engine
-// scores the answers: a score the client sends is not read.
-func (h *handler) createResponse(w http.ResponseWriter, r *http.Request) error {
-	var in responseIn
-	if err := decodeResource(r, "QuestionnaireResponse", &in); err != nil {
-		return err
-	}
-	bad := func(path, msg string) error {
-		return &care.Error{Kind: care.Invalid, Message: "invalid QuestionnaireResponse", Fields: []care.FieldError{{Field: path, Message: msg}}}
-	}
-	if in.ID != "" {
-		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: "a new resource has no id: the server gives it",
-			expression: "QuestionnaireResponse.id"}
-	}
+// invalidAt is an Invalid error about one element.
+func invalidAt(path, msg string) error {
+	return &care.Error{Kind: care.Invalid, Message: "invalid QuestionnaireResponse", Fields: []care.FieldError{{Field: path, Message: msg}}}
+}
+
+// assessmentOf reads a QuestionnaireResponse as an assessment: its
+// subject, the instrument its questionnaire names and the answers in the
+// instrument's item order, matched by linkId. Each answer is the option's
+// code (its score) or an integer; whether it is one the item allows is the
+// engine's to say. today is the date when authored is absent.
+func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int64, care.AssessmentInput, error) {
+	var out care.AssessmentInput
 	if in.Subject == nil {
-		return bad("QuestionnaireResponse.subject", "is required: the patient, Patient/ID")
+		return 0, out, invalidAt("QuestionnaireResponse.subject", "is required: the patient, Patient/ID")
 	}
-	pid, ok := care.ParseID(strings.TrimPrefix(in.Subject.Reference, "Patient/"))
-	if !ok || !strings.HasPrefix(in.Subject.Reference, "Patient/") {
-		return bad("QuestionnaireResponse.subject", "must reference a patient, Patient/ID")
+	ref, ok := strings.CutPrefix(in.Subject.Reference, "Patient/")
+	pid, valid := care.ParseID(ref)
+	if !ok || !valid {
+		return 0, out, invalidAt("QuestionnaireResponse.subject", "must reference a patient, Patient/ID")
 	}
 	canonical, _, _ := strings.Cut(in.Questionnaire, "|")
-	d := h.svc.Instruments().Latest(canonical[strings.LastIndex(canonical, "/")+1:])
+	d := cat.Latest(canonical[strings.LastIndex(canonical, "/")+1:])
 	if !strings.Contains(canonical, "Questionnaire/") || d == nil {
-		return bad("QuestionnaireResponse.questionnaire", "must be one of this server's questionnaires, such as "+questionnaireURL(r, "phq9"))
+		return 0, out, invalidAt("QuestionnaireResponse.questionnaire", "must be one of this server's questionnaires, such as "+
+			Base+"/Questionnaire/phq9")
 	}
 	if in.Status != "completed" {
-		return bad("QuestionnaireResponse.status", "must be completed: Kith stores finished assessments")
+		return 0, out, invalidAt("QuestionnaireResponse.status", "must be completed: Kith stores finished assessments")
 	}
-	date := h.svc.Today().String()
+	out.Instrument, out.Date = d.ID, today
 	if in.Authored != "" {
-		date = in.Authored
-		if len(date) > 10 {
-			date = date[:10]
-		}
+		// The date part of the dateTime, in the zone the client wrote it.
+		out.Date = in.Authored[:min(len(in.Authored), 10)]
 	}
 	byLink := map[string]int{}
 	for i, it := range in.Item {
 		path := "QuestionnaireResponse.item[" + strconv.Itoa(i) + "]"
 		if _, dup := byLink[it.LinkID]; dup {
-			return bad(path+".linkId", "answers the same item twice")
+			return 0, out, invalidAt(path+".linkId", "answers the same item twice")
 		}
 		if len(it.Answer) != 1 {
-			return bad(path+".answer", "must hold one answer")
+			return 0, out, invalidAt(path+".answer", "must hold one answer")
 		}
 		a := it.Answer[0]
 		switch {
@@ -326,30 +321,49 @@ func (h *handler) createResponse(w http.ResponseWriter, r *http.Request) error {
 		case a.ValueCoding != nil:
 			v, err := strconv.Atoi(a.ValueCoding.Code)
 			if err != nil {
-				return bad(path+".answer[0].valueCoding.code", "must be one of the item's answer codes")
+				return 0, out, invalidAt(path+".answer[0].valueCoding.code", "must be one of the item's answer codes")
 			}
 			byLink[it.LinkID] = v
 		default:
-			return bad(path+".answer[0]", "must be a valueCoding of the item's options or a valueInteger")
+			return 0, out, invalidAt(path+".answer[0]", "must be a valueCoding of the item's options or a valueInteger")
 		}
 	}
-	answers := make([]int, len(d.Items))
+	out.Answers = make([]int, len(d.Items))
 	for i, it := range d.Items {
 		v, ok := byLink[it.ID]
 		if !ok {
-			return bad("QuestionnaireResponse.item", "has no answer to item "+it.ID+"; every item must be answered")
+			return 0, out, invalidAt("QuestionnaireResponse.item", "has no answer to item "+it.ID+"; every item must be answered")
 		}
-		answers[i] = v
+		out.Answers[i] = v
 		delete(byLink, it.ID)
 	}
-	for link := range byLink {
-		return bad("QuestionnaireResponse.item", link+" is not an item of "+d.ID)
+	for i, it := range in.Item {
+		if _, extra := byLink[it.LinkID]; extra {
+			return 0, out, invalidAt("QuestionnaireResponse.item["+strconv.Itoa(i)+"].linkId", "is not an item of "+d.ID)
+		}
 	}
-	// A wrong answer comes back from the engine as answers[i]: the order
-	// of answers is the instrument's, so the path names the item by linkId.
-	as, err := h.svc.Assess(r.Context(), pid, care.AssessmentInput{Instrument: d.ID, Date: date, Answers: answers})
+	return pid, out, nil
+}
+
+// createResponse stores a completed QuestionnaireResponse as an assessment
+// of its subject (see assessmentOf). Kith's engine scores the answers: a
+// score the client sends is not read.
+func (h *handler) createResponse(w http.ResponseWriter, r *http.Request) error {
+	var in responseIn
+	if err := decodeResource(r, "QuestionnaireResponse", &in); err != nil {
+		return err
+	}
+	if in.ID != "" {
+		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: "a new resource has no id: the server gives it",
+			expression: "QuestionnaireResponse.id"}
+	}
+	pid, input, err := assessmentOf(h.svc.Instruments(), &in, h.svc.Today().String())
 	if err != nil {
-		return itemPaths(err, d, in.Item)
+		return err
+	}
+	as, err := h.svc.Assess(r.Context(), pid, input)
+	if err != nil {
+		return itemPaths(err, h.svc.Instruments().Latest(input.Instrument), in.Item)
 	}
 	res := h.responseResource(r, as)
 	w.Header().Set("Location", absURL(r, Base+"/"+res.ref()))
@@ -358,14 +372,9 @@ func (h *handler) createResponse(w http.ResponseWriter, r *http.Request) error {
 }
 
 // itemPaths rewrites the service's answers[i] fields into the element
-// path of the item the client sent for the instrument's item i.
-func itemPaths(err error, d *instrument.Definition, sent []struct {
-	LinkID string `json:"linkId"`
-	Answer []struct {
-		ValueCoding  *Coding `json:"valueCoding"`
-		ValueInteger *int    `json:"valueInteger"`
-	} `json:"answer"`
-}) error {
+// path of the item the client sent for the instrument's item i: the
+// engine reports a wrong answer by its place in the instrument.
+func itemPaths(err error, d *instrument.Definition, sent []responseInItem) error {
 	ce, ok := err.(*care.Error)
 	if !ok || ce.Kind != care.Invalid {
 		return err
@@ -375,7 +384,7 @@ func itemPaths(err error, d *instrument.Definition, sent []struct {
 	for _, f := range ce.Fields {
 		path := responsePath(f.Field)
 		if s, ok := strings.CutPrefix(f.Field, "answers["); ok {
-			if i, err := strconv.Atoi(strings.TrimSuffix(s, "]")); err == nil && i < len(d.Items) {
+			if i, err := strconv.Atoi(strings.TrimSuffix(s, "]")); err == nil && d != nil && i < len(d.Items) {
 				for j, it := range sent {
 					if it.LinkID == d.Items[i].ID {
 						path = "QuestionnaireResponse.item[" + strconv.Itoa(j) + "].answer[0]"

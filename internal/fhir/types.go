@@ -1,5 +1,11 @@
 package fhir
 
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
+
 // The FHIR R4 data types Kith's resources use, with only the elements Kith
 // fills in. Empty elements are left out: FHIR allows no empty strings,
 // arrays or objects.
@@ -78,11 +84,28 @@ type Identifier struct {
 	Value  string           `json:"value,omitempty"`
 }
 
-// HumanName is a person's name. Kith keeps a name whole (Chinese names are
-// not split into given and family names by the form), so it is text only.
+// HumanName is a person's name. Kith keeps a name whole (a Chinese name is
+// not split into given and family names by the form), so it writes text
+// only; it reads family and given names too.
 type HumanName struct {
-	Use  string `json:"use,omitempty"`
-	Text string `json:"text,omitempty"`
+	Use    string   `json:"use,omitempty"`
+	Text   string   `json:"text,omitempty"`
+	Family string   `json:"family,omitempty"`
+	Given  []string `json:"given,omitempty"`
+}
+
+// whole is the name as one text: the text, or else the family name and
+// the given names in the order of the name's script (张三, John Smith).
+func (n *HumanName) whole() string {
+	if strings.TrimSpace(n.Text) != "" || (n.Family == "" && len(n.Given) == 0) {
+		return n.Text
+	}
+	for _, r := range n.Family + strings.Join(n.Given, "") {
+		if unicode.Is(unicode.Han, r) {
+			return n.Family + strings.Join(n.Given, "")
+		}
+	}
+	return strings.TrimSpace(strings.Join(append(slices.Clone(n.Given), n.Family), " "))
 }
 
 // ContactPoint is a phone number.

@@ -74,6 +74,10 @@ func New(svc *care.Service, opts Options) http.Handler {
 			api.WriteProblem(w, http.StatusForbidden, "cross-origin request refused")
 			return
 		}
+		if isFHIR(r) {
+			fhir.WriteOutcome(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 	}))
 	var h http.Handler = mux
@@ -113,6 +117,10 @@ func limitBody(next http.Handler, n int64) http.Handler {
 				api.WriteProblem(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.FormatInt(n, 10)+" bytes")
 				return
 			}
+			if isFHIR(r) {
+				fhir.WriteOutcome(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.FormatInt(n, 10)+" bytes")
+				return
+			}
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -124,6 +132,10 @@ func limitBody(next http.Handler, n int64) http.Handler {
 // isAPI reports whether r is for the JSON API, whose every error is a
 // problem details object.
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// isFHIR reports whether r is for the FHIR interface, whose every error is
+// an OperationOutcome.
+func isFHIR(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, fhir.Base+"/") }
 
 // requestInfo gives each request an id (echoed as X-Request-Id) and records
 // the client address for the audit log, and logs the request without its
