@@ -53,6 +53,9 @@ var accessWhat = map[string]string{
 	"emergency.complete":         "completed an emergency record",
 	"assessment.create":          "recorded an assessment",
 	"assessment.list":            "read the assessments",
+	"followup.read":              "read a follow-up",
+	"assessment.read":            "read an assessment",
+	"alert.read":                 "read an alert",
 }
 
 // AccessWhat says in plain words what an audited action did to a record.

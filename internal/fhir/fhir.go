@@ -114,6 +114,11 @@ func Register(mux *http.ServeMux, svc *care.Service) {
 func (h *handler) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if !jsonAccepted(r) {
+			writeOutcome(w, http.StatusNotAcceptable, issue{Severity: "error", Code: "not-supported",
+				Diagnostics: "this server speaks FHIR JSON only (" + ContentType + ")"})
+			return
+		}
 		if base := h.svc.BaseURL(); base != "" {
 			r = r.WithContext(context.WithValue(r.Context(), baseKey{}, base))
 		}
@@ -133,6 +138,16 @@ func (h *handler) wrap(rt route) http.Handler {
 			writeError(w, r, err)
 		}
 	})
+}
+
+// jsonAccepted reports whether the client takes JSON: _format, if given,
+// must name it, and an Accept header must not ask for XML or Turtle only.
+func jsonAccepted(r *http.Request) bool {
+	if f := r.URL.Query().Get("_format"); f != "" {
+		return strings.Contains(f, "json")
+	}
+	accept := r.Header.Get("Accept")
+	return accept == "" || strings.Contains(accept, "json") || strings.Contains(accept, "*/*")
 }
 
 // bearer returns the token of an "Authorization: Bearer TOKEN" header.
@@ -359,6 +374,7 @@ type bundle struct {
 	Type         string        `json:"type"`
 	Link         []bundleLink  `json:"link"`
 	Entry        []bundleEntry `json:"entry,omitempty"`
+	seen         map[string]bool
 }
 
 type bundleLink struct {
@@ -379,7 +395,7 @@ type entrySearch struct {
 // searchset starts a Bundle answering r; next, if not "", is the service's
 // token for the page after this one, which the next link carries.
 func searchset(r *http.Request, next string) *bundle {
-	b := &bundle{ResourceType: "Bundle", Type: "searchset"}
+	b := &bundle{ResourceType: "Bundle", Type: "searchset", seen: map[string]bool{}}
 	self := absURL(r, r.URL.Path) + "?" + r.URL.RawQuery
 	b.Link = append(b.Link, bundleLink{"self", strings.TrimSuffix(self, "?")})
 	if next != "" {
@@ -393,11 +409,10 @@ func searchset(r *http.Request, next string) *bundle {
 // add adds a resource that matched the search, or (mode "include") one
 // that came with it.
 func (b *bundle) add(r *http.Request, res resource, mode string) {
-	for _, e := range b.Entry {
-		if e.FullURL == absURL(r, Base+"/"+res.ref()) {
-			return
-		}
+	if b.seen[res.ref()] {
+		return // a resource appears once, as a match if it is one
 	}
+	b.seen[res.ref()] = true
 	b.Entry = append(b.Entry, bundleEntry{FullURL: absURL(r, Base+"/"+res.ref()), Resource: res, Search: &entrySearch{mode}})
 }
 

@@ -361,6 +361,26 @@ func TestFHIR(t *testing.T) {
 		if list := entries(res); len(list) != 3 || !strings.Contains(res.raw, `"code":"regular"`) {
 			t.Errorf("adherence observations: %s", res.raw)
 		}
+		// Observations page over the follow-ups and the scores together;
+		// walking the next links gives what one big page gives.
+		all := len(entries(e.do("GET", "/fhir/R4/Observation?patient="+id+"&_count=200", mgr, nil)))
+		walked, pages := 0, 0
+		for next := "/fhir/R4/Observation?patient=" + id + "&_count=1"; next != "" && pages < 10; pages++ {
+			res := e.do("GET", next, mgr, nil)
+			walked += len(entries(res))
+			next = e.link(res, "next")
+		}
+		if all == 0 || walked != all || pages != 3 {
+			t.Errorf("Observation pages: %d observations in %d pages, want %d in 3", walked, pages, all)
+		}
+		if res := e.do("GET", "/fhir/R4/Observation?patient="+id+"&_format=xml", mgr, nil); res.status != 406 {
+			t.Errorf("_format=xml: %d %s", res.status, res.raw)
+		}
+		var fuReads int
+		db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'followup.read' AND subject_id = ?`, id).Scan(&fuReads)
+		if fuReads == 0 {
+			t.Error("reading an Encounter is not audited")
+		}
 		for _, item := range []string{"risk-level", "classification", "medication-adherence", "insight"} {
 			if res := e.do("GET", "/fhir/R4/Observation/fu"+enc+"-"+item, mgr, nil); res.status != 200 {
 				t.Errorf("Observation %s: %d %s", item, res.status, res.raw)
@@ -479,6 +499,9 @@ func TestFHIR(t *testing.T) {
 		res = e.do("GET", "/fhir/R4/AuditEvent?patient="+id+"&_count=5", admin, nil)
 		if list := entries(res); res.status != 200 || len(list) != 5 {
 			t.Fatalf("AuditEvent search: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/AuditEvent?date=ge"+day(1), admin, nil); res.status != 200 || len(entries(res)) != 0 {
+			t.Errorf("AuditEvent from tomorrow: %d %s", res.status, res.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/AuditEvent/"+entries(res)[0]["id"].(string), admin, nil); res.status != 200 {
 			t.Errorf("AuditEvent read: %d %s", res.status, res.raw)
