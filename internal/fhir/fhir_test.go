@@ -525,3 +525,46 @@ func TestFHIR(t *testing.T) {
 		}
 	})
 }
+
+// TestFHIRDemoValidates reads the generated demo district (its patients'
+// whole histories: attempts that did not reach the patient, the dead and
+// the moved away, corrections, alerts) through the FHIR interface as a
+// psychiatrist of the district and validates every resource.
+func TestFHIRDemoValidates(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		if _, err := demo.Patients(ctx, db, e.svc, 40, time.Now(), 5); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.Activity(ctx, e.svc, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		psy := e.token("psychiatrist")
+		var patients []string
+		for next := "/fhir/R4/Patient?_count=200"; next != ""; {
+			res := e.do("GET", next, psy, nil)
+			for _, p := range entries(res) {
+				patients = append(patients, p["id"].(string))
+			}
+			next = e.link(res, "next")
+		}
+		if len(patients) < 40 {
+			t.Fatalf("%d patients found, want 40 or more", len(patients))
+		}
+		for _, id := range patients {
+			e.do("GET", "/fhir/R4/Patient/"+id, psy, nil)
+			for _, typ := range []string{"Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson"} {
+				if res := e.do("GET", "/fhir/R4/"+typ+"?patient="+id+"&_count=200", psy, nil); res.status != 200 {
+					t.Errorf("%s?patient=%s: %d %s", typ, id, res.status, res.raw)
+				}
+			}
+		}
+		e.do("GET", "/fhir/R4/Organization?_count=200", psy, nil)
+		for _, typ := range []string{"Patient", "Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson"} {
+			if !e.seen[typ] {
+				t.Errorf("the demo district gave no %s", typ)
+			}
+		}
+	})
+}
