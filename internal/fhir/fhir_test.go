@@ -283,7 +283,8 @@ func TestFHIR(t *testing.T) {
 		}
 
 		// Search.
-		for _, q := range []string{"name=陈", "identifier=urn:kith:fhir:national-id|11010519491231002X", "birthdate=1949-12-31"} {
+		for _, q := range []string{"name=陈", "identifier=urn:kith:fhir:national-id|11010519491231002X", "birthdate=1949-12-31",
+			"phone=138001", "name=cj&birthdate=1949-12-31"} {
 			res := e.do("GET", "/fhir/R4/Patient?"+q, mgr, nil)
 			if res.status != 200 || res.body["type"] != "searchset" || len(entries(res)) != 1 || entries(res)[0]["id"] != id {
 				t.Errorf("Patient?%s: %d %s", q, res.status, res.raw)
@@ -294,6 +295,9 @@ func TestFHIR(t *testing.T) {
 		}
 		if res := e.do("GET", "/fhir/R4/Patient?colour=red", mgr, nil); res.status != 400 || expression(res) != "colour" {
 			t.Errorf("unknown parameter: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Patient?name=002X", mgr, nil); res.status != 200 || len(entries(res)) != 0 {
+			t.Errorf("a name that is the end of a national ID: %d %s", res.status, res.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/Patient?identifier=110105194912310021", mgr, nil); res.status != 200 || len(entries(res)) != 0 {
 			t.Errorf("a number that is no national ID: %d %s", res.status, res.raw)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,7 @@ func init() {
 			{"name", "string", "the beginning of the name, or its pinyin initials"},
 			{"identifier", "token", "a whole national ID number (" + systemNationalID + "|NUMBER or NUMBER)"},
 			{"birthdate", "date", "the birth date, YYYY-MM-DD"},
+			{"phone", "token", "the beginning of the phone number, 5 digits or more"},
 		}},
 		route{Type: "Patient", Interaction: create, Handle: (*handler).createPatient},
 		route{Type: "RelatedPerson", Interaction: read, Handle: (*handler).readRelatedPerson},
@@ -141,6 +143,24 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var pq care.PatientQuery
 	pq.Q = strings.TrimSpace(q.Get("name"))
+	if strings.ContainsAny(pq.Q, "0123456789") {
+		// The service's search term reads digits as a phone number or the
+		// end of a national ID: a name has none, so nothing matches.
+		writeResource(w, http.StatusOK, searchset(r, ""))
+		return nil
+	}
+	terms := 0
+	if pq.Q != "" {
+		terms++
+	}
+	if v := strings.TrimSpace(q.Get("phone")); v != "" {
+		digits := care.PhoneKey(v)
+		if len(digits) < 5 || !phoneRE.MatchString(v) {
+			return badParam("phone", "must be the beginning of a phone number, 5 digits or more")
+		}
+		pq.Q = digits
+		terms++
+	}
 	if v := q.Get("identifier"); v != "" {
 		sys, val, hasSys := strings.Cut(v, "|")
 		if !hasSys {
@@ -154,10 +174,11 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 			writeResource(w, http.StatusOK, searchset(r, ""))
 			return nil
 		}
-		if pq.Q != "" {
-			return badParam("identifier", "cannot be combined with name: a national ID finds one patient")
-		}
 		pq.Q = val
+		terms++
+	}
+	if terms > 1 {
+		return badParam("name", "name, identifier and phone are searched one at a time")
 	}
 	if v := q.Get("birthdate"); v != "" {
 		if _, ok := care.ParseDate(strings.TrimPrefix(v, "eq")); !ok {
@@ -176,6 +197,10 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 	writeResource(w, http.StatusOK, b)
 	return nil
 }
+
+// phoneRE is what a phone search may be: digits, spaces or -, optionally
+// after +.
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]*$`)
 
 // RelatedPerson is the patient's guardian; its id is the patient's id with
 // "-guardian" after it. (The family members of issue 13 are not mapped yet.)
