@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,11 +119,46 @@ func (e *env) validate(what string, raw []byte) {
 		} `json:"entry"`
 	}
 	json.Unmarshal(raw, &res)
+	// The base definitions do not check what a reference points to: every
+	// one must be Type/id of a type this server serves.
+	var doc any
+	json.Unmarshal(raw, &doc)
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "reference" {
+					typ, _, _ := strings.Cut(s, "/")
+					if !referenceRE.MatchString(s) || !served[typ] {
+						e.t.Errorf("%s: reference %q is not Type/id of a type this server serves", what, s)
+					}
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
 	e.seen[res.ResourceType] = true
 	for _, en := range res.Entry {
 		e.seen[en.Resource.ResourceType] = true
 	}
 }
+
+var referenceRE = regexp.MustCompile(`^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$`)
+
+// served are the resource types of the CapabilityStatement.
+var served = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range fhir.Capability().Rest[0].Resource {
+		m[r.Type] = true
+	}
+	return m
+}()
 
 // token signs username in through the API, enrolling a second factor for
 // the roles that need one, as api's tests do.
@@ -222,6 +258,10 @@ func TestFHIR(t *testing.T) {
 		meta := e.do("GET", "/fhir/R4/metadata", "", nil)
 		if meta.status != 200 || meta.body["fhirVersion"] != "4.0.1" || meta.body["resourceType"] != "CapabilityStatement" {
 			t.Fatalf("metadata: %d %s", meta.status, meta.raw)
+		}
+		if !strings.Contains(meta.raw, `{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"}]`) ||
+			!strings.Contains(meta.raw, `"searchInclude":["Encounter:subject"]`) || strings.Contains(meta.raw, `"CarePlan"`) {
+			t.Errorf("metadata does not list what is implemented: %s", meta.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/Patient/1", "", nil); res.status != 401 || !isOutcome(res) {
 			t.Errorf("no token: %d %s", res.status, res.raw)
