@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"kith/internal/care"
+	"kith/internal/clinical"
 )
 
 func init() {
@@ -157,31 +158,82 @@ func (o *Observation) ref() string { return "Observation/" + o.ID }
 
 var surveyCategory = []CodeableConcept{*concept(systemObsCategory, "survey", "Survey")}
 
-// formItem is a coded item of the follow-up form that becomes an Observation.
+// formItem is an item of the follow-up form that becomes an Observation:
+// a coded answer (code) or a count or level (number).
 type formItem struct {
 	Slug, Display, System string
-	value                 func(fu *care.FollowUp) string
+	code                  func(fu *care.FollowUp) string
+	number                func(fu *care.FollowUp) *int
 }
 
-// formItems are the follow-up's coded items, in the form's order. The risk
-// level is a number and is handled apart.
+// formItems are the follow-up's items that become Observations, in the
+// form's order: the coded ones and the numbers. (Free texts, medications
+// and the lists of symptoms and rehabilitation measures are not mapped.)
 var formItems = []formItem{
-	{"classification", "Classification (R-CLASS)", systemClassification, func(fu *care.FollowUp) string { return fu.Classification }},
-	{"not-reached-reason", "Why the patient was not reached", systemNotReached, func(fu *care.FollowUp) string { return fu.NotReachedReason }},
-	{"psychotic-symptoms", "Psychotic symptoms", systemFormValue, func(fu *care.FollowUp) string { return fu.PsychoticSymptoms }},
-	{"insight", "Insight", systemFormValue, func(fu *care.FollowUp) string { return fu.Insight }},
-	{"sleep", "Sleep", systemFormValue, func(fu *care.FollowUp) string { return fu.Sleep }},
-	{"diet", "Diet", systemFormValue, func(fu *care.FollowUp) string { return fu.Diet }},
-	{"locked-up", "Locked up at home", systemFormValue, func(fu *care.FollowUp) string { return fu.LockedUp }},
-	{"medication-adherence", "Medication adherence", systemAdherence, func(fu *care.FollowUp) string { return fu.MedicationAdherence }},
-	{"adverse-reaction", "Adverse reaction to medication", systemFormValue, func(fu *care.FollowUp) string { return fu.AdverseReaction }},
-	{"physical-illness", "Physical illness", systemFormValue, func(fu *care.FollowUp) string { return fu.PhysicalIllness }},
-	{"treatment-effect", "Treatment effect", systemFormValue, func(fu *care.FollowUp) string { return fu.TreatmentEffect }},
+	{Slug: "risk-level", Display: "Risk level (R-RISK, 0–5)", number: func(fu *care.FollowUp) *int { return fu.RiskLevel }},
+	{Slug: "classification", Display: "Classification (R-CLASS)", System: systemClassification,
+		code: func(fu *care.FollowUp) string { return fu.Classification }},
+	{Slug: "not-reached-reason", Display: "Why the patient was not reached", System: systemNotReached,
+		code: func(fu *care.FollowUp) string { return fu.NotReachedReason }},
+	{Slug: "psychotic-symptoms", Display: "Psychotic symptoms", System: systemFormValue,
+		code: func(fu *care.FollowUp) string { return fu.PsychoticSymptoms }},
+	{Slug: "insight", Display: "Insight", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Insight }},
+	{Slug: "sleep", Display: "Sleep", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Sleep }},
+	{Slug: "diet", Display: "Diet", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Diet }},
+	{Slug: "locked-up", Display: "Locked up at home", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.LockedUp }},
+	{Slug: "hospitalisation", Display: "In hospital since the last follow-up", System: systemFormValue,
+		code: func(fu *care.FollowUp) string {
+			if fu.Hospitalisation == nil {
+				return ""
+			}
+			return fu.Hospitalisation.Status
+		}},
+	{Slug: "medication-adherence", Display: "Medication adherence", System: systemAdherence,
+		code: func(fu *care.FollowUp) string { return fu.MedicationAdherence }},
+	{Slug: "adverse-reaction", Display: "Adverse reaction to medication", System: systemFormValue,
+		code: func(fu *care.FollowUp) string { return fu.AdverseReaction }},
+	{Slug: "physical-illness", Display: "Physical illness", System: systemFormValue,
+		code: func(fu *care.FollowUp) string { return fu.PhysicalIllness }},
+	{Slug: "treatment-effect", Display: "Treatment effect", System: systemFormValue,
+		code: func(fu *care.FollowUp) string { return fu.TreatmentEffect }},
 }
 
-const riskSlug = "risk-level"
+// slug writes a Kith value as a FHIR id part (no underscores).
+func slug(v string) string { return strings.ReplaceAll(v, "_", "-") }
 
-// followUpObservations maps a follow-up's coded items that are present (the
+func init() {
+	// One item for each area of social function and each kind of
+	// dangerous behaviour (counted since the last follow-up).
+	for _, a := range clinical.SocialAreaValues() {
+		area := string(a)
+		formItems = append(formItems, formItem{Slug: "social-function-" + slug(area),
+			Display: "Social function: " + strings.ReplaceAll(area, "_", " "), System: systemFormValue,
+			code: func(fu *care.FollowUp) string { return fu.SocialFunction[area] }})
+	}
+	for _, b := range clinical.DangerousBehaviourValues() {
+		kind := string(b)
+		formItems = append(formItems, formItem{Slug: "dangerous-behaviour-" + slug(kind),
+			Display: "Dangerous behaviour since the last follow-up: " + strings.ReplaceAll(kind, "_", " "),
+			number: func(fu *care.FollowUp) *int {
+				if n, ok := fu.DangerousBehaviour[kind]; ok {
+					return &n
+				}
+				return nil
+			}})
+	}
+}
+
+// isFormItem reports whether code is the slug of a form item.
+func isFormItem(code string) bool {
+	for _, it := range formItems {
+		if it.Slug == code {
+			return true
+		}
+	}
+	return false
+}
+
+// followUpObservations maps a follow-up's items that are present (the
 // role's view has already removed the others); want, if not nil, keeps
 // only those items.
 func followUpObservations(fu *care.FollowUp, want map[string]bool) []*Observation {
@@ -190,28 +242,31 @@ func followUpObservations(fu *care.FollowUp, want map[string]bool) []*Observatio
 	if fu.SupersededBy != nil {
 		status = "entered-in-error"
 	}
-	base := func(slug, display string) *Observation {
-		o := &Observation{ResourceType: "Observation", ID: "fu" + fid + "-" + slug, Status: status, Category: surveyCategory,
-			Code:      CodeableConcept{Coding: []Coding{{System: systemFormItem, Code: slug, Display: display}}},
+	var out []*Observation
+	for _, it := range formItems {
+		if want != nil && !want[it.Slug] {
+			continue
+		}
+		o := &Observation{ResourceType: "Observation", ID: "fu" + fid + "-" + it.Slug, Status: status, Category: surveyCategory,
+			Code:      CodeableConcept{Coding: []Coding{{System: systemFormItem, Code: it.Slug, Display: it.Display}}},
 			Subject:   Reference{Reference: "Patient/" + strconv.FormatInt(fu.PatientID, 10)},
 			Encounter: &Reference{Reference: "Encounter/" + fid}, EffectiveDateTime: fu.Date,
 			Performer: []Reference{practitioner(fu.Author, fu.AuthorName)}}
-		return o
-	}
-	var out []*Observation
-	if fu.RiskLevel != nil && (want == nil || want[riskSlug]) {
-		o := base(riskSlug, "Risk level (R-RISK, 0–5)")
-		level := *fu.RiskLevel
-		o.ValueInteger = &level
-		out = append(out, o)
-	}
-	for _, it := range formItems {
-		v := it.value(fu)
-		if v == "" || (want != nil && !want[it.Slug]) {
-			continue
+		switch {
+		case it.number != nil:
+			n := it.number(fu)
+			if n == nil {
+				continue
+			}
+			v := *n
+			o.ValueInteger = &v
+		default:
+			v := it.code(fu)
+			if v == "" {
+				continue
+			}
+			o.ValueCodeableConcept = concept(it.System, v, strings.ReplaceAll(v, "_", " "))
 		}
-		o := base(it.Slug, it.Display)
-		o.ValueCodeableConcept = concept(it.System, v, strings.ReplaceAll(v, "_", " "))
 		out = append(out, o)
 	}
 	return out
@@ -277,10 +332,7 @@ func (h *handler) searchObservations(w http.ResponseWriter, r *http.Request) err
 		if !hasSys {
 			code, sys = sys, ""
 		}
-		isItem := code == riskSlug
-		for _, it := range formItems {
-			isItem = isItem || it.Slug == code
-		}
+		isItem := isFormItem(code)
 		isScore := h.svc.Instruments().Latest(code) != nil
 		switch {
 		case isItem && (sys == "" || sys == systemFormItem):

@@ -373,8 +373,9 @@ func TestFHIR(t *testing.T) {
 			api("/api/v1/patients/"+id+"/follow-ups", map[string]any{"date": day(d), "mode": []string{"clinic", "home_visit", "phone"}[i],
 				"reached": true, "risk_level": 1, "psychotic_symptoms": "some", "insight": "partial", "adverse_reaction": "none",
 				"physical_illness": "none", "medication_adherence": "regular", "sleep": "good", "diet": "fair",
-				"social_function": map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "fair", "social_contact": "fair"},
-				"medications":     []map[string]string{{"name": "olanzapine", "dose": "10 mg", "frequency": "nightly"}}})
+				"social_function":     map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "fair", "social_contact": "fair"},
+				"medications":         []map[string]string{{"name": "olanzapine", "dose": "10 mg", "frequency": "nightly"}},
+				"dangerous_behaviour": map[string]int{"minor_trouble": i}})
 		}
 		res = e.do("GET", "/fhir/R4/Encounter?patient="+id+"&_count=2&_sort=-date&_include=Encounter:subject", mgr, nil)
 		list := entries(res)
@@ -420,12 +421,16 @@ func TestFHIR(t *testing.T) {
 		if res := e.do("GET", "/fhir/R4/Observation?patient="+id+"&_format=xml", mgr, nil); res.status != 406 {
 			t.Errorf("_format=xml: %d %s", res.status, res.raw)
 		}
+		if res := e.do("GET", "/fhir/R4/Observation/fu"+enc+"-dangerous-behaviour-minor-trouble", mgr, nil); res.status != 200 || res.body["valueInteger"] != 2.0 {
+			t.Errorf("dangerous behaviour count: %d %s", res.status, res.raw)
+		}
 		var fuReads int
 		db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'followup.read' AND subject_id = ?`, id).Scan(&fuReads)
 		if fuReads == 0 {
 			t.Error("reading an Encounter is not audited")
 		}
-		for _, item := range []string{"risk-level", "classification", "medication-adherence", "insight"} {
+		for _, item := range []string{"risk-level", "classification", "medication-adherence", "insight", "social-function-self-care",
+			"social-function-social-contact"} {
 			if res := e.do("GET", "/fhir/R4/Observation/fu"+enc+"-"+item, mgr, nil); res.status != 200 {
 				t.Errorf("Observation %s: %d %s", item, res.status, res.raw)
 			}
