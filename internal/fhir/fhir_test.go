@@ -324,7 +324,7 @@ func TestFHIR(t *testing.T) {
 
 		// Search.
 		for _, q := range []string{"name=陈", "identifier=urn:kith:fhir:national-id|11010519491231002X", "birthdate=1949-12-31",
-			"phone=138001", "name=cj&birthdate=1949-12-31"} {
+			"phone=138001", "name=cj&birthdate=1949-12-31", "organization=Organization/C0101&name=陈"} {
 			res := e.do("GET", "/fhir/R4/Patient?"+q, mgr, nil)
 			if res.status != 200 || res.body["type"] != "searchset" || len(entries(res)) != 1 || entries(res)[0]["id"] != id {
 				t.Errorf("Patient?%s: %d %s", q, res.status, res.raw)
@@ -332,6 +332,9 @@ func TestFHIR(t *testing.T) {
 		}
 		if res := e.do("GET", "/fhir/R4/Patient?name=陈", mgr2, nil); len(entries(res)) != 0 {
 			t.Errorf("search outside the jurisdiction: %s", res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Patient?organization=Organization/C0201", mgr, nil); res.status != 422 || expression(res) != "organization" {
+			t.Errorf("another community's patients: %d %s", res.status, res.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/Patient?colour=red", mgr, nil); res.status != 400 || expression(res) != "colour" {
 			t.Errorf("unknown parameter: %d %s", res.status, res.raw)
@@ -496,6 +499,10 @@ func TestFHIR(t *testing.T) {
 		flag := entries(res)[0]["id"].(string)
 		if res := e.do("GET", "/fhir/R4/Flag/"+flag, mgr, nil); res.status != 200 {
 			t.Errorf("Flag read: %d %s", res.status, res.raw)
+		}
+		// Alerts reach the community managers and psychiatrists, not nurses.
+		if res := e.do("GET", "/fhir/R4/Flag/"+flag, e.token("nurse"), nil); res.status != 404 {
+			t.Errorf("a nurse reads an alert: %d %s", res.status, res.raw)
 		}
 
 		// The rest of what the record holds. Diagnoses come from the API's

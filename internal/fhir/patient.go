@@ -21,6 +21,7 @@ func init() {
 			{"identifier", "token", "a whole national ID number (" + systemNationalID + "|NUMBER or NUMBER)"},
 			{"birthdate", "date", "the birth date, YYYY-MM-DD"},
 			{"phone", "token", "the beginning of the phone number, 5 digits or more"},
+			{"organization", "reference", "the org unit (Organization/CODE): its patients and those of the units beneath it"},
 		}},
 		route{Type: "Patient", Interaction: create, Handle: (*handler).createPatient},
 		route{Type: "RelatedPerson", Interaction: read, Handle: (*handler).readRelatedPerson},
@@ -177,6 +178,7 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 		pq.Q = val
 		terms++
 	}
+	pq.OrgUnit = strings.TrimPrefix(q.Get("organization"), "Organization/")
 	if terms > 1 {
 		return badParam("name", "name, identifier and phone are searched one at a time")
 	}
