@@ -152,6 +152,13 @@ type Observation struct {
 	ValueCodeableConcept *CodeableConcept  `json:"valueCodeableConcept,omitempty"`
 	Interpretation       []CodeableConcept `json:"interpretation,omitempty"`
 	DerivedFrom          []Reference       `json:"derivedFrom,omitempty"`
+	Component            []component       `json:"component,omitempty"`
+}
+
+// component is one part of an Observation: here, one symptom present.
+type component struct {
+	Code         CodeableConcept `json:"code"`
+	ValueBoolean *bool           `json:"valueBoolean,omitempty"`
 }
 
 func (o *Observation) ref() string { return "Observation/" + o.ID }
@@ -159,16 +166,18 @@ func (o *Observation) ref() string { return "Observation/" + o.ID }
 var surveyCategory = []CodeableConcept{*concept(systemObsCategory, "survey", "Survey")}
 
 // formItem is an item of the follow-up form that becomes an Observation:
-// a coded answer (code) or a count or level (number).
+// a coded answer (code), a count or level (number), or the answers ticked
+// in a list (list: one component each).
 type formItem struct {
 	Slug, Display, System string
 	code                  func(fu *care.FollowUp) string
 	number                func(fu *care.FollowUp) *int
+	list                  func(fu *care.FollowUp) []string
 }
 
 // formItems are the follow-up's items that become Observations, in the
 // form's order: the coded ones and the numbers. (Free texts, medications
-// and the lists of symptoms and rehabilitation measures are not mapped.)
+// and the rehabilitation measures are not mapped.)
 var formItems = []formItem{
 	{Slug: "risk-level", Display: "Risk level (R-RISK, 0–5)", number: func(fu *care.FollowUp) *int { return fu.RiskLevel }},
 	{Slug: "classification", Display: "Classification (R-CLASS)", System: systemClassification,
@@ -177,6 +186,7 @@ var formItems = []formItem{
 		code: func(fu *care.FollowUp) string { return fu.NotReachedReason }},
 	{Slug: "psychotic-symptoms", Display: "Psychotic symptoms", System: systemFormValue,
 		code: func(fu *care.FollowUp) string { return fu.PsychoticSymptoms }},
+	{Slug: "symptoms", Display: "Symptoms present", System: systemFormValue, list: func(fu *care.FollowUp) []string { return fu.Symptoms }},
 	{Slug: "insight", Display: "Insight", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Insight }},
 	{Slug: "sleep", Display: "Sleep", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Sleep }},
 	{Slug: "diet", Display: "Diet", System: systemFormValue, code: func(fu *care.FollowUp) string { return fu.Diet }},
@@ -253,6 +263,14 @@ func followUpObservations(fu *care.FollowUp, want map[string]bool) []*Observatio
 			Encounter: &Reference{Reference: "Encounter/" + fid}, EffectiveDateTime: fu.Date,
 			Performer: []Reference{practitioner(fu.Author, fu.AuthorName)}}
 		switch {
+		case it.list != nil:
+			vs := it.list(fu)
+			if len(vs) == 0 {
+				continue
+			}
+			for _, v := range vs {
+				o.Component = append(o.Component, component{Code: *concept(it.System, v, strings.ReplaceAll(v, "_", " ")), ValueBoolean: ptr(true)})
+			}
 		case it.number != nil:
 			n := it.number(fu)
 			if n == nil {

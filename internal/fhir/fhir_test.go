@@ -376,6 +376,7 @@ func TestFHIR(t *testing.T) {
 			api("/api/v1/patients/"+id+"/follow-ups", map[string]any{"date": day(d), "mode": []string{"clinic", "home_visit", "phone"}[i],
 				"reached": true, "risk_level": 1, "psychotic_symptoms": "some", "insight": "partial", "adverse_reaction": "none",
 				"physical_illness": "none", "medication_adherence": "regular", "sleep": "good", "diet": "fair",
+				"symptoms":            []string{"hallucinations", "suspiciousness"},
 				"social_function":     map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "fair", "social_contact": "fair"},
 				"medications":         []map[string]string{{"name": "olanzapine", "dose": "10 mg", "frequency": "nightly"}},
 				"dangerous_behaviour": map[string]int{"minor_trouble": i}})
@@ -423,6 +424,9 @@ func TestFHIR(t *testing.T) {
 		}
 		if res := e.do("GET", "/fhir/R4/Observation?patient="+id+"&_format=xml", mgr, nil); res.status != 406 {
 			t.Errorf("_format=xml: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/fhir/R4/Observation/fu"+enc+"-symptoms", mgr, nil); res.status != 200 || len(res.body["component"].([]any)) != 2 {
+			t.Errorf("symptoms: %d %s", res.status, res.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/Observation/fu"+enc+"-dangerous-behaviour-minor-trouble", mgr, nil); res.status != 200 || res.body["valueInteger"] != 2.0 {
 			t.Errorf("dangerous behaviour count: %d %s", res.status, res.raw)
