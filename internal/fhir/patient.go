@@ -281,7 +281,6 @@ type Condition struct {
 	Code               *CodeableConcept  `json:"code"`
 	Subject            Reference         `json:"subject"`
 	OnsetDateTime      string            `json:"onsetDateTime,omitempty"`
-	Asserter           *Reference        `json:"asserter,omitempty"`
 	Note               []annotation      `json:"note,omitempty"`
 }
 
@@ -319,7 +318,9 @@ func conditionResource(p *care.Patient, i int) *Condition {
 		c.Code = &CodeableConcept{Coding: []Coding{{System: systemICD10, Code: d.Code}}}
 	}
 	if d.Institution != "" {
-		c.Asserter = &Reference{Display: d.Institution}
+		// The institution that diagnosed is a free text in Kith: a note, not
+		// a reference (an asserter is a person).
+		c.Note = []annotation{{Text: "Diagnosed at " + d.Institution}}
 	}
 	return c
 }

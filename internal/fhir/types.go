@@ -133,8 +133,3 @@ type Extension struct {
 	ValueBoolean *bool    `json:"valueBoolean,omitempty"`
 	ValueDate    string   `json:"valueDate,omitempty"`
 }
-
-// Quantity is a number, here a score without a unit.
-type Quantity struct {
-	Value float64 `json:"value"`
-}
