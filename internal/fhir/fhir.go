@@ -140,6 +140,17 @@ func (h *handler) wrap(rt route) http.Handler {
 	})
 }
 
+// refuseFirst returns, for a write whose body could not be read, the
+// refusal the service gives a caller without the permission (act, on
+// patient if not 0), or else err: refuse before describing the body, as
+// the API does.
+func (h *handler) refuseFirst(r *http.Request, act care.Action, patient int64, err error) error {
+	if perr := h.svc.Precheck(r.Context(), act, patient); perr != nil {
+		return perr
+	}
+	return err
+}
+
 // jsonAccepted reports whether the client takes JSON: _format, if given,
 // must name it, and an Accept header must not ask for XML or Turtle only.
 func jsonAccepted(r *http.Request) bool {

@@ -291,6 +291,13 @@ func TestFHIR(t *testing.T) {
 		if res := e.do("POST", "/fhir/R4/Patient", cg, patient); res.status != 403 {
 			t.Errorf("care-and-help group registers: %d %s", res.status, res.raw)
 		}
+		// Refused before the body is described, whatever it holds.
+		if res := e.do("POST", "/fhir/R4/Patient", cg, `{"resourceType":"Patient","gender":5}`); res.status != 403 {
+			t.Errorf("care-and-help group sends a malformed Patient: %d %s", res.status, res.raw)
+		}
+		if res := e.do("POST", "/fhir/R4/Patient", mgr, `{"resourceType":"Patient","gender":5}`); res.status != 400 || !strings.Contains(res.raw, "gender") {
+			t.Errorf("a malformed Patient: %d %s", res.status, res.raw)
+		}
 		if e.count("patients") != before {
 			t.Fatal("a refused registration wrote a patient")
 		}
@@ -464,6 +471,9 @@ func TestFHIR(t *testing.T) {
 		}
 		if res := e.do("POST", "/fhir/R4/QuestionnaireResponse", mgr2, phq9(id, 1, 1, 1, 1, 1, 1, 1, 1, 1)); res.status != 404 {
 			t.Errorf("a response for another community's patient: %d %s", res.status, res.raw)
+		}
+		if res := e.do("POST", "/fhir/R4/QuestionnaireResponse", mgr2, phq9(id, 1, 1, 1)); res.status != 404 {
+			t.Errorf("a bad response for another community's patient: %d %s", res.status, res.raw)
 		}
 		if e.count("assessments") != before {
 			t.Fatal("a refused response was stored")

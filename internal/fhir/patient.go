@@ -485,11 +485,11 @@ func patientPath(field string, sent map[string]string) string {
 func (h *handler) createPatient(w http.ResponseWriter, r *http.Request) error {
 	var in patientIn
 	if err := decodeResource(r, "Patient", &in); err != nil {
-		return err
+		return h.refuseFirst(r, care.WritePatient, 0, err)
 	}
 	if in.ID != "" {
-		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: "a new resource has no id: the server gives it",
-			expression: "Patient.id"}
+		return h.refuseFirst(r, care.WritePatient, 0, &requestError{status: http.StatusBadRequest, code: "invalid",
+			msg: "a new resource has no id: the server gives it", expression: "Patient.id"})
 	}
 	pi, sent := in.input()
 	p, err := h.svc.RegisterPatient(r.Context(), pi)

@@ -280,7 +280,8 @@ func invalidAt(path, msg string) error {
 // subject, the instrument its questionnaire names and the answers in the
 // instrument's item order, matched by linkId. Each answer is the option's
 // code (its score) or an integer; whether it is one the item allows is the
-// engine's to say. today is the date when authored is absent.
+// engine's to say. today is the date when authored is absent. An error
+// after the subject was read comes with the subject's id.
 func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int64, care.AssessmentInput, error) {
 	var out care.AssessmentInput
 	if in.Subject == nil {
@@ -294,11 +295,11 @@ func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int6
 	canonical, _, _ := strings.Cut(in.Questionnaire, "|")
 	d := cat.Latest(canonical[strings.LastIndex(canonical, "/")+1:])
 	if !strings.Contains(canonical, "Questionnaire/") || d == nil {
-		return 0, out, invalidAt("QuestionnaireResponse.questionnaire", "must be one of this server's questionnaires, such as "+
+		return pid, out, invalidAt("QuestionnaireResponse.questionnaire", "must be one of this server's questionnaires, such as "+
 			Base+"/Questionnaire/phq9")
 	}
 	if in.Status != "completed" {
-		return 0, out, invalidAt("QuestionnaireResponse.status", "must be completed: Kith stores finished assessments")
+		return pid, out, invalidAt("QuestionnaireResponse.status", "must be completed: Kith stores finished assessments")
 	}
 	out.Instrument, out.Date = d.ID, today
 	if in.Authored != "" {
@@ -309,10 +310,10 @@ func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int6
 	for i, it := range in.Item {
 		path := "QuestionnaireResponse.item[" + strconv.Itoa(i) + "]"
 		if _, dup := byLink[it.LinkID]; dup {
-			return 0, out, invalidAt(path+".linkId", "answers the same item twice")
+			return pid, out, invalidAt(path+".linkId", "answers the same item twice")
 		}
 		if len(it.Answer) != 1 {
-			return 0, out, invalidAt(path+".answer", "must hold one answer")
+			return pid, out, invalidAt(path+".answer", "must hold one answer")
 		}
 		a := it.Answer[0]
 		switch {
@@ -321,25 +322,25 @@ func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int6
 		case a.ValueCoding != nil:
 			v, err := strconv.Atoi(a.ValueCoding.Code)
 			if err != nil {
-				return 0, out, invalidAt(path+".answer[0].valueCoding.code", "must be one of the item's answer codes")
+				return pid, out, invalidAt(path+".answer[0].valueCoding.code", "must be one of the item's answer codes")
 			}
 			byLink[it.LinkID] = v
 		default:
-			return 0, out, invalidAt(path+".answer[0]", "must be a valueCoding of the item's options or a valueInteger")
+			return pid, out, invalidAt(path+".answer[0]", "must be a valueCoding of the item's options or a valueInteger")
 		}
 	}
 	out.Answers = make([]int, len(d.Items))
 	for i, it := range d.Items {
 		v, ok := byLink[it.ID]
 		if !ok {
-			return 0, out, invalidAt("QuestionnaireResponse.item", "has no answer to item "+it.ID+"; every item must be answered")
+			return pid, out, invalidAt("QuestionnaireResponse.item", "has no answer to item "+it.ID+"; every item must be answered")
 		}
 		out.Answers[i] = v
 		delete(byLink, it.ID)
 	}
 	for i, it := range in.Item {
 		if _, extra := byLink[it.LinkID]; extra {
-			return 0, out, invalidAt("QuestionnaireResponse.item["+strconv.Itoa(i)+"].linkId", "is not an item of "+d.ID)
+			return pid, out, invalidAt("QuestionnaireResponse.item["+strconv.Itoa(i)+"].linkId", "is not an item of "+d.ID)
 		}
 	}
 	return pid, out, nil
@@ -351,15 +352,17 @@ func assessmentOf(cat *instrument.Catalogue, in *responseIn, today string) (int6
 func (h *handler) createResponse(w http.ResponseWriter, r *http.Request) error {
 	var in responseIn
 	if err := decodeResource(r, "QuestionnaireResponse", &in); err != nil {
-		return err
+		return h.refuseFirst(r, care.Assess, 0, err)
 	}
 	if in.ID != "" {
-		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: "a new resource has no id: the server gives it",
-			expression: "QuestionnaireResponse.id"}
+		return h.refuseFirst(r, care.Assess, 0, &requestError{status: http.StatusBadRequest, code: "invalid",
+			msg: "a new resource has no id: the server gives it", expression: "QuestionnaireResponse.id"})
 	}
 	pid, input, err := assessmentOf(h.svc.Instruments(), &in, h.svc.Today().String())
 	if err != nil {
-		return err
+		// pid is the subject when it could be read: a patient the caller
+		// may not reach is not found, whatever else is wrong.
+		return h.refuseFirst(r, care.Assess, pid, err)
 	}
 	as, err := h.svc.Assess(r.Context(), pid, input)
 	if err != nil {
