@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
 	fs.BoolVar(&withDemo, "demo", envBool("KITH_DEMO"), "fill an empty database with the demo district and print its accounts (env KITH_DEMO=1)")
 	fs.BoolVar(&trustProxy, "trust-proxy", envBool("KITH_TRUST_PROXY"), "take the client address from X-Forwarded-For, behind a reverse proxy (env KITH_TRUST_PROXY=1)")
-	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services shown to residents; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
+	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services that seed an empty service network; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
 	fs.StringVar(&drugFile, "drugs", env("KITH_DRUGS", ""), "JSON file of the drug names the follow-up form suggests, shaped as internal/catalog/drugs.json; default: common antipsychotics and mood stabilisers (env KITH_DRUGS)")
 	fs.StringVar(&dbRead, "db-read", env("KITH_DB_READ", ""), "optional read-only PostgreSQL URL (a standby) for figures, exports and searches, which then say as of when their data is (env KITH_DB_READ)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
@@ -80,14 +80,26 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := seedIfEmpty(ctx, db, svc, stdout); err != nil {
 			return err
 		}
-		svc.SetDirectory(directory.Demo())
+	}
+	// The directory file (or the demo's, or the national hotlines) seeds
+	// an empty service network; after that the network is kept in the
+	// database and edited there.
+	seed := directory.Default()
+	if withDemo {
+		seed = directory.Demo()
 	}
 	if dirFile != "" {
 		d, err := directory.Load(dirFile)
 		if err != nil {
 			return err
 		}
+		seed = d
 		svc.SetDirectory(d)
+	}
+	if n, err := svc.SeedDirectory(ctx, seed); err != nil {
+		return err
+	} else if n > 0 {
+		slog.Info("service network seeded from the directory", "entries", n)
 	}
 	svc.SetGlassFor(glassFor)
 	if drugFile != "" {

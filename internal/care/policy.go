@@ -34,11 +34,18 @@ const (
 	// ReadAnnouncements is seeing the announcements of new access to records
 	// given to accounts in one's jurisdiction.
 	ReadAnnouncements Action = "announcement.read"
+	// WriteService is adding, changing and removing the services of the
+	// service network (hospitals, counselling rooms, hotlines, partners).
+	WriteService Action = "service.write"
+	// WriteArticle is writing, publishing and withdrawing the public site's
+	// articles: the editor right.
+	WriteArticle Action = "article.write"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
-	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements}
+	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
+	WriteService, WriteArticle}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -84,7 +91,18 @@ type Target struct {
 //     psychiatrists print it for them;
 //   - announcements of new access to records: the psychiatrists whose
 //     jurisdiction holds the account, so that an administrator cannot
-//     quietly give an account (their own) access to records.
+//     quietly give an account (their own) access to records;
+//   - the service network (public data): admins edit any service,
+//     district administrators those whose served units all lie in their
+//     district (a service that serves no unit, such as a national
+//     hotline, is the admins' alone);
+//   - articles of the public site: the editor right belongs to district
+//     administrators, community managers and psychiatrists — the people
+//     who run public education in their district or community and the
+//     clinicians who vouch for what it says — within their jurisdiction
+//     (an article belongs to its author's unit). Kith's roles are fixed,
+//     so the right is a rule here rather than a capability of its own;
+//     system administrators, who run the installation, do not edit.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -129,6 +147,10 @@ func Allow(a *Actor, act Action, t Target) bool {
 			auth.CommunityManager)
 	case ReadAnnouncements:
 		return a.Role == auth.Psychiatrist
+	case WriteService:
+		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
+	case WriteArticle:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager, auth.Psychiatrist)
 	}
 	return false
 }

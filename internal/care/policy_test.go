@@ -16,15 +16,16 @@ func TestPolicy(t *testing.T) {
 	//          patient.read patient.write followup.write emergency.write figures.read
 	//          assessment.write alert.read contact.read contact.write
 	//          patient.break_glass break_glass.read patient.access_report announcement.read
+	//          service.write article.write
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- --",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- --",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- --",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I-",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I-",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- --",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I-",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))
@@ -75,6 +76,12 @@ func TestPolicyEdges(t *testing.T) {
 			Target{Path: "/D2/S1/C1/", Patient: 8}, false},
 		{"a grant opens no write", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, WritePatient,
 			Target{Path: "/D2/S1/C1/", Patient: 7}, false},
+		{"district admin edits a service of their district", da, WriteService, Target{Path: "/D1/"}, true},
+		{"a national hotline is the admins' alone", da, WriteService, Target{Path: "/"}, false},
+		{"a manager edits the articles of their community", &Actor{Role: auth.CommunityManager, UnitPath: "/D1/S1/C1/"}, WriteArticle,
+			Target{Path: "/D1/S1/C1/"}, true},
+		{"a manager may not edit the district's articles", &Actor{Role: auth.CommunityManager, UnitPath: "/D1/S1/C1/"}, WriteArticle,
+			Target{Path: "/D1/"}, false},
 		{"a grant opens nothing for the care group", &Actor{Role: auth.CareGroup, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
 			Target{Path: "/D2/S1/C1/", Patient: 7}, false},
 	}

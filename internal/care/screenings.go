@@ -60,7 +60,8 @@ func (s *Service) limit(ctx context.Context, l *ratelimit.Limiter) error {
 	return nil
 }
 
-// SetDirectory sets the hotlines and services shown to residents.
+// SetDirectory sets the hotlines shown to residents when the service
+// network holds none; the network itself is seeded by SeedDirectory.
 func (s *Service) SetDirectory(d *directory.Directory) { s.directory = d }
 
 // Help is what a resident is shown beside a result: the hotlines, and the
@@ -71,24 +72,17 @@ type Help struct {
 }
 
 // Help returns the hotlines and the services nearest a community (by code;
-// an unknown or empty code gives the hotlines only). It needs no sign-in.
+// an unknown or empty code gives the hotlines only), from the service
+// network. It needs no sign-in.
 func (s *Service) Help(ctx context.Context, community string) (*Help, error) {
-	h := &Help{Hotlines: s.directory.Hotlines, Services: []directory.Service{}}
-	if community == "" {
-		return h, nil
-	}
 	var path string
-	err := s.db.QueryRow(ctx, `SELECT path FROM org_units WHERE code = ?`, community).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, nil
+	if community != "" {
+		err := s.db.QueryRow(ctx, `SELECT path FROM org_units WHERE code = ?`, community).Scan(&path)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	if svc := s.directory.Nearest(path); svc != nil {
-		h.Services = svc
-	}
-	return h, nil
+	return s.helpFrom(ctx, path)
 }
 
 // PublicUnit is a community a resident may choose, with the names above it.

@@ -88,5 +88,8 @@ func Seed(ctx context.Context, svc *care.Service) ([]Account, error) {
 		}
 		accounts = append(accounts, Account{Username: u.Username, Role: auth.Role(u.Role), OrgUnit: u.OrgUnit})
 	}
+	if err := seedNetwork(ctx, svc); err != nil {
+		return nil, err
+	}
 	return accounts, nil
 }

@@ -1,7 +1,8 @@
 // Package directory holds the help a resident is shown with a screening
 // result: hotline numbers and the services that serve each org unit. It is
 // configured data, a JSON file (KITH_DIRECTORY); without one, the national
-// hotlines built in here are shown.
+// hotlines built in here are shown. Kith copies it into an empty database,
+// where the service network is then kept and edited (care.SeedDirectory).
 package directory
 
 import (
@@ -30,10 +31,15 @@ type Hotline struct {
 // community, or failing that of its street, or of its district.
 type Service struct {
 	Unit    string `json:"unit"`
+	Kind    string `json:"kind,omitempty"` // such as hospital; community_health_centre if none
 	Name    Text   `json:"name"`
 	Address Text   `json:"address"`
 	Phone   string `json:"phone"`
 	Hours   Text   `json:"hours"`
+	// Capacity and Offers are optional: places or people a week, and what
+	// the service offers.
+	Capacity int  `json:"capacity,omitempty"`
+	Offers   Text `json:"offers,omitempty"`
 }
 
 // Directory is the configured help.
