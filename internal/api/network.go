@@ -75,36 +75,6 @@ func (h *handler) deleteProvider(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// PublicService is a service as a resident is shown it, in one language.
-type PublicService struct {
-	ID           int64  `json:"id"`
-	Name         string `json:"name"`
-	Kind         string `json:"kind"`
-	Address      string `json:"address"`
-	Phone        string `json:"phone"`
-	Hours        string `json:"hours"`
-	Capacity     int    `json:"capacity,omitempty"`
-	Offers       string `json:"offers,omitempty"`
-	ContactName  string `json:"contact_name,omitempty"`
-	ContactPhone string `json:"contact_phone,omitempty"`
-	// Near is the unit on the community's path it serves: the community,
-	// its street or its district.
-	Near string `json:"near"`
-}
-
-// PublicServices turns the network's entries into what a resident is
-// shown, in lang; the public site's page answers with it too.
-func PublicServices(list []care.Provider, lang string) []PublicService {
-	out := make([]PublicService, len(list))
-	for i := range list {
-		p := &list[i]
-		out[i] = PublicService{ID: p.ID, Name: p.NameIn(lang), Kind: p.Kind, Address: p.AddressIn(lang), Phone: p.Phone,
-			Hours: p.HoursIn(lang), Capacity: p.Capacity, Offers: p.OffersIn(lang), ContactName: p.ContactName,
-			ContactPhone: p.ContactPhone, Near: p.Near}
-	}
-	return out
-}
-
 // publicServices lists, for a resident, the services serving a community,
 // its street or its district, nearest first.
 func (h *handler) publicServices(w http.ResponseWriter, r *http.Request) error {
@@ -120,6 +90,6 @@ func (h *handler) publicServices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newList(PublicServices(list, l), ""))
+	writeJSON(w, http.StatusOK, newList(care.PublicServices(list, l), ""))
 	return nil
 }

@@ -170,7 +170,7 @@ func checkProvider(ctx context.Context, tx *store.Tx, in *ProviderInput) (serves
 				return nil, nil, err
 			}
 			if u == nil {
-				f.add("serves", "no org unit has the code "+c)
+				f.add("serves", "names an org unit that does not exist")
 				continue
 			}
 			serves = append(serves, u)
@@ -735,4 +735,44 @@ func (s *Service) helpFrom(ctx context.Context, path string) (*Help, error) {
 		h.Hotlines = s.directory.Hotlines
 	}
 	return h, nil
+}
+
+// PublicService is a service as a resident is shown it, in one language.
+type PublicService struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Address      string `json:"address"`
+	Phone        string `json:"phone"`
+	Hours        string `json:"hours"`
+	Capacity     int    `json:"capacity,omitempty"`
+	Offers       string `json:"offers,omitempty"`
+	ContactName  string `json:"contact_name,omitempty"`
+	ContactPhone string `json:"contact_phone,omitempty"`
+	// Near is the unit on the community's path it serves: the community,
+	// its street or its district.
+	Near string `json:"near"`
+}
+
+// PublicServices turns the network's entries into what a resident is
+// shown, in lang; the public site's page and the API answer with it.
+func PublicServices(list []Provider, lang string) []PublicService {
+	out := make([]PublicService, len(list))
+	for i := range list {
+		p := &list[i]
+		out[i] = PublicService{ID: p.ID, Name: p.NameIn(lang), Kind: p.Kind, Address: p.AddressIn(lang), Phone: p.Phone,
+			Hours: p.HoursIn(lang), Capacity: p.Capacity, Offers: p.OffersIn(lang), ContactName: p.ContactName,
+			ContactPhone: p.ContactPhone, Near: p.Near}
+	}
+	return out
+}
+
+// PublicUnitName is the name of an org unit by code, "" if there is none:
+// the names of units are public.
+func (s *Service) PublicUnitName(ctx context.Context, code string) string {
+	var name string
+	if err := s.db.QueryRow(ctx, `SELECT name FROM org_units WHERE code = ?`, code).Scan(&name); err != nil {
+		return ""
+	}
+	return name
 }

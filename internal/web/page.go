@@ -58,6 +58,7 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 		if canReadFigures(a) {
 			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
 		}
+		p.Nav = append(p.Nav, navItem{Href: "/services", Label: p.T("nav.services")})
 		if canAdminister(a) {
 			p.Nav = append(p.Nav,
 				navItem{Href: "/admin/units", Label: p.T("nav.units")},

@@ -79,6 +79,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.assessmentRoutes(mux)
 	s.securityRoutes(mux)
 	s.accountRoutes(mux)
+	s.networkRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
