@@ -1,0 +1,56 @@
+package markdown
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var unsafeURL = regexp.MustCompile(`(?:href|src)="\s*(?:javascript|vbscript|data:text)[^"]*"`)
+
+// TestRenderDropsUnsafe: nothing an author writes can run script on the
+// page: raw HTML is dropped and dangerous links lose their URL.
+func TestRenderDropsUnsafe(t *testing.T) {
+	for _, src := range []string{
+		"<script>alert(1)</script>",
+		"Hello <script>alert(1)</script> there",
+		"<img src=x onerror=alert(1)>",
+		"<a href=\"javascript:alert(1)\">x</a>",
+		"[click](javascript:alert(1))",
+		"[click](JAVASCRIPT:alert(1))",
+		"[click](vbscript:msgbox(1))",
+		"![x](javascript:alert(1))",
+		"<javascript:alert(1)>",
+		"<iframe src=\"https://evil.example\"></iframe>",
+		"<div onclick=\"alert(1)\">x</div>",
+		"[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+		"```html\n<script>alert(1)</script>\n```",
+	} {
+		out, err := Render(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		low := strings.ToLower(string(out))
+		for _, bad := range []string{"<script", "onerror=", "onclick=", "<iframe", "<img src=\"x\"", "<div"} {
+			if strings.Contains(low, bad) {
+				t.Errorf("Render(%q) = %q: holds %q", src, out, bad)
+			}
+		}
+		// A dangerous URL may be shown as text, never as a link or image.
+		if m := unsafeURL.FindString(low); m != "" {
+			t.Errorf("Render(%q) = %q: links to %q", src, out, m)
+		}
+	}
+}
+
+func TestRenderMarkdown(t *testing.T) {
+	out, err := Render("# 睡眠\n\n**Sleep** well. See [help](https://example.org/a?b=1&c=2).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h1>睡眠</h1>", "<strong>Sleep</strong>", `<a href="https://example.org/a?b=1&amp;c=2">help</a>`, "<table>"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("Render lacks %q: %s", want, out)
+		}
+	}
+}
