@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"kith/internal/store"
@@ -75,6 +76,65 @@ func TestServicesAPI(t *testing.T) {
 		}
 		if res := e.do("GET", one, district, nil); res.status != 404 {
 			t.Errorf("deleted: %d", res.status)
+		}
+	})
+}
+
+func TestArticlesAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		manager, nurse := e.token("manager"), e.token("nurse")
+		before := e.count("articles")
+
+		md := "## Sleep\n\nRest well. <script>alert('x')</script>\n\n[bad](javascript:alert(1)) <img src=x onerror=alert(1)>"
+		res := e.do("POST", "/api/v1/articles", manager, map[string]any{"title": "Sleep well", "lang": "en", "body_markdown": md, "published": true})
+		if res.status != 201 || res.body["slug"] != "sleep-well" {
+			t.Fatalf("create: %d %s", res.status, res.raw)
+		}
+		id := int64(res.body["id"].(float64))
+		if res := e.do("POST", "/api/v1/articles", nurse, map[string]any{"title": "x", "lang": "en", "body_markdown": "y"}); res.status != 403 {
+			t.Errorf("nurse writes: %d", res.status)
+		}
+		if res := e.do("POST", "/api/v1/articles", nurse, "{junk"); res.status != 403 {
+			t.Errorf("nurse sends junk: %d", res.status)
+		}
+		if res := e.do("POST", "/api/v1/articles", manager, map[string]any{"title": "x", "lang": "fr", "body_markdown": "y"}); res.status != 422 || firstField(res) != "lang" {
+			t.Errorf("bad lang: %d %s", res.status, res.raw)
+		}
+		if n := e.count("articles"); n != before+1 {
+			t.Errorf("%d articles, want %d", n, before+1)
+		}
+
+		// Public: listed in its language, rendered without the script.
+		res = e.do("GET", "/api/v1/public/articles?lang=en", "", nil)
+		items, _ := res.body["items"].([]any)
+		found := false
+		for _, it := range items {
+			found = found || it.(map[string]any)["slug"] == "sleep-well"
+		}
+		if res.status != 200 || !found {
+			t.Errorf("public list: %d %s", res.status, res.raw)
+		}
+		res = e.do("GET", "/api/v1/public/articles/sleep-well", "", nil)
+		html, _ := res.body["html"].(string)
+		if res.status != 200 || !strings.Contains(html, "<h2>Sleep</h2>") || strings.Contains(html, "<script") ||
+			strings.Contains(html, "javascript:") || strings.Contains(html, "onerror") {
+			t.Errorf("public article: %d %q", res.status, html)
+		}
+
+		// Withdrawn: gone from the public site, still the editor's.
+		one := fmt.Sprintf("/api/v1/articles/%d", id)
+		if res := e.do("PATCH", one, manager, map[string]any{"published": false}); res.status != 200 || res.body["published"] != false {
+			t.Errorf("withdraw: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/api/v1/public/articles/sleep-well", "", nil); res.status != 404 {
+			t.Errorf("withdrawn public: %d", res.status)
+		}
+		if res := e.do("GET", one, manager, nil); res.status != 200 || res.body["author_name"] != "Zhang Wei 张伟" {
+			t.Errorf("editor reads: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/api/v1/articles", manager, nil); res.status != 200 {
+			t.Errorf("editor list: %d", res.status)
 		}
 	})
 }
