@@ -28,6 +28,7 @@ func (s *server) networkRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /services/{id}", s.handle(staff, s.updateService))
 	mux.Handle("POST /services/{id}/delete", s.handle(staff, s.deleteService))
 	mux.Handle("GET /public/services", s.public(s.publicDirectory))
+	s.articleRoutes(mux)
 }
 
 // mayEditServices reports whether the user edits the service network

@@ -135,3 +135,79 @@ func TestPublicServicesPage(t *testing.T) {
 		}
 	})
 }
+
+func TestArticlesWeb(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		srv, _ := start(t, db)
+		b := newBrowser(t, srv)
+		b.signIn("manager")
+
+		body := b.page("/articles", http.StatusOK)
+		contains(t, body, "Write an article", `href="/articles"`)
+		md := "## Rest\n\nSleep well.\n\n<script>alert('x')</script>\n\n[bad](javascript:alert(1))"
+
+		// Preview saves nothing and shows the text rendered, without the script.
+		resp, body := b.post("/articles", url.Values{"title": {"Rest and recovery"}, "lang": {"en"}, "body_markdown": {md},
+			"action": {"preview"}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("preview: %d", resp.StatusCode)
+		}
+		contains(t, body, "<h2>Rest</h2>", "Preview")
+		if strings.Contains(body, "<script>alert") || strings.Contains(body, `href="javascript:`) {
+			t.Error("the preview lets the script through")
+		}
+		if _, got := b.get("/public/articles/rest-and-recovery"); !strings.Contains(got, "Page not found") && !strings.Contains(got, "not found") {
+			t.Error("a preview was saved")
+		}
+
+		// A mistake comes back with its message.
+		resp, body = b.post("/articles", url.Values{"title": {""}, "lang": {"en"}, "body_markdown": {md}, "action": {"save"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("empty title: %d", resp.StatusCode)
+		}
+		contains(t, body, "is required")
+
+		// Save as published: the public site shows it, rendered safely.
+		resp, _ = b.post("/articles", url.Values{"title": {"Rest and recovery"}, "lang": {"en"}, "body_markdown": {md},
+			"published": {"1"}, "action": {"save"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d", resp.StatusCode)
+		}
+		where := resp.Header.Get("Location")
+		contains(t, b.page(where, http.StatusOK), "Saved.", "/public/articles/rest-and-recovery")
+
+		r := newBrowser(t, srv)
+		r.header.Set("Accept-Language", "en")
+		contains(t, r.page("/public/articles", http.StatusOK), `href="/public/articles/rest-and-recovery"`, "Rest and recovery")
+		body = r.page("/public/articles/rest-and-recovery", http.StatusOK)
+		contains(t, body, "<h2>Rest</h2>", "Sleep well.")
+		for _, bad := range []string{"<script>alert", `href="javascript:`} {
+			if strings.Contains(body, bad) {
+				t.Errorf("the public article holds %q", bad)
+			}
+		}
+		// A Chinese visitor's list holds the Chinese articles only.
+		z := newBrowser(t, srv)
+		z.header.Set("Accept-Language", "zh-CN")
+		if body := z.page("/public/articles", http.StatusOK); strings.Contains(body, "Rest and recovery") {
+			t.Error("an English article on the Chinese list")
+		}
+
+		// Withdraw it: gone from the public site.
+		id := strings.TrimSuffix(strings.TrimPrefix(where, "/articles/"), "?saved=1")
+		resp, _ = b.post("/articles/"+id, url.Values{"title": {"Rest and recovery"}, "lang": {"en"}, "body_markdown": {md}, "action": {"save"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("withdraw: %d", resp.StatusCode)
+		}
+		if resp, _ := r.get("/public/articles/rest-and-recovery"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("withdrawn article: %d", resp.StatusCode)
+		}
+
+		// A nurse has no editor right.
+		n := newBrowser(t, srv)
+		n.signIn("nurse")
+		if resp, _ := n.get("/articles"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("nurse opens the articles: %d", resp.StatusCode)
+		}
+	})
+}

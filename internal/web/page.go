@@ -59,6 +59,9 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
 		}
 		p.Nav = append(p.Nav, navItem{Href: "/services", Label: p.T("nav.services")})
+		if mayEdit(a) {
+			p.Nav = append(p.Nav, navItem{Href: "/articles", Label: p.T("nav.articles")})
+		}
 		if canAdminister(a) {
 			p.Nav = append(p.Nav,
 				navItem{Href: "/admin/units", Label: p.T("nav.units")},
