@@ -297,6 +297,9 @@ func (s *server) publicDirectory(w http.ResponseWriter, r *http.Request, p *page
 	if d.Communities, d.CommunityName, err = s.publicCommunities(ctx, d.Community); err != nil {
 		return err
 	}
+	if d.CommunityName == "" && d.Community != "" {
+		d.CommunityName = s.svc.PublicUnitName(ctx, d.Community) // a street or district code
+	}
 	if d.Hotlines, _, err = s.publicHelp(ctx, p, ""); err != nil {
 		return err
 	}
