@@ -99,7 +99,7 @@ func TestPublicServicesPage(t *testing.T) {
 		// A resident of Anning: the community's station first, then the
 		// street's centre and volunteers, then the district's.
 		body = b.page("/public/services?community=C0101", http.StatusOK)
-		contains(t, body, "<h2>服务Anning Community 安宁社区</h2>", "<h2>服务Riverside District 河畔区全域</h2>", "安宁社区卫生服务站", `href="tel:01055550111"`, "清河街道心理志愿者服务队", "区精神卫生中心门诊")
+		contains(t, body, `<h2 class="near">服务Anning Community 安宁社区</h2>`, `<h2 class="near">服务Riverside District 河畔区全域</h2>`, "安宁社区卫生服务站", `href="tel:01055550111"`, "清河街道心理志愿者服务队", "区精神卫生中心门诊")
 		if strings.Index(body, "安宁社区卫生服务站") > strings.Index(body, "区精神卫生中心门诊") {
 			t.Error("the district's services come before the community's")
 		}
