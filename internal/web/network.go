@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -275,25 +276,19 @@ func (s *server) publicDirectory(w http.ResponseWriter, r *http.Request, p *page
 	ctx := r.Context()
 	d := publicDirectoryData{Community: strings.TrimSpace(r.URL.Query().Get("community"))}
 	var list []care.Provider
+	var err error
 	if d.Community != "" {
-		var err error
-		if list, err = s.svc.ServicesFor(ctx, d.Community); err != nil {
-			return err
-		}
+		list, err = s.svc.ServicesFor(ctx, d.Community)
+	} else if wantsJSON(r) {
+		err = &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
+			Fields: []care.FieldError{{Field: "community", Message: "is required: choose the community you live in"}}}
 	}
 	if wantsJSON(r) {
-		if d.Community == "" {
-			return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
-				Fields: []care.FieldError{{Field: "community", Message: "is required: choose the community you live in"}}}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Language", p.Lang)
-		w.Header().Add("Vary", "Accept, Accept-Language")
-		return json.NewEncoder(w).Encode(struct {
-			Items []care.PublicService `json:"items"`
-		}{care.PublicServices(list, p.Lang)})
+		return publicJSON(w, p, list, err)
 	}
-	var err error
+	if err != nil {
+		return err
+	}
 	if d.Communities, d.CommunityName, err = s.publicCommunities(ctx, d.Community); err != nil {
 		return err
 	}
@@ -317,4 +312,31 @@ func (s *server) publicDirectory(w http.ResponseWriter, r *http.Request, p *page
 		cur.Services = append(cur.Services, publicDirService{PublicService: v, KindName: p.Enum("service", v.Kind)})
 	}
 	return s.render(w, p, http.StatusOK, "public_services", d)
+}
+
+// publicJSON answers the directory's JSON: the list, or a problem (RFC
+// 9457) in the API's shape for a community the service does not know.
+func publicJSON(w http.ResponseWriter, p *page, list []care.Provider, err error) error {
+	h := w.Header()
+	h.Add("Vary", "Accept, Accept-Language")
+	var ce *care.Error
+	if errors.As(err, &ce) && ce.Kind == care.Invalid {
+		h.Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return json.NewEncoder(w).Encode(struct {
+			Type   string            `json:"type"`
+			Title  string            `json:"title"`
+			Status int               `json:"status"`
+			Detail string            `json:"detail"`
+			Errors []care.FieldError `json:"errors"`
+		}{"about:blank", http.StatusText(http.StatusUnprocessableEntity), http.StatusUnprocessableEntity, ce.Message, ce.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Language", p.Lang)
+	return json.NewEncoder(w).Encode(struct {
+		Items []care.PublicService `json:"items"`
+	}{care.PublicServices(list, p.Lang)})
 }

@@ -129,6 +129,14 @@ func TestPublicServicesPage(t *testing.T) {
 		if len(got.Items) < 3 || got.Items[0].Name != "Anning Community Health Station" || got.Items[0].Near != "C0101" {
 			t.Errorf("json items: %+v", got.Items)
 		}
+		req, _ = http.NewRequest("GET", srv.URL+"/public/services?community=NOPE", nil)
+		req.Header.Set("Accept", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnprocessableEntity ||
+			resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("unknown community as JSON: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
 		// An unknown community is said so.
 		if resp, _ := b.get("/public/services?community=NOPE"); resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("unknown community: %d", resp.StatusCode)
