@@ -54,3 +54,26 @@ func TestRenderMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRender: whatever an author writes, the page gets no script element,
+// no event handler attribute and no link or image to a dangerous URL.
+func FuzzRender(f *testing.F) {
+	for _, s := range []string{
+		"<script>alert(1)</script>", "[x](javascript:alert(1))", "[x](jav&#x61;script:alert(1))",
+		"[x](&#106;avascript:alert(1))", "![x](java\tscript:alert(1))", "<a href=javascript:1>x</a>",
+		"[x]: javascript:alert(1)\n\n[y][x]", "<svg onload=alert(1)>", "`<script>`", "# t\n\n| a |\n|---|\n| <b onmouseover=x> |",
+	} {
+		f.Add(s)
+	}
+	onAttr := regexp.MustCompile(`<[a-z][^>]*\son[a-z]+=`)
+	f.Fuzz(func(t *testing.T, src string) {
+		out, err := Render(src)
+		if err != nil {
+			return
+		}
+		low := strings.ToLower(string(out))
+		if strings.Contains(low, "<script") || unsafeURL.MatchString(low) || onAttr.MatchString(low) {
+			t.Errorf("Render(%q) = %q", src, out)
+		}
+	})
+}
