@@ -66,6 +66,13 @@ func TestServicesWeb(t *testing.T) {
 			t.Errorf("after confirmation: %v", err)
 		}
 
+		// The audit log says these changes in words.
+		body = b.page("/admin/audit?kind=service", http.StatusOK)
+		contains(t, body, "Service network")
+		if strings.Contains(body, ">service.create<") || strings.Contains(body, ">service.delete<") {
+			t.Error("the audit log shows the service's actions by their identifiers")
+		}
+
 		// A community manager reads the network but may not edit it.
 		m := newBrowser(t, srv)
 		m.signIn("manager")
