@@ -58,6 +58,16 @@ func TestResidentReadsAndFindsHelp(t *testing.T) {
 	j.load("the service network", chromedp.Navigate(srv.URL+"/services"))
 	j.do("cards with a number to call", chromedp.WaitVisible(chromedp.CSS(`table.services tbody tr:first-child td a.call[href^="tel:"]`)))
 	fits("the staff list fits a phone")
+	j.load("a service", chromedp.Click(chromedp.CSS(`table.services tbody tr:first-child td.card-title a`)))
+	fits("a service fits a phone")
+	j.load("write an article", chromedp.Navigate(srv.URL+"/articles/new"))
+	j.do("write it",
+		chromedp.SendKeys(chromedp.ID("f-title"), "Sleep"),
+		chromedp.SendKeys(chromedp.ID("f-body_markdown"), "## Rest\n\n| a | b |\n|---|---|\n| 1 | 2 |"),
+	)
+	j.load("preview it", chromedp.Click(chromedp.CSS(`main button[value="preview"]`)))
+	j.expect("the preview", "main section.preview h2 + article h2", "Rest")
+	fits("the article form fits a phone")
 	if errs := consoleErrors(); len(errs) > 0 {
 		j.fail("no console errors", fmt.Errorf("%v", errs))
 	}
