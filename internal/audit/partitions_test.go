@@ -10,7 +10,7 @@ import (
 )
 
 // TestPartitions checks PostgreSQL's yearly partitions of the audit log
-// (migration 00018): an entry lands in its year's partition, every
+// (migration 00022): an entry lands in its year's partition, every
 // partition is append-only (TRUNCATE included, which PostgreSQL does not
 // clone onto partitions), and an entry that reached the DEFAULT partition
 // moves into its year's own when that is made, with the chain still whole.

@@ -12,7 +12,7 @@ import (
 var Partitioned = []struct{ Table, Key string }{
 	{"follow_ups", "date"},
 	{"assessments", "taken_on"},
-	{"audit_log", "at"}, // migration 00018
+	{"audit_log", "at"}, // migration 00022
 }
 
 // PartitionsAhead is how many years past the current one have partitions
