@@ -106,6 +106,10 @@ var refuseFirst = map[string]care.Action{
 	"PATCH /api/v1/users/{username}":             care.WriteUser,
 	"PATCH /api/v1/alerts/{id}":                  care.ReadAlerts,
 	"PATCH /api/v1/contact-requests/{id}":        care.WriteContacts,
+	"POST /api/v1/patients/{id}/plans":           care.WritePlan,
+	"PUT /api/v1/plans/{id}":                     care.WritePlan,
+	"POST /api/v1/plans/{id}/reviews":            care.WritePlan,
+	"POST /api/v1/case-conferences":              care.WriteConference,
 }
 
 // refuseFirst returns, for a body the route could not read, the refusal

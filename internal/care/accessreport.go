@@ -56,6 +56,18 @@ var accessWhat = map[string]string{
 	"followup.read":              "read a follow-up",
 	"assessment.read":            "read an assessment",
 	"alert.read":                 "read an alert",
+	"team.read":                  "read the care team",
+	"team.add":                   "added someone to the care team",
+	"team.remove":                "removed someone from the care team",
+	"team.contact_add":           "added a contact to the care team",
+	"team.contact_remove":        "removed a contact from the care team",
+	"plan.create":                "wrote a rehabilitation plan",
+	"plan.adjust":                "adjusted the rehabilitation plan",
+	"plan.review":                "reviewed the rehabilitation plan",
+	"plan.read":                  "read the rehabilitation plan",
+	"plan.list":                  "read the rehabilitation plans",
+	"conference.patient":         "discussed the patient at a case conference",
+	"conference.list":            "read the case conferences",
 }
 
 // AccessWhat says in plain words what an audited action did to a record.

@@ -19,6 +19,12 @@ type Actor struct {
 	// Glass lists the patients whose record the actor may read under a live
 	// break-the-glass grant; the service fills it in where it reads one.
 	Glass []int64
+	// Team lists the patients on whose care team the actor is, KeyWorker
+	// those whose key worker they are; like Glass, the service fills them
+	// in for the patient at hand (see teamGrant), so a removal takes effect
+	// at the next request.
+	Team      []int64
+	KeyWorker []int64
 	// SessionID is the opaque id of the session or token the actor came
 	// with, so that a list of sessions can mark the current one.
 	SessionID string

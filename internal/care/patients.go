@@ -449,6 +449,12 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 	if Allow(a, act, t) {
 		return r, nil
 	}
+	if b, err := teamGrant(ctx, tx, a, id); err != nil {
+		return nil, err
+	} else if b != a && Allow(b, act, t) {
+		sub.Detail = TeamDetail
+		return r, nil
+	}
 	if act == ReadPatient {
 		// Outside the jurisdiction: a live break-the-glass grant lets the
 		// policy allow the read, and the audit entry says so.

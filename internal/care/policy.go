@@ -40,12 +40,19 @@ const (
 	// WriteArticle is writing, publishing and withdrawing the public site's
 	// articles: the editor right.
 	WriteArticle Action = "article.write"
+	// WriteTeam is changing a patient's care team; WritePlan writing and
+	// reviewing their rehabilitation plan.
+	WriteTeam Action = "team.write"
+	WritePlan Action = "plan.write"
+	// WriteConference is recording a case conference held in an org unit.
+	WriteConference Action = "conference.write"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
-	WriteService, WriteArticle}
+	WriteService, WriteArticle,
+	WriteTeam, WritePlan, WriteConference}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -102,7 +109,15 @@ type Target struct {
 //     clinicians who vouch for what it says — within their jurisdiction
 //     (an article belongs to its author's unit). Kith's roles are fixed,
 //     so the right is a rule here rather than a capability of its own;
-//     system administrators, who run the installation, do not edit.
+//     system administrators, who run the installation, do not edit;
+//   - the care team: the community managers and psychiatrists whose
+//     jurisdiction holds the patient change it, and so does the patient's
+//     key worker (Actor.KeyWorker) wherever they work. A member of the team
+//     (Actor.Team) reads and writes that one record with their role's own
+//     rights (teamActs), even outside their jurisdiction;
+//   - rehabilitation plans: the clinical roles write and review them;
+//   - case conferences: the clinical roles record those held in their
+//     jurisdiction (each patient discussed must be one they may plan for).
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -112,8 +127,16 @@ func Allow(a *Actor, act Action, t Target) bool {
 	if act == BreakGlass {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
 	}
+	if act == WriteTeam && t.Patient != 0 && slices.Contains(a.KeyWorker, t.Patient) && PatientView(a.Role) != ViewNone {
+		return true
+	}
 	inside := a.Role == auth.Admin || (a.UnitPath != "" && strings.HasPrefix(t.Path, a.UnitPath))
 	if !inside {
+		if t.Patient != 0 && slices.Contains(a.Team, t.Patient) && slices.Contains(teamActs, act) {
+			// The team member's role decides, as if the record lay in
+			// their own jurisdiction.
+			return Allow(&Actor{Username: a.Username, Role: a.Role, UnitPath: t.Path}, act, Target{Path: t.Path})
+		}
 		return act == ReadPatient && t.Patient != 0 && slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t)
 	}
 	switch act {
@@ -151,9 +174,17 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	case WriteArticle:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager, auth.Psychiatrist)
+	case WriteTeam:
+		return oneOf(a.Role, auth.Psychiatrist, auth.CommunityManager)
+	case WritePlan, WriteConference:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
 	}
 	return false
 }
+
+// teamActs are what a care-team grant lets a member do on the patient's
+// record outside their jurisdiction, each as far as their role may.
+var teamActs = []Action{ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, Assess, WritePlan}
 
 // mayEver reports whether the actor's role may do act on anything at all:
 // the policy asked about a unit strictly beneath the actor's own. A write

@@ -203,7 +203,7 @@ func (s *Service) TransferPatient(ctx context.Context, id int64, in TransferInpu
 
 // TimelineItem is one event in a patient's record.
 type TimelineItem struct {
-	Kind           string `json:"kind"` // follow_up, attempt, emergency, status, transfer
+	Kind           string `json:"kind"` // follow_up, attempt, emergency, status, transfer, assessment, alert, plan, plan_review, conference
 	Date           string `json:"date"`
 	ID             int64  `json:"id,omitempty"`
 	Mode           string `json:"mode,omitempty"`
@@ -221,6 +221,9 @@ type TimelineItem struct {
 	// follow-ups' risk assessments are their follow-ups) or the one whose
 	// alert was acknowledged (kind alert, with what was done in Detail).
 	Assessment *Assessment `json:"assessment,omitempty"`
+	// Conference is, for kind conference, the case conference with only
+	// this patient's part (summary and decisions).
+	Conference *Conference `json:"conference,omitempty"`
 }
 
 // timelineLimit bounds the timeline: a patient followed up for years has a
@@ -313,6 +316,12 @@ func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) 
 		if out, err = s.assessmentEvents(ctx, tx, id, out); err != nil {
 			return nil, err
 		}
+		if out, err = planEvents(ctx, tx, id, out); err != nil {
+			return nil, err
+		}
+		if out, err = conferenceEvents(ctx, tx, id, out); err != nil {
+			return nil, err
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
 	return out, nameAuthors(ctx, tx, out)
@@ -400,6 +409,9 @@ const (
 	WorkOverdue  WorklistKind = "overdue"
 	WorkLost     WorklistKind = "lost"
 	WorkBelowMin WorklistKind = "below_min"
+	// WorkPlanReview: the active rehabilitation plan's next review is
+	// within PlanReviewSoonDays days or past (issue 11).
+	WorkPlanReview WorklistKind = "plan_review"
 )
 
 // WorklistQuery chooses a worklist. AsOf defaults to today, OrgUnit to the
@@ -456,11 +468,11 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	f := s.fields()
 	kind := WorklistKind(q.Kind)
 	switch kind {
-	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin:
+	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin, WorkPlanReview:
 	case "":
 		kind = WorkOverdue
 	default:
-		f.add("kind", "must be due, overdue, lost or below_min")
+		f.add("kind", "must be due, overdue, lost, below_min or plan_review")
 	}
 	if q.AsOf == "" {
 		q.AsOf = f.date()
@@ -500,11 +512,17 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		lo, hi := store.Beneath(scope)
 		reached := `(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
 			AND f.date >= ? AND f.date <= ?)`
-		qs := `SELECT p.id, p.name, o.code, p.status, p.next_due_on, p.next_due_rule, p.last_risk_level, p.last_classification,
+		// The due date is the next follow-up's, or on plan_review the
+		// active plan's next review.
+		due, from := "p.next_due_on", ""
+		if kind == WorkPlanReview {
+			due, from = "cp.next_review_on", ` JOIN care_plans cp ON cp.patient_id = p.id AND cp.status = 'active'`
+		}
+		qs := `SELECT p.id, p.name, o.code, p.status, ` + due + `, p.next_due_rule, p.last_risk_level, p.last_classification,
 			p.last_followup_on, ` + reached + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
 			` + clinical.UrgencySQL + ` AS urgency,
 			EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL) AS open_alert
-			FROM patients p JOIN org_units o ON o.id = p.org_unit_id
+			FROM patients p JOIN org_units o ON o.id = p.org_unit_id` + from + `
 			WHERE p.org_path >= ? AND p.org_path < ?`
 		args := []any{true, yearStart.String(), asOf.String(), lo, hi}
 		switch kind {
@@ -519,13 +537,16 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		case WorkBelowMin:
 			qs += ` AND p.status = 'managed' AND ` + reached + ` < ?`
 			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
+		case WorkPlanReview:
+			qs += ` AND cp.next_review_on <= ?`
+			args = append(args, asOf.AddDays(PlanReviewSoonDays).String())
 		}
 		if after != "" {
 			qs += ` AND (` + clinical.UrgencySQL + ` < ? OR (` + clinical.UrgencySQL + ` = ? AND
-				(p.next_due_on > ? OR (p.next_due_on = ? AND p.id > ?))))`
+				(` + due + ` > ? OR (` + due + ` = ? AND p.id > ?))))`
 			args = append(args, kRisk, kRisk, kDue, kDue, kID)
 		}
-		qs += ` ORDER BY urgency DESC, p.next_due_on, p.id LIMIT ?`
+		qs += ` ORDER BY urgency DESC, ` + due + `, p.id LIMIT ?`
 		args = append(args, limit+1)
 		rows, err := tx.Query(ctx, qs, args...)
 		if err != nil {
@@ -548,6 +569,9 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			}
 			if hideClass {
 				it.Classification, it.DueRule, it.Urgency = "", "", nil
+			}
+			if kind == WorkPlanReview {
+				it.DueRule = "" // the follow-up's rule says nothing of the plan
 			}
 			out = append(out, it)
 		}
@@ -584,9 +608,13 @@ type Record struct {
 	// Medications is the current medication: that of the last reached
 	// follow-up, for the roles that see medication.
 	Medications []Medication `json:"medications,omitempty"`
-	// KeyWorker will name the patient's key worker once Kith records one;
-	// until then it is always empty and the record page shows nothing.
+	// KeyWorker names the patient's key worker (full name), if the care
+	// team has one.
 	KeyWorker string `json:"key_worker,omitempty"`
+	// Team is the patient's care team.
+	Team *Team `json:"team,omitempty"`
+	// Plan is the active rehabilitation plan, for the roles that read plans.
+	Plan *Plan `json:"plan,omitempty"`
 }
 
 // PatientRecord returns a patient's record and timeline in one read, with
@@ -599,6 +627,14 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return err
 		}
 		out.UnderGlass = strings.HasPrefix(sub.Detail, GlassDetail)
+		if out.Team, err = teamOf(ctx, tx, a, id, out.Patient.path); err != nil {
+			return err
+		}
+		for _, m := range out.Team.Members {
+			if m.KeyWorker {
+				out.KeyWorker = m.Name
+			}
+		}
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err
@@ -609,6 +645,13 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		}
 		if out.Assessments, err = s.latestAssessments(ctx, tx, id); err != nil {
 			return err
+		}
+		plans, err := plansWhere(ctx, tx, v, `p.patient_id = ? AND p.status = 'active'`, id)
+		if err != nil {
+			return err
+		}
+		if len(plans) > 0 {
+			out.Plan = &plans[0]
 		}
 		if out.BreakGlass, err = glassOf(ctx, tx, id); err != nil {
 			return err
@@ -639,6 +682,8 @@ type WorklistCounts struct {
 	// Contacts counts residents' open contact requests, for the roles
 	// that handle them.
 	Contacts int `json:"contact_requests"`
+	// PlanReview counts the active plans due for review (plan_review).
+	PlanReview int `json:"plan_review"`
 }
 
 // WorklistCounts counts the four worklists of the actor's jurisdiction (or
@@ -674,6 +719,11 @@ func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, a
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
 		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
 		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
+		WHERE cp.status = 'active' AND cp.next_review_on <= ? AND p.org_path >= ? AND p.org_path < ?`,
+		asOf.AddDays(PlanReviewSoonDays).String(), lo, hi).Scan(&out.PlanReview); err != nil {
 		return err
 	}
 	if !Allow(a, ReadContacts, Target{Path: scope}) {

@@ -15,7 +15,8 @@ import (
 // above 0), and residents' self-screenings with two contact requests, all
 // through the service as its community manager, so that the assessment
 // pages, the home page's alerts and the contact worklist have something to
-// show. It needs Seed and Patients first.
+// show; and care teams, plans and a case conference (careTeams). It needs
+// Seed and Patients first.
 func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 	mgr := care.WithActor(ctx, &care.Actor{Username: "manager", Role: auth.CommunityManager, UnitCode: "C0101",
 		UnitName: "Anning Community 安宁社区", UnitPath: "/" + District + "/S01/C0101/"})
@@ -73,5 +74,5 @@ func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 			}
 		}
 	}
-	return nil
+	return careTeams(mgr, svc, list, today)
 }

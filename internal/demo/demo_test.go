@@ -90,6 +90,21 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 		if reqs, _, err := svc.ContactRequests(mgr, care.ContactQuery{}, care.Page{}); err != nil || len(reqs) != 2 || !reqs[0].Urgent {
 			t.Errorf("demo contact requests: %+v, %v; want 2, the urgent first", reqs, err)
 		}
+		// Care teams, plans and a conference (issue 11): manager2, of
+		// another community, is on a team; a plan is due for review; the
+		// conference's decisions reach their owners.
+		m2 := care.WithActor(ctx, &care.Actor{Username: "manager2", Role: auth.CommunityManager, UnitCode: "C0201", UnitPath: "/" + demo.District + "/S02/C0201/"})
+		if mine, _, err := svc.MyPatients(m2, care.Page{}); err != nil || len(mine) != 1 {
+			t.Errorf("manager2's patients: %+v, %v", mine, err)
+		} else if _, err := svc.Patient(m2, mine[0].PatientID); err != nil {
+			t.Errorf("manager2 reads their team's patient: %v", err)
+		}
+		if wl, _, err := svc.Worklist(mgr, care.WorklistQuery{Kind: "plan_review"}, care.Page{}); err != nil || len(wl) != 1 {
+			t.Errorf("plan_review worklist: %+v, %v", wl, err)
+		}
+		if ds, err := svc.MyDecisions(mgr); err != nil || len(ds) != 1 {
+			t.Errorf("manager's decisions: %+v, %v", ds, err)
+		}
 		if _, err := audit.Seal(ctx, db); err != nil {
 			t.Fatal(err)
 		}

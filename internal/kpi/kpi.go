@@ -31,6 +31,10 @@ const (
 	Overdue                    Key = "overdue"
 	Lost                       Key = "lost"
 	Emergencies                Key = "emergencies"
+	// The rehabilitation figures of issue 11.
+	PlanCoverage  Key = "plan_coverage"
+	ReviewsOnTime Key = "reviews_on_time"
+	GoalsAchieved Key = "goals_achieved"
 )
 
 // Keys lists every figure in the order Compute returns them.
@@ -47,6 +51,9 @@ var Keys = []Key{
 	Overdue,
 	Lost,
 	Emergencies,
+	PlanCoverage,
+	ReviewsOnTime,
+	GoalsAchieved,
 }
 
 // Valid reports whether k is one of Keys.
@@ -65,6 +72,13 @@ type Counts struct {
 	HealthChecked     int64 // registered with an annual health check in the year
 
 	Overdue, Lost, Emergencies int64
+
+	// The rehabilitation plans (issue 11), counted live, not snapshotted.
+	PlanCovered   int64 // registered patients under management with a plan version active at the period's end
+	ReviewsOnTime int64 // plan reviews due in the period done by their due date
+	ReviewsDue    int64 // plan reviews due in the period: those done, and those missed (due before the as-of day, not done)
+	GoalsAchieved int64 // goals rated achieved at a review in the period
+	GoalsReviewed int64 // goals rated at a review in the period
 }
 
 // Units of a figure's value.
@@ -110,7 +124,11 @@ func DefaultTargets() Targets {
 //   - management, standardised management, medication, regular medication,
 //     face-to-face and health-check rates = their count ÷ registered × 100, in %;
 //   - stability rate = stable ÷ managed (the patients followed up in the
-//     period) × 100, in %.
+//     period) × 100, in %;
+//   - plan coverage = managed patients with an active plan ÷ registered,
+//     reviews on time = reviews done by their due date ÷ reviews due in the
+//     period, goals achieved = achieved ÷ goals reviewed in the period, each
+//     × 100 in % (issue 11's definitions).
 //
 // A ratio whose denominator is 0 has a nil value. Ratios are rounded to 2
 // decimals, half away from zero, in exact integer arithmetic on numerator and
@@ -151,6 +169,12 @@ func Compute(c Counts, t Targets) []Figure {
 			f = count(k, c.Lost)
 		case Emergencies:
 			f = count(k, c.Emergencies)
+		case PlanCoverage:
+			f = ratio(k, c.PlanCovered, c.Registered, 100, Percent)
+		case ReviewsOnTime:
+			f = ratio(k, c.ReviewsOnTime, c.ReviewsDue, 100, Percent)
+		case GoalsAchieved:
+			f = ratio(k, c.GoalsAchieved, c.GoalsReviewed, 100, Percent)
 		}
 		if target, ok := t[k]; ok {
 			f.Target = &target

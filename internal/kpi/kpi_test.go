@@ -43,6 +43,11 @@ var district = Counts{
 	Overdue:           7,
 	Lost:              2,
 	Emergencies:       1,
+	PlanCovered:       41,
+	ReviewsOnTime:     9,
+	ReviewsDue:        12,
+	GoalsAchieved:     5,
+	GoalsReviewed:     16,
 }
 
 func TestComputeFormulas(t *testing.T) {
@@ -74,6 +79,12 @@ func TestComputeFormulas(t *testing.T) {
 		{"R-KPI/overdue is a count", Overdue, 7, 0, ptr(7), Count},
 		{"R-KPI/lost is a count", Lost, 2, 0, ptr(2), Count},
 		{"R-KPI/emergencies is a count", Emergencies, 1, 0, ptr(1), Count},
+		// Issue 11: plan coverage = managed patients with an active plan ÷ registered; 41 / 123 = 33.33 %
+		{"issue 11/plan coverage managed with an active plan ÷ registered", PlanCoverage, 41, 123, ptr(33.33), Percent},
+		// Issue 11: reviews on time = reviews done by their due date ÷ reviews due in the period; 9 / 12 = 75 %
+		{"issue 11/reviews on time done by the due date ÷ due in the period", ReviewsOnTime, 9, 12, ptr(75), Percent},
+		// Issue 11: goals achieved = achieved ÷ goals reviewed in the period; 5 / 16 = 31.25 %
+		{"issue 11/goals achieved achieved ÷ reviewed in the period", GoalsAchieved, 5, 16, ptr(31.25), Percent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +111,7 @@ func TestComputeFormulas(t *testing.T) {
 func TestComputeOrder(t *testing.T) {
 	t.Run("R-KPI/one figure per key in Keys order", func(t *testing.T) {
 		figs := Compute(Counts{}, DefaultTargets())
-		if len(figs) != len(Keys) || len(Keys) != 12 {
+		if len(figs) != len(Keys) || len(Keys) != 15 {
 			t.Fatalf("%d figures for %d keys", len(figs), len(Keys))
 		}
 		for i, k := range Keys {
@@ -125,13 +136,15 @@ func TestComputeZeroDenominators(t *testing.T) {
 		c    Counts
 		nil  []Key
 	}{
-		{"R-KPI/no population gives no prevalence", Counts{Registered: 5, Managed: 2, Stable: 1},
+		{"R-KPI/no population gives no prevalence", Counts{Registered: 5, Managed: 2, Stable: 1, ReviewsDue: 1, GoalsReviewed: 1},
 			[]Key{RegisteredPrevalence}},
 		{"R-KPI/no registered patients gives no rates", Counts{Population: 1000},
 			[]Key{ManagementRate, StandardisedManagementRate, MedicationRate, RegularMedicationRate,
-				FaceToFaceRate, StabilityRate, HealthCheckRate}},
+				FaceToFaceRate, StabilityRate, HealthCheckRate, PlanCoverage, ReviewsOnTime, GoalsAchieved}},
 		{"R-KPI/stability rate with nobody followed up", Counts{Population: 1000, Registered: 4, Stable: 0},
-			[]Key{StabilityRate}},
+			[]Key{StabilityRate, ReviewsOnTime, GoalsAchieved}},
+		{"issue 11/no review due and no goal reviewed give no review figures", Counts{Population: 1000, Registered: 4, Managed: 1},
+			[]Key{ReviewsOnTime, GoalsAchieved}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,56 @@ func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (k
 	m, err := countsBy(ctx, tx, scope, false)
 	c := m[0]
 	c.Population = population
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	return c, planCounts(ctx, tx, scope, &c)
+}
+
+// activePlanAt is the condition that patient p had a rehabilitation plan
+// version active at a day (the argument, twice): started by then and not
+// yet superseded.
+const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = p.id AND cp.start_on <= ?
+	AND (cp.superseded_at IS NULL OR substr(cp.superseded_at, 1, 10) > ?))`
+
+// planCounts counts the rehabilitation figures of issue 11 into c, over
+// the register at the period's end (registeredWhere). They are few rows
+// and counted live, like overdue and lost, rather than snapshotted:
+//   - plan coverage: patients under management with a plan active at the
+//     period's end;
+//   - reviews on time: reviews due in the period done by their due date, of
+//     the reviews due in the period, which are those done and those of a
+//     plan whose due date in the period passed (before the as-of day)
+//     without a review while it was active;
+//   - goals achieved: goals rated achieved at a review in the period, of
+//     the goals rated at one.
+func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) error {
+	_, where, to := scope.args()
+	from := scope.Period.From.String()
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(CASE WHEN p.status = 'managed' AND `+activePlanAt+` THEN 1 ELSE 0 END), 0)
+		FROM patients p WHERE `+registeredWhere, append([]any{to, to}, where...)...).Scan(&c.PlanCovered); err != nil {
+		return fmt.Errorf("report: plan coverage: %w", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(CASE WHEN r.reviewed_on <= r.due_on THEN 1 ELSE 0 END), 0), count(*)
+		FROM plan_reviews r JOIN care_plans cp ON cp.id = r.plan_id JOIN patients p ON p.id = cp.patient_id
+		WHERE `+registeredWhere+` AND r.due_on >= ? AND r.due_on <= ?`, append(where, from, to)...).Scan(&c.ReviewsOnTime, &c.ReviewsDue); err != nil {
+		return fmt.Errorf("report: reviews: %w", err)
+	}
+	var missed int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
+		WHERE `+registeredWhere+` AND cp.next_review_on >= ? AND cp.next_review_on <= ? AND cp.next_review_on < ?
+		AND (cp.status = 'active' OR substr(cp.superseded_at, 1, 10) > cp.next_review_on)`,
+		append(where, from, to, scope.AsOf.String())...).Scan(&missed); err != nil {
+		return fmt.Errorf("report: missed reviews: %w", err)
+	}
+	c.ReviewsDue += missed
+	if err := tx.QueryRow(ctx, `SELECT count(DISTINCT CASE WHEN t.progress = 'achieved' THEN t.goal_id END), count(DISTINCT t.goal_id)
+		FROM plan_ratings t JOIN plan_reviews r ON r.id = t.review_id JOIN care_plans cp ON cp.id = r.plan_id
+		JOIN patients p ON p.id = cp.patient_id
+		WHERE `+registeredWhere+` AND r.reviewed_on >= ? AND r.reviewed_on <= ?`, append(where, from, to)...).Scan(&c.GoalsAchieved, &c.GoalsReviewed); err != nil {
+		return fmt.Errorf("report: goals: %w", err)
+	}
+	return nil
 }
 
 // countsBy counts scope's figures in one pass, per community when
@@ -155,6 +204,11 @@ var numerator = map[kpi.Key]string{
 	kpi.HealthCheckRate:            `a.n_check > 0`,
 	kpi.Overdue:                    `p.status = 'managed' AND p.next_due_on < ?`,
 	kpi.Lost:                       `p.status = 'lost'`,
+	kpi.PlanCoverage:               `p.status = 'managed' AND ` + activePlanAt,
+	kpi.ReviewsOnTime: `EXISTS (SELECT 1 FROM plan_reviews r JOIN care_plans cp ON cp.id = r.plan_id WHERE cp.patient_id = p.id
+		AND r.due_on >= ? AND r.due_on <= ? AND r.reviewed_on <= r.due_on)`,
+	kpi.GoalsAchieved: `EXISTS (SELECT 1 FROM plan_ratings t JOIN plan_reviews r ON r.id = t.review_id JOIN care_plans cp ON cp.id = r.plan_id
+		WHERE cp.patient_id = p.id AND r.reviewed_on >= ? AND r.reviewed_on <= ? AND t.progress = 'achieved')`,
 }
 
 // HasList reports whether figure k has a list of patients behind it.
@@ -173,7 +227,7 @@ var denominator = map[kpi.Key]string{
 func HasUncounted(k kpi.Key) bool {
 	switch k {
 	case kpi.ManagementRate, kpi.StandardisedManagementRate, kpi.MedicationRate, kpi.RegularMedicationRate,
-		kpi.FaceToFaceRate, kpi.StabilityRate, kpi.HealthCheckRate:
+		kpi.FaceToFaceRate, kpi.StabilityRate, kpi.HealthCheckRate, kpi.PlanCoverage:
 		return true
 	}
 	return false
@@ -217,6 +271,10 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 		condArgs = []any{to}
 	case kpi.Overdue:
 		condArgs = []any{scope.AsOf.String()}
+	case kpi.PlanCoverage:
+		condArgs = []any{to, to}
+	case kpi.ReviewsOnTime, kpi.GoalsAchieved:
+		condArgs = []any{scope.Period.From.String(), to}
 	}
 	args := append(append(window, where...), condArgs...)
 	args = append(args, afterID, limit)

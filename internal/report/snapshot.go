@@ -95,7 +95,7 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 		AND p.registered_on <= ?`, scope.AsOf.String(), lo, hi, true, to).Scan(&c.Overdue, &c.Lost); err != nil {
 		return c, asOf, fmt.Errorf("report: overdue: %w", err)
 	}
-	return c, asOf, nil
+	return c, asOf, planCounts(ctx, tx, scope, &c)
 }
 
 // sumSnapshots adds up the snapshots of scope's communities, taking the

@@ -25,6 +25,14 @@ type homeData struct {
 	// Announcements are the accounts recently given access to records in
 	// a psychiatrist's jurisdiction, nil for the others.
 	Announcements []care.AccessAnnouncement
+	// MyPatients are the patients on whose care team the user is.
+	MyPatients []care.MyPatient
+	// Interventions are those of active plans assigned to the user.
+	Interventions []care.MyIntervention
+	// Decisions are the open decisions of case conferences the user owns;
+	// Conference says whether they may record a conference.
+	Decisions  []care.MyDecision
+	Conference bool
 }
 
 // home greets the user and says what this installation lets them do; a
@@ -39,6 +47,8 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 		p.Flash = p.T("alerts.acknowledged")
 	case q.Has("dismissed"):
 		p.Flash = p.T("announcements.dismissed")
+	case q.Get("decision") == "done":
+		p.Flash = p.T("conference.decision.done")
 	case q.Has("activated"):
 		p.Flash = p.T("activate.done")
 	}
@@ -63,6 +73,12 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 		if d.Worklists, err = s.worklistCounts(r); err != nil {
 			return d, err
 		}
+		work, err := s.svc.MyWork(r.Context())
+		if err != nil {
+			return d, err
+		}
+		d.MyPatients, d.Interventions, d.Decisions = work.Patients, work.Interventions, work.Decisions
+		d.Conference = may(p.User, care.WriteConference)
 	}
 	if d.Glass, d.ShowGlass, err = s.homeGlass(r, p); err != nil {
 		return d, err

@@ -34,7 +34,7 @@ func (s *server) assessmentRoutes(mux *http.ServeMux) {
 
 // instrumentOrder is the order the pages list instruments in: the
 // screening questionnaires first, the risk level last.
-var instrumentOrder = []string{"phq9", "gad7", "k10", "sdss", "risk"}
+var instrumentOrder = []string{"phq9", "gad7", "k10", "sdss", "lifeskills", "adherence", "risk"}
 
 // instruments returns the newest version of every instrument, in the
 // pages' order.

@@ -29,7 +29,7 @@ type recordData struct {
 	// the confirmation.
 	Recorded    *care.TimelineItem
 	DaysOverdue int
-	Can         struct{ FollowUp, Emergency, Edit, Complete bool }
+	Can         struct{ FollowUp, Emergency, Edit, Complete, Plan, Conference bool }
 	Closed      bool // deceased or moved away: no more follow-ups
 	// Assessments are the newest score of each instrument, the open
 	// alerts and the links to administer; hidden from the roles whose view
@@ -53,6 +53,11 @@ type recordData struct {
 	KeyWorker      string
 	// Revealed is the national ID in full, after the user asked to see it.
 	Revealed string
+	// Team is the patient's care team; Plan the active rehabilitation
+	// plan, and ShowPlan whether the user's role reads plans.
+	Team     *care.Team
+	Plan     *care.Plan
+	ShowPlan bool
 }
 
 // ageOn is a person's age in whole years on a day.
@@ -112,7 +117,7 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	}
 	pt, items := record.Patient, record.Timeline
 	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst, Medications: record.Medications,
-		OpenAlerts: record.OpenAlerts, KeyWorker: record.KeyWorker, Revealed: revealed, Age: ageOn(pt.BirthDate, s.svc.Today())}
+		OpenAlerts: record.OpenAlerts, KeyWorker: record.KeyWorker, Team: record.Team, Revealed: revealed, Age: ageOn(pt.BirthDate, s.svc.Today())}
 	v := care.PatientView(p.User.Role)
 	d.ShowMedication = v == care.ViewFull || v == care.ViewClinical
 	for i, row := range d.Timeline {
@@ -126,6 +131,9 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	d.Can.Emergency = may(p.User, care.WriteEmergency) && !d.Closed
 	d.Can.Edit = may(p.User, care.WritePatient)
 	d.Can.Complete = p.User.Role == auth.Psychiatrist && may(p.User, care.WriteEmergency)
+	d.Can.Plan = may(p.User, care.WritePlan)
+	d.Can.Conference = may(p.User, care.WriteConference)
+	d.Plan, d.ShowPlan = record.Plan, v != care.ViewSafety
 	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
 		_, d.DaysOverdue = clinical.Overdue(due, s.svc.Today())
 	}
@@ -133,7 +141,7 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	d.Glass, d.UnderGlass = record.BreakGlass, record.UnderGlass
 	d.AccessReport = may(p.User, care.AccessReport) && !d.UnderGlass
 	if d.UnderGlass {
-		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete = false, false, false, false
+		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete, d.Can.Plan, d.Can.Conference = false, false, false, false, false, false
 		d.Assessments.CanAssess, d.Assessments.Instruments = false, nil
 	}
 	if d.Chart, d.ChartClasses, err = p.chartJSON(items, scoreSeriesOf(d.Timeline)); err != nil {
@@ -167,6 +175,8 @@ func (s *server) recordFlash(r *http.Request, p *page, d *recordData, items []ca
 		p.Flash = p.T("patient.saved")
 	case q.Get("saved") == "status":
 		p.Flash = p.T("patient.status.saved", "Status", p.Enum("status", d.Patient.Status))
+	case q.Get("saved") == "conference":
+		p.Flash = p.T("conference.saved")
 	case q.Get("saved") == "transfer":
 		p.Flash = p.T("patient.transferred", "Unit", d.Patient.OrgUnitName)
 	case q.Has("recorded"):

@@ -52,14 +52,21 @@ func newServer(svc *care.Service) (*server, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
-		"static":  func(name string) string { return s.static[name] },
-		"input":   input,
-		"choice":  choice,
-		"options": options,
-		"row":     rowName,
-		"tileOf":  func(p *page, t figureTile) tileView { return tileView{P: p, Tile: t} },
-		"otpauth": otpauthURL,
-		"tel":     tel,
+		"static":     func(name string) string { return s.static[name] },
+		"input":      input,
+		"choice":     choice,
+		"options":    options,
+		"row":        rowName,
+		"tileOf":     func(p *page, t figureTile) tileView { return tileView{P: p, Tile: t} },
+		"otpauth":    otpauthURL,
+		"tel":        tel,
+		"removeLink": removeLink,
+		"goalField":  goalField,
+		"ivField":    ivField,
+		"plus1":      func(i int) int { return i + 1 },
+		"cpField":    cpField,
+		"decField":   decField,
+		"outField":   outsideField,
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
@@ -80,6 +87,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.securityRoutes(mux)
 	s.accountRoutes(mux)
 	s.networkRoutes(mux)
+	s.teamRoutes(mux)
+	s.planRoutes(mux)
+	s.conferenceRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))

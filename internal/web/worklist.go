@@ -12,8 +12,13 @@ import (
 // worklistKinds are the worklists in the order of their tabs: overdue
 // (R-OVERDUE) first, as the most urgent, then due in the next 7 days, lost
 // to follow-up (R-LOST) and fewer than 4 reached follow-ups this year
-// (R-MIN4).
-var worklistKinds = []string{"overdue", "due", "lost", "below_min"}
+// (R-MIN4); and rehabilitation plans due for review.
+var worklistKinds = []string{"overdue", "due", "lost", "below_min", "plan_review"}
+
+// countOf is the size of worklist k in c.
+func countOf(c *care.WorklistCounts, k string) int {
+	return map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "plan_review": c.PlanReview}[k]
+}
 
 // contactsKind is the tab of residents' contact requests, beside the
 // worklists of patients, for the roles that handle them.
@@ -47,8 +52,7 @@ func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf s
 	for _, k := range worklistKinds {
 		t := worklistTab{Kind: k, Href: worklistURL(k, f, ""), Label: p.Enum("worklist", k), Current: k == current}
 		if counts != nil {
-			t.Count = n(map[string]int{"due": counts.Due, "overdue": counts.Overdue, "lost": counts.Lost,
-				"below_min": counts.BelowMin}[k])
+			t.Count = n(countOf(counts, k))
 		}
 		tabs = append(tabs, t)
 	}
@@ -102,7 +106,7 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		kind = worklistKinds[0]
 	case !slices.Contains(worklistKinds, kind):
 		return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
-			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost or below_min"}}}
+			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min or plan_review"}}}
 	}
 	f := newForm(nil, worklistFilterFields...)
 	for _, n := range worklistFilterFields {
@@ -141,10 +145,9 @@ func (s *server) worklistCounts(r *http.Request) ([]worklistCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin}
 	var out []worklistCount
 	for _, k := range worklistKinds {
-		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(n[k])})
+		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(countOf(c, k))})
 	}
 	if may(care.ActorFrom(r.Context()), care.ReadContacts) {
 		out = append(out, worklistCount{Kind: contactsKind, Href: "/worklist/contacts", Count: strconv.Itoa(c.Contacts)})

@@ -253,7 +253,7 @@ func ids(ds []*instrument.Definition) []string {
 
 func TestCatalogue(t *testing.T) {
 	c := instrument.Default()
-	if got, want := ids(c.All()), []string{"gad7", "k10", "phq9", "risk", "sdss"}; !slices.Equal(got, want) {
+	if got, want := ids(c.All()), []string{"adherence", "gad7", "k10", "lifeskills", "phq9", "risk", "sdss"}; !slices.Equal(got, want) {
 		t.Errorf("R-SCORE All() = %v, want %v", got, want)
 	}
 	if got, want := ids(c.Public()), []string{"gad7", "k10", "phq9"}; !slices.Equal(got, want) {
