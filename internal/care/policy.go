@@ -40,12 +40,17 @@ const (
 	// WriteArticle is writing, publishing and withdrawing the public site's
 	// articles: the editor right.
 	WriteArticle Action = "article.write"
+	// WriteReferral is making, answering and closing referrals: on the
+	// patient's unit for the sender, on the receiving unit for the receiver.
+	WriteReferral Action = "referral.write"
+	// WriteCrisis is logging a crisis event in a unit.
+	WriteCrisis Action = "crisis.write"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
-	WriteService, WriteArticle}
+	WriteService, WriteArticle, WriteReferral, WriteCrisis}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -102,7 +107,14 @@ type Target struct {
 //     clinicians who vouch for what it says — within their jurisdiction
 //     (an article belongs to its author's unit). Kith's roles are fixed,
 //     so the right is a rule here rather than a capability of its own;
-//     system administrators, who run the installation, do not edit.
+//     system administrators, who run the installation, do not edit;
+//   - referrals: community managers, nurses and psychiatrists make them
+//     for patients of their jurisdiction and answer those sent to their
+//     unit; a referral up grants the receiving institution's clinical
+//     staff (Actor.Referred) reading that one record, while it is open
+//     and 30 days after it closes, and nothing else;
+//   - crisis events: the staff who take the call or see it (community
+//     managers, nurses, psychiatrists, the care-and-help group) log them.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -114,7 +126,8 @@ func Allow(a *Actor, act Action, t Target) bool {
 	}
 	inside := a.Role == auth.Admin || (a.UnitPath != "" && strings.HasPrefix(t.Path, a.UnitPath))
 	if !inside {
-		return act == ReadPatient && t.Patient != 0 && slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t)
+		return act == ReadPatient && t.Patient != 0 && (slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t) ||
+			a.referred(t))
 	}
 	switch act {
 	case ReadUnit:
@@ -151,6 +164,10 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	case WriteArticle:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager, auth.Psychiatrist)
+	case WriteReferral:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
+	case WriteCrisis:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
 	}
 	return false
 }

@@ -79,8 +79,8 @@ func followUpAlerts(ctx context.Context, tx *store.Tx, patientID, followUpID int
 // warningDue applies R-DISCHARGE and R-ALERT-DUE to the due date that the
 // last reached follow-up (on lastDate; "" if none) set: a discharge back to
 // the community since then starts the schedule afresh, and the earliest
-// flag not answered since it was raised, by a later reached follow-up or a
-// referral up, brings the date forward. A follow-up's risk flag whose
+// flag not answered since it was raised, by a later reached follow-up, a
+// follow-up recording a referral or a referral up, brings the date forward. A follow-up's risk flag whose
 // follow-up was corrected counts only while the correction keeps the risk
 // at 3 or more; a correction answers nothing, being no new contact. refreshSummary calls it in the
 // transaction that changed what it reads.
@@ -95,10 +95,10 @@ func warningDue(ctx context.Context, tx *store.Tx, id int64, lastDate, due, rule
 		WHERE al.patient_id = ? AND al.kind = 'flag'
 		AND (fx.superseded_by IS NULL OR EXISTS (SELECT 1 FROM follow_ups fy WHERE fy.id = fx.superseded_by AND fy.risk_level >= ?))
 		AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = al.patient_id AND f.reached = ? AND f.superseded_by IS NULL
-			AND f.date >= a.taken_on AND f.created_at > al.raised_at
-			AND NOT EXISTS (SELECT 1 FROM follow_ups o WHERE o.superseded_by = f.id))
+			AND f.date >= a.taken_on AND ((f.created_at > al.raised_at AND NOT EXISTS (SELECT 1 FROM follow_ups o WHERE o.superseded_by = f.id))
+				OR f.details LIKE ?))
 		AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = al.patient_id AND r.direction = 'up'
-			AND r.status <> 'cancelled' AND r.requested_at >= al.raised_at)`, id, clinical.HighRiskLevel, true).Scan(&flagOn); err != nil {
+			AND r.status <> 'cancelled' AND r.requested_at >= al.raised_at)`, id, clinical.HighRiskLevel, true, referredLike).Scan(&flagOn); err != nil {
 		return "", "", err
 	}
 	d, _ := clinical.ParseDate(due)
@@ -117,6 +117,12 @@ func warningDue(ctx context.Context, tx *store.Tx, id int64, lastDate, due, rule
 	}
 	return d.String(), string(r), nil
 }
+
+// referredLike matches the details of a follow-up that records a referral
+// (the form's item "referral: yes", FollowUpInput.Referral), which answers a
+// flag on or before its date: R-CLASS-UNSTABLE's "refer at once" done. The
+// details are the form as encoding/json writes it, in field order.
+const referredLike = `%"referral":{"referred":true%`
 
 // SweepAlerts raises the alerts that time alone calls for, as of now: a
 // high-risk patient overdue (R-ALERT-OVERDUE, once per due date missed) and

@@ -42,17 +42,18 @@ func init() {
 // AlertDue applies R-ALERT-DUE to a due date: a flag raised by an
 // assessment on flagOn makes the patient due within 2 days of it, unless
 // answered (a later reached follow-up or a referral); the earlier of that
-// date and due wins (on the same day the alert is named, as the more
-// urgent reason). It returns the due date and rule that stand.
+// date and due wins. While the flag stands the rule is R-ALERT-DUE even
+// when an earlier date stays (a patient already overdue stays so): the
+// alert is why they must be seen now, and the pages say so.
 func AlertDue(flagOn Date, answered bool, due Date, rule Rule) (Date, Rule) {
 	if flagOn.IsZero() || answered {
 		return due, rule
 	}
 	d := flagOn.AddDays(AlertDueDays)
-	if due.IsZero() || !due.Before(d) {
+	if due.IsZero() || d.Before(due) {
 		return d, RuleAlertDue
 	}
-	return due, rule
+	return due, RuleAlertDue
 }
 
 // DischargeDue applies R-DISCHARGE: a patient handed back to the community

@@ -17,7 +17,8 @@ func TestAlertDue(t *testing.T) {
 		wantRule Rule
 	}{
 		{RuleAlertDue, "flag brings a stable patient's 3 months forward", "2026-03-01", false, "2026-05-20", RuleNextStable, "2026-03-03", RuleAlertDue},
-		{RuleAlertDue, "flag on the day before the due date: the due date stays", "2026-03-01", false, "2026-03-02", RuleNextUnstable, "2026-03-02", RuleNextUnstable},
+		{RuleAlertDue, "flag on the day before the due date: the date stays, the alert is named", "2026-03-01", false, "2026-03-02", RuleNextUnstable, "2026-03-02", RuleAlertDue},
+		{RuleAlertDue, "already overdue: stays overdue, the alert is named", "2026-03-01", false, "2026-01-15", "", "2026-01-15", RuleAlertDue},
 		{RuleAlertDue, "same day: the alert is named", "2026-03-01", false, "2026-03-03", RuleNextBasic, "2026-03-03", RuleAlertDue},
 		{RuleAlertDue, "answered by a later follow-up or a referral", "2026-03-01", true, "2026-05-20", RuleNextStable, "2026-05-20", RuleNextStable},
 		{RuleAlertDue, "no flag", "", false, "2026-05-20", RuleNextStable, "2026-05-20", RuleNextStable},

@@ -12,8 +12,9 @@ import (
 // worklistKinds are the worklists in the order of their tabs: overdue
 // (R-OVERDUE) first, as the most urgent, then due in the next 7 days, lost
 // to follow-up (R-LOST) and fewer than 4 reached follow-ups this year
-// (R-MIN4).
-var worklistKinds = []string{"overdue", "due", "lost", "below_min"}
+// (R-MIN4); then the patients with an open alert or a flag not yet
+// answered (R-ALERT-DUE).
+var worklistKinds = []string{"overdue", "due", "lost", "below_min", "alert"}
 
 // contactsKind is the tab of residents' contact requests, beside the
 // worklists of patients, for the roles that handle them.
@@ -48,7 +49,7 @@ func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf s
 		t := worklistTab{Kind: k, Href: worklistURL(k, f, ""), Label: p.Enum("worklist", k), Current: k == current}
 		if counts != nil {
 			t.Count = n(map[string]int{"due": counts.Due, "overdue": counts.Overdue, "lost": counts.Lost,
-				"below_min": counts.BelowMin}[k])
+				"below_min": counts.BelowMin, "alert": counts.Alert}[k])
 		}
 		tabs = append(tabs, t)
 	}
@@ -102,7 +103,7 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		kind = worklistKinds[0]
 	case !slices.Contains(worklistKinds, kind):
 		return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
-			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost or below_min"}}}
+			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min or alert"}}}
 	}
 	f := newForm(nil, worklistFilterFields...)
 	for _, n := range worklistFilterFields {
@@ -141,7 +142,7 @@ func (s *server) worklistCounts(r *http.Request) ([]worklistCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin}
+	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "alert": c.Alert}
 	var out []worklistCount
 	for _, k := range worklistKinds {
 		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(n[k])})

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"kith/internal/care"
+)
+
+// referralRoutes are the referrals between community and hospital.
+var referralRoutes = []route{
+	{Method: "POST", Pattern: "/api/v1/referrals", Handle: (*handler).createReferral},
+	{Method: "GET", Pattern: "/api/v1/referrals", Handle: (*handler).listReferrals},
+	{Method: "GET", Pattern: "/api/v1/referrals/{id}", Handle: (*handler).getReferral},
+	{Method: "PATCH", Pattern: "/api/v1/referrals/{id}", Handle: withID(http.StatusOK, (*care.Service).UpdateReferral)},
+}
+
+func init() { routes = append(routes, referralRoutes...) }
+
+func (h *handler) createReferral(w http.ResponseWriter, r *http.Request) error {
+	var in care.ReferralInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ref, err := h.svc.CreateReferral(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(ref.ID, 10))
+	writeJSON(w, http.StatusCreated, ref)
+	return nil
+}
+
+func (h *handler) listReferrals(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	in := care.ReferralQuery{OrgUnit: q.Get("org_unit"), Status: q.Get("status"), Direction: q.Get("direction"),
+		Box: q.Get("box"), PastTarget: q.Get("past_target") == "true"}
+	if v := q.Get("patient_id"); v != "" {
+		id, ok := care.ParseID(v)
+		if !ok {
+			return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
+				Fields: []care.FieldError{{Field: "patient_id", Message: "must be a patient id"}}}
+		}
+		in.PatientID = id
+	}
+	items, next, err := h.svc.Referrals(r.Context(), in, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}
+
+func (h *handler) getReferral(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ref, err := h.svc.Referral(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ref)
+	return nil
+}
