@@ -456,11 +456,11 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	f := s.fields()
 	kind := WorklistKind(q.Kind)
 	switch kind {
-	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin, WorkAlert:
+	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin, WorkAlert, WorkDischarge:
 	case "":
 		kind = WorkOverdue
 	default:
-		f.add("kind", "must be due, overdue, lost, below_min or alert")
+		f.add("kind", "must be due, overdue, lost, below_min, alert or discharge")
 	}
 	if q.AsOf == "" {
 		q.AsOf = f.date()
@@ -521,6 +521,8 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
 		case WorkAlert:
 			qs += alertWorkSQL
+		case WorkDischarge:
+			qs += dischargeWorkSQL
 		}
 		if after != "" {
 			qs += ` AND (` + clinical.UrgencySQL + ` < ? OR (` + clinical.UrgencySQL + ` = ? AND
@@ -641,6 +643,9 @@ type WorklistCounts struct {
 	// Alert counts the patients with an open alert or a flag not yet
 	// answered (R-ALERT-DUE).
 	Alert int `json:"alert"`
+	// Discharge counts the patients handed back by a hospital whose
+	// discharge is not yet acknowledged.
+	Discharge int `json:"discharge"`
 	// Contacts counts residents' open contact requests, for the roles
 	// that handle them.
 	Contacts int `json:"contact_requests"`
@@ -676,10 +681,11 @@ func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, a
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
 				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN 1 = 1`+alertWorkSQL+` THEN 1 ELSE 0 END), 0)
+			COALESCE(sum(CASE WHEN 1 = 1`+alertWorkSQL+` THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN 1 = 1`+dischargeWorkSQL+` THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
 		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin, &out.Alert); err != nil {
+		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin, &out.Alert, &out.Discharge); err != nil {
 		return err
 	}
 	if !Allow(a, ReadContacts, Target{Path: scope}) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 
 	"kith/internal/audit"
 	"kith/internal/clinical"
@@ -33,6 +34,14 @@ var AlertKinds = []string{AlertFlag, AlertRiskRise, AlertMedicationStop, AlertHi
 // WorkAlert is the worklist of patients with an open alert or an unanswered
 // flag (R-ALERT-DUE).
 const WorkAlert WorklistKind = "alert"
+
+// WorkDischarge is the worklist of patients handed back by a hospital
+// (a referral down) whose discharge the community has not yet acknowledged.
+const WorkDischarge WorklistKind = "discharge"
+
+// dischargeWorkSQL selects, on patients p, the worklist "discharge".
+const dischargeWorkSQL = ` AND EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = p.id AND r.direction = 'down'
+	AND r.status = 'requested')`
 
 // alertWorkSQL selects, on patients p, the worklist "alert".
 const alertWorkSQL = ` AND p.status NOT IN ('deceased', 'moved_away') AND (p.next_due_rule = 'R-ALERT-DUE'
@@ -168,7 +177,7 @@ func (s *Service) SweepAlerts(ctx context.Context) (int, error) {
 			JOIN patients p ON p.id = r.patient_id JOIN org_units o ON o.id = p.org_unit_id
 			WHERE r.direction = 'up' AND r.status = 'requested' AND r.due_by < ?
 			AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.kind = ?)`,
-			store.FormatTime(s.now().UTC()), AlertReferralOverdue)
+			store.FormatTime(time.Now()), AlertReferralOverdue) // instants are real time, as tx.Now
 		if err != nil {
 			return err
 		}
