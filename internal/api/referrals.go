@@ -13,6 +13,9 @@ var referralRoutes = []route{
 	{Method: "GET", Pattern: "/api/v1/referrals", Handle: (*handler).listReferrals},
 	{Method: "GET", Pattern: "/api/v1/referrals/{id}", Handle: (*handler).getReferral},
 	{Method: "PATCH", Pattern: "/api/v1/referrals/{id}", Handle: withID(http.StatusOK, (*care.Service).UpdateReferral)},
+	{Method: "POST", Pattern: "/api/v1/crisis-events", Handle: (*handler).logCrisis},
+	{Method: "GET", Pattern: "/api/v1/crisis-events", Handle: (*handler).listCrisis},
+	{Method: "GET", Pattern: "/api/v1/crisis-events/{id}", Handle: (*handler).getCrisis},
 }
 
 func init() { routes = append(routes, referralRoutes...) }
@@ -65,5 +68,46 @@ func (h *handler) getReferral(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, ref)
+	return nil
+}
+
+func (h *handler) logCrisis(w http.ResponseWriter, r *http.Request) error {
+	var in care.CrisisInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := h.svc.LogCrisis(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/crisis-events/"+strconv.FormatInt(c.ID, 10))
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (h *handler) listCrisis(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	items, next, err := h.svc.CrisisEvents(r.Context(), care.CrisisQuery{OrgUnit: q.Get("org_unit"), From: q.Get("from"), To: q.Get("to")}, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+	return nil
+}
+
+func (h *handler) getCrisis(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := h.svc.Crisis(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }

@@ -314,6 +314,9 @@ func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) 
 			return nil, err
 		}
 	}
+	if out, err = s.warningEvents(ctx, tx, id, out); err != nil { // referrals, crisis events
+		return nil, err
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
 	return out, nameAuthors(ctx, tx, out)
 }

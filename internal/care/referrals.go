@@ -790,3 +790,28 @@ func (s *Service) ReferralCounts(ctx context.Context) (*ReferralCounts, error) {
 		store.FormatTime(time.Now()), lo, hi).Scan(&out.Received, &out.PastTarget, &out.Discharges)
 	return &out, err
 }
+
+// referralEvents adds to a timeline the patient's referrals: kind referral,
+// Detail the direction, status and, for a referral up, urgency as codes
+// ("up accepted urgent"), Author who made it. Reasons and summaries stay on
+// the referral's own page.
+func (s *Service) referralEvents(ctx context.Context, tx *store.Tx, id int64, out []TimelineItem) ([]TimelineItem, error) {
+	rows, err := tx.Query(ctx, `SELECT id, direction, status, urgency, requested_at, requested_by FROM referrals
+		WHERE patient_id = ? ORDER BY requested_at DESC, id DESC LIMIT ?`, id, timelineLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it TimelineItem
+		var dir, status, urgency, at string
+		if err := rows.Scan(&it.ID, &dir, &status, &urgency, &at, &it.Author); err != nil {
+			return nil, err
+		}
+		it.Kind, it.Date = "referral", clinical.DateOf(store.MustTime(at).In(s.zone)).String()
+		it.Detail = strings.TrimSpace(dir + " " + status + " " + urgency)
+		it.Open = status == RefRequested || status == RefAccepted
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}

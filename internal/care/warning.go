@@ -212,3 +212,12 @@ func (s *Service) SweepAlerts(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// warningEvents adds a patient's referrals and crisis events to a timeline.
+func (s *Service) warningEvents(ctx context.Context, tx *store.Tx, id int64, out []TimelineItem) ([]TimelineItem, error) {
+	out, err := s.referralEvents(ctx, tx, id, out)
+	if err != nil {
+		return nil, err
+	}
+	return s.crisisEvents(ctx, tx, id, out)
+}

@@ -120,3 +120,50 @@ func ReferralPastTarget(due, answered, now time.Time) bool {
 // ReferralGrantEnds is when the receiving institution's access to the
 // record ends after a referral closed at closed: 30 days later.
 func ReferralGrantEnds(closed time.Time) time.Time { return closed.AddDate(0, 0, ReferralGrantDays) }
+
+// Crisis events: who reported one and what was done.
+var (
+	CrisisReporters = []string{"family", "police", "resident", "hotline"}
+	CrisisActions   = []string{"home_visit", "police", "emergency_admission", "referral", "phone_counselling"}
+)
+
+// CrisisEmergency decides whether a crisis event about a known patient
+// needs the emergency record of R-EMERG, and with which triggers, measures
+// and attendees: a risk level of 3 or more (trigger risk_3_plus), or an
+// emergency admission or the police called (the patient endangers
+// themselves or others: relapse_deterioration for an admission at a lower
+// risk, endangering_others for the police). A call answered by phone or a
+// visit alone at risk 0–2 needs none.
+func CrisisEmergency(risk int, actions []string) (need bool, triggers, measures, attendees []string) {
+	has := func(a string) bool {
+		for _, x := range actions {
+			if x == a {
+				return true
+			}
+		}
+		return false
+	}
+	if risk >= HighRiskLevel {
+		triggers = append(triggers, string(TriggerRisk3Plus))
+	}
+	if has("police") && risk < HighRiskLevel {
+		triggers = append(triggers, string(TriggerEndangeringOthers))
+	}
+	if has("emergency_admission") && risk < HighRiskLevel && !has("police") {
+		triggers = append(triggers, string(TriggerRelapseDeterioration))
+	}
+	if len(triggers) == 0 {
+		return false, nil, nil, nil
+	}
+	measures = append(measures, string(MeasureCrisisIntervention))
+	if has("emergency_admission") {
+		measures = append(measures, string(MeasureTransferToHospital))
+	}
+	if has("police") {
+		attendees = append(attendees, string(AttendeePolice))
+	}
+	if has("home_visit") {
+		attendees = append(attendees, string(AttendeeCommunityStaff))
+	}
+	return true, triggers, measures, attendees
+}

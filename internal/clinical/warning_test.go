@@ -1,6 +1,7 @@
 package clinical
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,5 +121,27 @@ func TestReferralPastTarget(t *testing.T) {
 	}
 	if g := ReferralGrantEnds(req); !g.Equal(req.AddDate(0, 0, 30)) {
 		t.Errorf("grant ends %v", g)
+	}
+}
+
+func TestCrisisEmergency(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		risk                int
+		actions             []string
+		need                bool
+		triggers, attendees string
+	}{
+		{"phone counselling at risk 1: no record", 1, []string{"phone_counselling"}, false, "", ""},
+		{"home visit at risk 2: no record", 2, []string{"home_visit"}, false, "", ""},
+		{"risk 3", 3, []string{"home_visit"}, true, "risk_3_plus", "community_staff"},
+		{"police at risk 2", 2, []string{"police"}, true, "endangering_others", "police"},
+		{"admission at risk 1", 1, []string{"emergency_admission"}, true, "relapse_deterioration", ""},
+		{"risk 5, police and admission", 5, []string{"police", "emergency_admission"}, true, "risk_3_plus", "police"},
+	} {
+		need, trig, _, att := CrisisEmergency(tt.risk, tt.actions)
+		if need != tt.need || strings.Join(trig, " ") != tt.triggers || strings.Join(att, " ") != tt.attendees {
+			t.Errorf("%s: %s: CrisisEmergency = %v %v %v, want %v %q %q", RuleEmergency, tt.name, need, trig, att, tt.need, tt.triggers, tt.attendees)
+		}
 	}
 }

@@ -808,7 +808,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 		return err
 	}
 	if c := dash.Worklists; c != nil {
-		n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "alert": c.Alert}
+		n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "alert": c.Alert, "discharge": c.Discharge}
 		for _, k := range worklistKinds {
 			d.Worklists = append(d.Worklists, worklistCount{Kind: k, Count: p.Num(int64(n[k])),
 				Href: "/worklist?" + url.Values{"kind": {k}, "org_unit": {set.OrgUnit}}.Encode()})

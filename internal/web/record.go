@@ -191,6 +191,8 @@ func timelineRows(items []care.TimelineItem) []timelineRow {
 			if it.Detail != "" {
 				row.Codes = strings.Split(it.Detail, ", ")
 			}
+		case "referral", "crisis":
+			row.Codes = strings.Fields(it.Detail)
 		}
 		out[i] = row
 	}

@@ -13,8 +13,8 @@ import (
 // (R-OVERDUE) first, as the most urgent, then due in the next 7 days, lost
 // to follow-up (R-LOST) and fewer than 4 reached follow-ups this year
 // (R-MIN4); then the patients with an open alert or a flag not yet
-// answered (R-ALERT-DUE).
-var worklistKinds = []string{"overdue", "due", "lost", "below_min", "alert"}
+// answered (R-ALERT-DUE), and those handed back by a hospital (R-DISCHARGE).
+var worklistKinds = []string{"overdue", "due", "lost", "below_min", "alert", "discharge"}
 
 // contactsKind is the tab of residents' contact requests, beside the
 // worklists of patients, for the roles that handle them.
@@ -49,7 +49,7 @@ func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf s
 		t := worklistTab{Kind: k, Href: worklistURL(k, f, ""), Label: p.Enum("worklist", k), Current: k == current}
 		if counts != nil {
 			t.Count = n(map[string]int{"due": counts.Due, "overdue": counts.Overdue, "lost": counts.Lost,
-				"below_min": counts.BelowMin, "alert": counts.Alert}[k])
+				"below_min": counts.BelowMin, "alert": counts.Alert, "discharge": counts.Discharge}[k])
 		}
 		tabs = append(tabs, t)
 	}
@@ -103,7 +103,7 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		kind = worklistKinds[0]
 	case !slices.Contains(worklistKinds, kind):
 		return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
-			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min or alert"}}}
+			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min, alert or discharge"}}}
 	}
 	f := newForm(nil, worklistFilterFields...)
 	for _, n := range worklistFilterFields {
@@ -142,7 +142,7 @@ func (s *server) worklistCounts(r *http.Request) ([]worklistCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "alert": c.Alert}
+	n := map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "alert": c.Alert, "discharge": c.Discharge}
 	var out []worklistCount
 	for _, k := range worklistKinds {
 		out = append(out, worklistCount{Kind: k, Href: "/worklist?kind=" + k, Count: strconv.Itoa(n[k])})
