@@ -76,7 +76,7 @@ func TestReferralsAPI(t *testing.T) {
 		res = e.do("POST", "/api/v1/referrals", hosp, map[string]any{"patient_id": pid, "direction": "down", "to_unit": "C0101",
 			"discharged_on": discharged, "diagnoses": []map[string]any{{"code": "F20.0"}},
 			"medications": []map[string]any{{"name": "olanzapine", "dose": "10 mg", "frequency": "nightly"}},
-			"risk_level": 1, "recommendations": "weekly follow-up for a month"})
+			"risk_level":  1, "recommendations": "weekly follow-up for a month"})
 		if res.status != 201 || res.body["direction"] != "down" {
 			t.Fatalf("refer down: %d %s", res.status, res.raw)
 		}

@@ -584,6 +584,9 @@ type Record struct {
 	// UnderGlass says the actor reads this record under their own
 	// break-the-glass grant: outside their jurisdiction, read only.
 	UnderGlass bool `json:"under_break_glass,omitempty"`
+	// UnderReferral says the actor reads this record because it was
+	// referred to their institution: outside their jurisdiction, read only.
+	UnderReferral bool `json:"under_referral,omitempty"`
 	// ContactFirst tells the care group that a clinician has an open alert
 	// about the patient, so they contact the community doctor before
 	// visiting; they learn nothing of the alert itself.
@@ -606,6 +609,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 			return err
 		}
 		out.UnderGlass = strings.HasPrefix(sub.Detail, GlassDetail)
+		out.UnderReferral = sub.Detail == ReferredDetail
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err

@@ -377,7 +377,7 @@ func (s *Service) referUp(ctx context.Context, tx *store.Tx, a *Actor, sub *subj
 		return err
 	}
 	if open > 0 {
-		return errConflict("this patient already has an open referral to " + to.Name)
+		return errConflict("this patient already has an open referral to this institution")
 	}
 	sum, err := s.buildSummary(ctx, tx, p)
 	if err != nil {
@@ -430,11 +430,11 @@ func (s *Service) referDown(ctx context.Context, tx *store.Tx, a *Actor, sub *su
 		return err
 	}
 	if to != nil && to.id != p.unitID {
-		f.add("to_unit", "must be the patient's community ("+p.OrgUnit+")")
+		f.add("to_unit", "must be the patient's community")
 	}
 	checkDate(&f, "discharged_on", in.DischargedOn, true)
 	if in.DischargedOn != "" && in.DischargedOn < p.RegisteredOn {
-		f.add("discharged_on", "cannot be before the patient's registration")
+		f.add("discharged_on", "cannot be before the patient's registration ("+p.RegisteredOn+")")
 	}
 	for i, d := range in.Diagnoses {
 		code, ok := diagnosisCode(d.Code)
@@ -814,4 +814,33 @@ func (s *Service) referralEvents(ctx context.Context, tx *store.Tx, id int64, ou
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+// Institutions lists every institution a referral up may go to, by path:
+// hospitals are no secret, and a community refers beyond its jurisdiction.
+func (s *Service) Institutions(ctx context.Context) ([]Unit, error) {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	if !mayEver(a, WriteReferral) {
+		return nil, nil
+	}
+	var out []Unit
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+` WHERE u.level = ? ORDER BY u.path LIMIT 500`, string(Institution))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUnit(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
