@@ -13,6 +13,7 @@ var referralRoutes = []route{
 	{Method: "GET", Pattern: "/api/v1/referrals", Handle: (*handler).listReferrals},
 	{Method: "GET", Pattern: "/api/v1/referrals/{id}", Handle: (*handler).getReferral},
 	{Method: "PATCH", Pattern: "/api/v1/referrals/{id}", Handle: withID(http.StatusOK, (*care.Service).UpdateReferral)},
+	{Method: "GET", Pattern: "/api/v1/figures/referrals", Handle: (*handler).referralFigures},
 	{Method: "POST", Pattern: "/api/v1/crisis-events", Handle: (*handler).logCrisis},
 	{Method: "GET", Pattern: "/api/v1/crisis-events", Handle: (*handler).listCrisis},
 	{Method: "GET", Pattern: "/api/v1/crisis-events/{id}", Handle: (*handler).getCrisis},
@@ -41,7 +42,7 @@ func (h *handler) listReferrals(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	in := care.ReferralQuery{OrgUnit: q.Get("org_unit"), Status: q.Get("status"), Direction: q.Get("direction"),
-		Box: q.Get("box"), PastTarget: q.Get("past_target") == "true"}
+		Box: q.Get("box"), PastTarget: q.Get("past_target") == "true", From: q.Get("from"), To: q.Get("to")}
 	if v := q.Get("patient_id"); v != "" {
 		id, ok := care.ParseID(v)
 		if !ok {
@@ -109,5 +110,24 @@ func (h *handler) getCrisis(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// referralFigures answers the referral response time and crisis figures of
+// an org unit and period (as GET /api/v1/figures reads them).
+func (h *handler) referralFigures(w http.ResponseWriter, r *http.Request) error {
+	p, err := period(r, h.svc.Zone())
+	if err != nil {
+		return err
+	}
+	ctx, fresh := care.WithFreshnessNote(r.Context())
+	f, err := h.svc.ReferralFigures(ctx, r.URL.Query().Get("org_unit"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*care.ReferralFigures
+		care.Freshness
+	}{f, *fresh})
 	return nil
 }

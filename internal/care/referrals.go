@@ -611,6 +611,7 @@ func (s *Service) UpdateReferral(ctx context.Context, id int64, in ReferralPatch
 			return err
 		}
 		now := store.FormatTime(tx.Now())
+		responded := int64(tx.Now().Sub(r.RequestedAt) / time.Second)
 		q := `UPDATE referrals SET status = ?, updated_at = ?`
 		args := []any{in.Status, now}
 		if in.Note != "" {
@@ -618,9 +619,10 @@ func (s *Service) UpdateReferral(ctx context.Context, id int64, in ReferralPatch
 		}
 		switch in.Status {
 		case RefAccepted:
-			q, args = q+`, answered_by = ?, answered_at = ?`, append(args, a.Username, now)
+			q, args = q+`, answered_by = ?, answered_at = ?, response_seconds = ?`, append(args, a.Username, now, responded)
 		case RefDeclined:
-			q, args = q+`, answered_by = ?, answered_at = ?, closed_by = ?, closed_at = ?`, append(args, a.Username, now, a.Username, now)
+			q, args = q+`, answered_by = ?, answered_at = ?, response_seconds = ?, closed_by = ?, closed_at = ?`,
+				append(args, a.Username, now, responded, a.Username, now)
 		case RefCompleted:
 			q, args = q+`, outcome = ?, closed_by = ?, closed_at = ?`, append(args, in.Outcome, a.Username, now)
 		case RefCancelled:
@@ -674,6 +676,9 @@ type ReferralQuery struct {
 	PatientID int64
 	// PastTarget keeps the open referrals up past their target.
 	PastTarget bool
+	// From and To (dates, To included) keep those requested in a period:
+	// the response-time figure's drill-down.
+	From, To string
 }
 
 // Referrals lists the referrals that concern the actor's unit (or OrgUnit)
@@ -692,6 +697,11 @@ func (s *Service) Referrals(ctx context.Context, q ReferralQuery, pg Page) ([]Ho
 	}
 	if q.Box != "" && q.Box != "received" && q.Box != "sent" {
 		f.add("box", "must be received or sent")
+	}
+	for _, d := range []struct{ name, v string }{{"from", q.From}, {"to", q.To}} {
+		if _, ok := ParseDate(d.v); d.v != "" && !ok {
+			f.add(d.name, "must be a real date, YYYY-MM-DD")
+		}
 	}
 	if err := f.err(); err != nil {
 		return nil, "", err
@@ -725,6 +735,13 @@ func (s *Service) Referrals(ctx context.Context, q ReferralQuery, pg Page) ([]Ho
 		if q.PatientID != 0 {
 			where, args = where+` AND r.patient_id = ?`, append(args, q.PatientID)
 			sub.Type, sub.ID = "patient", strconv.FormatInt(q.PatientID, 10)
+		}
+		if q.From != "" {
+			where, args = where+` AND r.requested_at >= ?`, append(args, s.dayStart(q.From))
+		}
+		if q.To != "" {
+			to, _ := ParseDate(q.To)
+			where, args = where+` AND r.requested_at < ?`, append(args, s.dayStart(to.AddDate(0, 0, 1).Format(store.DateLayout)))
 		}
 		if q.PastTarget {
 			where, args = where+` AND r.direction = 'up' AND r.status = 'requested' AND r.due_by < ?`, append(args, store.FormatTime(tx.Now()))

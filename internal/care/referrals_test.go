@@ -7,6 +7,7 @@ import (
 	"kith/internal/auth"
 	"kith/internal/care"
 	"kith/internal/clinical"
+	"kith/internal/kpi"
 	"kith/internal/store"
 	"kith/internal/store/storetest"
 )
@@ -285,6 +286,70 @@ func TestReferralTargets(t *testing.T) {
 			if err := svc.SetReferralTargets(bad); err == nil {
 				t.Errorf("%q accepted", bad)
 			}
+		}
+	})
+}
+
+// TestReferralFigures checks the response-time figure (R-KPI) in SQL: the
+// median and 90th percentile by nearest rank, and the share answered within
+// target of those requested, with the crisis count beside them.
+func TestReferralFigures(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		hospital(t, svc)
+		var refs []int64
+		for i := range 5 {
+			p := register(t, svc, manager, care.PatientInput{Name: "P" + string(rune('A'+i))})
+			r, err := svc.CreateReferral(as(manager), care.ReferralInput{PatientID: p.ID, Direction: "up", ToUnit: "H1",
+				Urgency: "urgent", Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs = append(refs, r.ID)
+		}
+		// Four answered after 1, 2, 3 and 30 hours (the last past the 24-hour
+		// target); one not answered.
+		for i, h := range []int{1, 2, 3, 30} {
+			if _, err := svc.UpdateReferral(as(hospitalPsy), refs[i], care.ReferralPatch{Status: "accepted"}); err != nil {
+				t.Fatal(err)
+			}
+			req := time.Now().Add(-time.Duration(h) * time.Hour)
+			if _, err := db.Exec(t.Context(), `UPDATE referrals SET requested_at = ?, due_by = ?, response_seconds = ? WHERE id = ?`,
+				store.FormatTime(req), store.FormatTime(req.Add(24*time.Hour)), h*3600, refs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := svc.LogCrisis(as(manager), care.CrisisInput{OccurredAt: time.Now().Add(-time.Hour), ReportedBy: "hotline",
+			Description: "caller", RiskLevel: ptr(1), Actions: []string{"phone_counselling"}, Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		today := clinical.DateOf(time.Now().In(svc.Zone()))
+		period := kpi.Period{From: today.AddDays(-3), To: today, Kind: "range"}
+		for _, who := range []*care.Actor{psychiatrist, hospitalPsy} {
+			f, err := svc.ReferralFigures(as(who), "", period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Requested != 5 || f.Answered != 4 || f.MedianSeconds == nil || *f.MedianSeconds != 2*3600 || *f.P90Seconds != 30*3600 {
+				t.Errorf("%s: R-KPI response time %+v", who.Username, f.ResponseFigures)
+			}
+			if f.WithinTarget.Numerator != 3 || f.WithinTarget.Denominator != 5 || *f.WithinTarget.Value != 60 {
+				t.Errorf("%s: R-KPI answered within target %+v", who.Username, f.WithinTarget)
+			}
+		}
+		if f, _ := svc.ReferralFigures(as(psychiatrist), "", period); f.CrisisEvents != 1 {
+			t.Errorf("crisis count %d", f.CrisisEvents)
+		}
+		if f, err := svc.ReferralFigures(as(manager2), "", period); err != nil || f.Requested != 0 {
+			t.Errorf("another community's figures %+v %v", f, err)
+		}
+		if _, err := svc.ReferralFigures(as(careMan), "", period); kind(err) != care.Forbidden {
+			t.Errorf("the care group reads figures: %v", err)
+		}
+		drill, _, err := svc.Referrals(as(psychiatrist), care.ReferralQuery{Direction: "up", From: period.From.String(), To: period.To.String()}, care.Page{})
+		if err != nil || len(drill) != 5 {
+			t.Errorf("drill-down %d %v", len(drill), err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -93,6 +94,7 @@ func (s *server) homeReferrals(r *http.Request, p *page) (*homeReferrals, error)
 type referralsData struct {
 	Box, Status string
 	PatientID   int64
+	Span        url.Values // the figures' drill-down: org unit and period
 	Tabs        []worklistTab
 	Items       []care.HospitalReferral
 	NextURL     string
@@ -109,7 +111,14 @@ func (s *server) referrals(w http.ResponseWriter, r *http.Request, p *page) erro
 	f.set("status", q.Get("status"))
 	f.set("direction", q.Get("direction"))
 	d := referralsData{Box: q.Get("box"), Filter: f}
-	in := care.ReferralQuery{Box: d.Box, Status: f.V("status"), Direction: f.V("direction")}
+	in := care.ReferralQuery{Box: d.Box, Status: f.V("status"), Direction: f.V("direction"), OrgUnit: q.Get("org_unit"),
+		From: q.Get("from"), To: q.Get("to")}
+	d.Span = url.Values{}
+	for _, n := range []string{"org_unit", "from", "to"} {
+		if v := q.Get(n); v != "" {
+			d.Span.Set(n, v)
+		}
+	}
 	if d.Box == "late" {
 		in.Box, in.PastTarget = "received", true
 	}
@@ -120,6 +129,9 @@ func (s *server) referrals(w http.ResponseWriter, r *http.Request, p *page) erro
 	}
 	for _, b := range referralBoxes {
 		v := url.Values{}
+		for k, vs := range d.Span {
+			v[k] = vs
+		}
 		if b != "" {
 			v.Set("box", b)
 		}
@@ -469,4 +481,36 @@ func (s *server) crisisList(w http.ResponseWriter, r *http.Request, p *page) err
 		return err
 	}
 	return s.render(w, p, status, "crisis_list", d)
+}
+
+// referralFigures is the dashboard's box of referral response times and
+// crisis events, each number leading to the list behind it.
+type referralFigures struct {
+	F                         *care.ReferralFigures
+	Median, P90, Within       string
+	ReferralsHref, CrisisHref string
+}
+
+func (s *server) referralFigures(p *page, f *care.ReferralFigures) *referralFigures {
+	if f == nil {
+		return nil
+	}
+	v := &referralFigures{F: f, Median: p.duration(f.MedianSeconds), P90: p.duration(f.P90Seconds), Within: "—"}
+	if w := f.WithinTarget.Value; w != nil {
+		v.Within = fmt.Sprintf("%.2f %%", *w)
+	}
+	span := url.Values{"org_unit": {f.OrgUnit}, "from": {f.From}, "to": {f.To}}
+	v.CrisisHref = "/crisis?" + span.Encode()
+	span.Set("direction", "up")
+	v.ReferralsHref = "/referrals?" + span.Encode()
+	return v
+}
+
+// duration says a response time in hours and minutes ("—" for none).
+func (p *page) duration(secs *int64) string {
+	if secs == nil {
+		return "—"
+	}
+	m := (*secs + 59) / 60
+	return p.T("referral.figures.hm", "Number", m/60, "Value", m%60)
 }

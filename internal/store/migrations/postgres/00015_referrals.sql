@@ -30,6 +30,7 @@ CREATE TABLE referrals (
     due_by         TEXT    COLLATE "C" NOT NULL,
     answered_by    TEXT,
     answered_at    TEXT    COLLATE "C",
+    response_seconds BIGINT, -- answered_at − requested_at: the response time figure's order statistics
     closed_by      TEXT,
     closed_at      TEXT    COLLATE "C",
     note           TEXT    NOT NULL DEFAULT '',

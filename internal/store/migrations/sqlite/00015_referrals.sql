@@ -81,6 +81,7 @@ CREATE TABLE referrals (
     due_by         TEXT    NOT NULL,
     answered_by    TEXT,
     answered_at    TEXT,
+    response_seconds INTEGER, -- answered_at − requested_at: the response time figure's order statistics
     closed_by      TEXT,
     closed_at      TEXT,
     note           TEXT    NOT NULL DEFAULT '',
