@@ -514,3 +514,16 @@ func (p *page) duration(secs *int64) string {
 	m := (*secs + 59) / 60
 	return p.T("referral.figures.hm", "Number", m/60, "Value", m%60)
 }
+
+// lateReferralsTab is the worklist's tab of the referrals received and past
+// their target, for those who answer referrals and when there are any.
+func (s *server) lateReferralsTab(r *http.Request, p *page) (worklistTab, bool) {
+	if !may(p.User, care.WriteReferral) {
+		return worklistTab{}, false
+	}
+	c, err := s.svc.ReferralCounts(r.Context())
+	if err != nil || c.PastTarget == 0 {
+		return worklistTab{}, false
+	}
+	return worklistTab{Kind: "referrals", Href: "/referrals?box=late", Label: p.T("referral.worklist.late"), Count: p.Num(int64(c.PastTarget))}, true
+}

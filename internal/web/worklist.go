@@ -61,6 +61,9 @@ func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf s
 		}
 		tabs = append(tabs, t)
 	}
+	if t, ok := s.lateReferralsTab(r, p); ok {
+		tabs = append(tabs, t)
+	}
 	return tabs
 }
 
