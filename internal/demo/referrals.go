@@ -19,9 +19,21 @@ func referralActivity(ctx context.Context, svc *care.Service, today time.Time) e
 		UnitCode: "C0101", UnitName: "Anning Community 安宁社区", UnitPath: "/" + District + "/S01/C0101/"})
 	hosp := care.WithActor(ctx, &care.Actor{Username: "hospital", FullName: "Dr Sun Li 孙立", Role: auth.Psychiatrist,
 		UnitCode: Hospital, UnitPath: "/" + District + "/" + Hospital + "/"})
-	list, _, err := svc.Patients(mgr, care.PatientQuery{Status: "managed"}, care.Page{Limit: 12})
+	all, _, err := svc.Patients(mgr, care.PatientQuery{Status: "managed"}, care.Page{Limit: 60})
 	if err != nil {
 		return fmt.Errorf("demo referrals: %w", err)
+	}
+	// Not the patients Activity assessed (the first three), nor those
+	// overdue, whom the overdue worklist shows: a referral or a crisis
+	// moves a patient's due date.
+	var list []care.Patient
+	for i, p := range all {
+		if i >= 3 && p.NextDueOn >= clinical.DateOf(today).String() {
+			list = append(list, p)
+		}
+	}
+	if len(list) < 10 && len(all) >= 13 {
+		list = all[3:] // a small district: some overdue patients are used too
 	}
 	if len(list) < 10 {
 		return nil

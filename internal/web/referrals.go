@@ -41,17 +41,17 @@ func (s *server) referralRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /crisis/{id}", s.handle(clinicians, s.crisisEvent))
 }
 
-// navReferrals adds the referrals to the menu, with the number received and
-// not yet answered, for those who answer them.
+// navReferrals adds the referrals to the menu while some received await an
+// answer, with their number; otherwise they are a tab of the worklist (the
+// menu must fit a phone's width).
 func (s *server) navReferrals(r *http.Request, p *page) {
 	if !may(p.User, care.WriteReferral) {
 		return
 	}
-	item := navItem{Href: "/referrals", Label: p.T("referral.nav")}
 	if c, err := s.svc.ReferralCounts(r.Context()); err == nil && c.Received+c.Discharges > 0 {
-		item.Badge, item.BadgeLabel = strconv.Itoa(c.Received+c.Discharges), p.T("referral.nav.badge")
+		p.Nav = append(p.Nav, navItem{Href: "/referrals", Label: p.T("referral.nav"),
+			Badge: strconv.Itoa(c.Received + c.Discharges), BadgeLabel: p.T("referral.nav.badge")})
 	}
-	p.Nav = append(p.Nav, item)
 }
 
 // recordReferral is what the record page offers about referrals.
@@ -515,15 +515,15 @@ func (p *page) duration(secs *int64) string {
 	return p.T("referral.figures.hm", "Number", m/60, "Value", m%60)
 }
 
-// lateReferralsTab is the worklist's tab of the referrals received and past
-// their target, for those who answer referrals and when there are any.
+// lateReferralsTab is the worklist's tab of referrals, for those who answer
+// them: those received and past their target when there are any, else all.
 func (s *server) lateReferralsTab(r *http.Request, p *page) (worklistTab, bool) {
 	if !may(p.User, care.WriteReferral) {
 		return worklistTab{}, false
 	}
-	c, err := s.svc.ReferralCounts(r.Context())
-	if err != nil || c.PastTarget == 0 {
-		return worklistTab{}, false
+	t := worklistTab{Kind: "referrals", Href: "/referrals", Label: p.T("referral.nav")}
+	if c, err := s.svc.ReferralCounts(r.Context()); err == nil && c.PastTarget > 0 {
+		t.Href, t.Label, t.Count = "/referrals?box=late", p.T("referral.worklist.late"), p.Num(int64(c.PastTarget))
 	}
-	return worklistTab{Kind: "referrals", Href: "/referrals?box=late", Label: p.T("referral.worklist.late"), Count: p.Num(int64(c.PastTarget))}, true
+	return t, true
 }
