@@ -374,7 +374,7 @@ func (s *Service) assessmentEvents(ctx context.Context, tx *store.Tx, id int64, 
 			out = append(out, TimelineItem{Kind: "assessment", Date: as.Date, ID: as.ID, Author: as.Author, Assessment: as})
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT id, assessment_id, acknowledged_by, acknowledged_at, action FROM alerts
+	rows, err := tx.Query(ctx, `SELECT id, COALESCE(assessment_id, 0), acknowledged_by, acknowledged_at, action FROM alerts
 		WHERE patient_id = ? AND acknowledged_at IS NOT NULL ORDER BY acknowledged_at DESC LIMIT ?`, id, timelineLimit)
 	if err != nil {
 		return nil, err

@@ -151,5 +151,23 @@ func TestWarningKinds(t *testing.T) {
 		if k := byKind(); k[care.AlertHighRiskOverdue] != 1 {
 			t.Errorf("R-ALERT-OVERDUE: alerts %v", k)
 		}
+		// An acknowledged alert of a kind without an assessment shows on
+		// the record's timeline like the others.
+		open, _, _ := svc.Alerts(as(manager), care.AlertQuery{}, care.Page{})
+		for _, al := range open {
+			if al.Kind == care.AlertMedicationStop {
+				if _, err := svc.AcknowledgeAlert(as(manager), al.ID, care.AckInput{Action: "visited; restarted risperidone"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		rec, err := svc.PatientRecord(as(manager), p.ID)
+		found := false
+		for _, it := range rec.Timeline {
+			found = found || it.Kind == "alert" && it.Detail == "visited; restarted risperidone"
+		}
+		if err != nil || !found {
+			t.Errorf("record after acknowledging a medication alert: %v, found %v", err, found)
+		}
 	})
 }

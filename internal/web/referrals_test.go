@@ -109,6 +109,13 @@ func TestReferralPages(t *testing.T) {
 		contains(t, mgr.page("/patients/"+id, http.StatusOK), "Crisis event", "Referred up", "Discharged down")
 		contains(t, mgr.page("/crisis", http.StatusOK), "转诊测试", "Home visit")
 
+		// A declined referral tells the sender: an alert on the home page.
+		resp, _ = mgr.post("/patients/"+id+"/referrals", url.Values{"to_unit": {"H01"}, "urgency": {"routine"}, "reason": {"review"}})
+		ref2 := strings.TrimSuffix(resp.Header.Get("Location"), "?created=1")
+		resp, _ = hosp.post(ref2, url.Values{"status": {"declined"}, "note": {"no bed"}})
+		expectRedirect(t, resp, ref2+"?moved=declined")
+		contains(t, mgr.page("/", http.StatusOK), "Referral declined", `href="`+ref2+`"`, "Raised by Kith&#39;s rules")
+
 		// The rules explain themselves, in both languages.
 		contains(t, mgr.page("/help/rules", http.StatusOK), "R-ALERT-DUE", "R-DISCHARGE", "within 2 days of the assessment")
 		contains(t, hosp.page("/help/rules", http.StatusOK), "警报：2天内随访", "出院后14天内")
