@@ -19,7 +19,7 @@ import (
 
 func init() {
 	enumValues["urgency"] = clinical.ReferralUrgencies
-	enumValues["outcome"] = care.RefOutcomes
+	enumValues["refoutcome"] = care.RefOutcomes
 	enumValues["reporter"] = clinical.CrisisReporters
 	enumValues["crisisaction"] = clinical.CrisisActions
 	enumValues["refstatus"] = care.RefStatuses
