@@ -70,7 +70,8 @@ func TestPhoneDay(t *testing.T) {
 	// The community manager's day.
 	signIn("manager", false)
 	for _, path := range []string{"/", "/worklist", "/worklist?kind=due", "/worklist?kind=lost", "/worklist?kind=below_min",
-		"/worklist/contacts", "/patients", "/alerts", "/help/rules", "/account"} {
+		"/worklist/contacts", "/patients", "/alerts", "/help/rules", "/account", "/worklist?kind=alert", "/worklist?kind=discharge",
+		"/referrals", "/crisis", "/crisis/new"} {
 		visit(path)
 	}
 	visit("/worklist")

@@ -103,6 +103,11 @@ func TestPatientJourney(t *testing.T) {
 		chromedp.SendKeys(field("medications[0].dose"), "2 mg"),
 		chromedp.SendKeys(field("medications[0].frequency"), "twice a day"),
 		chromedp.SendKeys(field("notes"), "Smashed a chair; referred."),
+		// The follow-up records the referral it made, which answers the
+		// risk flag (R-ALERT-DUE): the due date stays R-NEXT-UNSTABLE's.
+		chromedp.SetAttributeValue(chromedp.ID("s-referral"), "open", ""),
+		chromedp.Click(radio("referral.referred", "yes")),
+		chromedp.SendKeys(field("referral.to"), "District hospital"),
 	)
 	j.do("fill in the follow-up form", actions...)
 	j.load("record the follow-up", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))

@@ -34,7 +34,7 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var c common
-	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead string
+	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead, referralTargets string
 	var withDemo, trustProxy bool
 	var maxBody int64
 	var glassFor time.Duration
@@ -51,6 +51,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
 	fs.DurationVar(&glassFor, "break-glass-for", envDuration("KITH_BREAK_GLASS_FOR", care.DefaultGlassFor),
 		"how long a break-the-glass grant lets a clinician read one record outside their jurisdiction (env KITH_BREAK_GLASS_FOR)")
+	fs.StringVar(&referralTargets, "referral-targets", env("KITH_REFERRAL_TARGETS", "emergency=2h,urgent=24h,routine=72h"),
+		"response targets of a referral up by urgency, as urgency=duration pairs (env KITH_REFERRAL_TARGETS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +104,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		slog.Info("service network seeded from the directory", "entries", n)
 	}
 	svc.SetGlassFor(glassFor)
+	if err := svc.SetReferralTargets(referralTargets); err != nil {
+		return &exitError{2, fmt.Errorf("serve: -referral-targets: %w", err)}
+	}
 	if drugFile != "" {
 		d, err := catalog.LoadDrugs(drugFile)
 		if err != nil {

@@ -50,8 +50,9 @@ func TestPatientsAPI(t *testing.T) {
 			t.Errorf("duplicate national ID: %d %s", res.status, res.raw)
 		}
 
-		// An unstable follow-up: R-CLASS-UNSTABLE, R-NEXT-UNSTABLE, due in 14 days.
-		fu := map[string]any{"date": day(-1), "mode": "home_visit", "reached": true, "risk_level": 3,
+		// An unstable follow-up: R-CLASS-UNSTABLE, R-NEXT-UNSTABLE, due in 14 days. (Risk 2: a
+		// risk of 3 would raise a flag and make the patient due in 2 days, R-ALERT-DUE.)
+		fu := map[string]any{"date": day(-1), "mode": "home_visit", "reached": true, "risk_level": 2,
 			"psychotic_symptoms": "obvious", "insight": "partial", "adverse_reaction": "none", "physical_illness": "none",
 			"social_function": map[string]string{"self_care": "fair", "housework": "fair", "work": "poor", "learning": "fair", "social_contact": "poor"},
 			"symptoms":        []string{"hallucinations", "suspiciousness"}, "medication_adherence": "intermittent",

@@ -401,7 +401,8 @@ type Filter struct {
 // Kinds are the kinds of action, the part of an action's name before the
 // dot, as the audit log's filter offers them.
 var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
-	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "team", "plan", "conference"}
+	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "team", "plan", "conference",
+	"referral", "crisis"}
 
 // NotChanges are the actions that change nothing: reads, lists, searches,
 // counts and sign-ins, which Filter.ChangesOnly leaves out.
@@ -409,7 +410,8 @@ var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.l
 	"figures.dashboard", "figures.patients", "figures.read", "figures.screenings", "followup.list",
 	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read",
 	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read",
-	"team.read", "team.my_patients", "team.my_work", "plan.read", "plan.list", "plan.my_interventions", "conference.list", "conference.my_decisions"}
+	"team.read", "team.my_patients", "team.my_work", "plan.read", "plan.list", "plan.my_interventions", "conference.list", "conference.my_decisions",
+	"referral.list", "referral.read", "crisis.list", "crisis.read", "figures.referrals"}
 
 // IsChange reports whether an action writes (is not one of NotChanges).
 func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }

@@ -35,7 +35,14 @@ type Alert struct {
 	AcknowledgedByName string     `json:"acknowledged_by_name,omitempty"`
 	AcknowledgedAt     *time.Time `json:"acknowledged_at,omitempty"`
 	Action             string     `json:"action,omitempty"` // what was done
-	path               string     // the patient's org unit path, for the policy
+	// Kind is flag (an assessment's flag) or one of the kinds of early
+	// warning that no assessment raises (see AlertKinds); Detail says what
+	// it needs said (the risk levels, the due date missed), ReferralID the
+	// referral it is about.
+	Kind       string `json:"kind"`
+	Detail     string `json:"detail,omitempty"`
+	ReferralID *int64 `json:"referral_id,omitempty"`
+	path       string // the patient's org unit path, for the policy
 }
 
 // AlertQuery chooses alerts: the open ones (the default), the acknowledged
@@ -45,12 +52,15 @@ type AlertQuery struct {
 	PatientID int64
 }
 
-var alertColumns = `al.id, al.patient_id, p.name, u.code, al.assessment_id, a.instrument, a.score, al.flags, a.taken_on,
-	a.author, al.raised_at, al.acknowledged_by, al.acknowledged_at, al.action, p.org_path, ` + fullName("a.author") + `,
-	` + fullName("al.acknowledged_by")
+// The kinds of alert other than flag have no assessment: their date is the
+// day they were raised, and the system raised them.
+var alertColumns = `al.id, al.patient_id, p.name, u.code, COALESCE(al.assessment_id, 0), COALESCE(a.instrument, ''),
+	COALESCE(a.score, 0), al.flags, COALESCE(a.taken_on, substr(al.raised_at, 1, 10)), COALESCE(a.author, 'system'), al.raised_at,
+	al.acknowledged_by, al.acknowledged_at, al.action, p.org_path, COALESCE(` + fullName("a.author") + `, 'system'),
+	` + fullName("al.acknowledged_by") + `, al.kind, al.detail, al.referral_id`
 
 const alertFrom = ` FROM alerts al
-	JOIN assessments a ON a.id = al.assessment_id
+	LEFT JOIN assessments a ON a.id = al.assessment_id
 	JOIN patients p ON p.id = al.patient_id
 	JOIN org_units u ON u.id = p.org_unit_id`
 
@@ -58,8 +68,10 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var al Alert
 	var flags, raised string
 	var by, at, byName sql.NullString
+	var referral sql.NullInt64
 	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
-		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path, &al.RaisedByName, &byName)
+		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path, &al.RaisedByName, &byName, &al.Kind, &al.Detail, &referral)
+	al.ReferralID = idOf(referral)
 	al.Flags = strings.Fields(flags)
 	al.RaisedAt = store.MustTime(raised)
 	if at.Valid {

@@ -106,10 +106,14 @@ func (s *Service) Assess(ctx context.Context, patientID int64, in AssessmentInpu
 			return err
 		}
 		out, err = s.assess(ctx, tx, a, p, in, nil, true)
-		if err == nil {
-			sub.Detail = "assessment " + strconv.FormatInt(out.ID, 10) + " " + in.Instrument
+		if err != nil {
+			return err
 		}
-		return err
+		sub.Detail = "assessment " + strconv.FormatInt(out.ID, 10) + " " + in.Instrument
+		if out.AlertID != nil { // R-ALERT-DUE moves the due date
+			return refreshSummary(ctx, tx, p.ID, a.Username, s.today())
+		}
+		return nil
 	})
 	return out, err
 }

@@ -25,6 +25,10 @@ type Actor struct {
 	// at the next request.
 	Team      []int64
 	KeyWorker []int64
+	// Referred lists the patients whose record the actor may read because
+	// a referral up to the actor's institution is open or closed less than
+	// 30 days ago; the service fills it in where it reads one.
+	Referred []int64
 	// SessionID is the opaque id of the session or token the actor came
 	// with, so that a list of sessions can mark the current one.
 	SessionID string

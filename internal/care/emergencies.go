@@ -71,35 +71,44 @@ func (s *Service) RecordEmergency(ctx context.Context, patientID int64, in Emerg
 		if err != nil {
 			return err
 		}
-		var f fields
-		in.validate(&f, s.now())
-		if err := f.err(); err != nil {
-			return err
+		out, err = s.insertEmergency(ctx, tx, a, p, in)
+		if err == nil {
+			sub.Detail = "emergency " + strconv.FormatInt(out.ID, 10)
 		}
-		e := &Emergency{PatientID: p.ID, Completed: a.Role == auth.Psychiatrist, Author: a.Username, CreatedAt: tx.Now(),
-			EmergencyInput: in}
-		e.OccurredAt = in.OccurredAt.UTC()
-		e.RecordDeadline = clinical.EmergencyRecordDeadline(e.OccurredAt)
-		e.FollowUpBy = clinical.EmergencyFollowUpDue(clinical.DateOf(e.OccurredAt)).String()
-		triggers, _ := json.Marshal(in.Triggers)
-		details, _ := json.Marshal(struct {
-			Attendees []string `json:"attendees"`
-			Measures  []string `json:"measures"`
-			Outcome   string   `json:"outcome"`
-		}{in.Attendees, in.Measures, in.Outcome})
-		if err := tx.QueryRow(ctx, `INSERT INTO emergencies (patient_id, occurred_at, place, triggers, details, completed, follow_up_by, author, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.ID, store.FormatTime(e.OccurredAt), in.Place, string(triggers),
-			string(details), e.Completed, e.FollowUpBy, a.Username, store.FormatTime(tx.Now())).Scan(&e.ID); err != nil {
-			return err
-		}
-		sub.Detail = "emergency " + strconv.FormatInt(e.ID, 10)
-		out = e
-		if err := report.Touch(ctx, tx, p.ID); err != nil {
-			return err
-		}
-		return refreshSummary(ctx, tx, p.ID, a.Username, s.today())
+		return err
 	})
 	return out, err
+}
+
+// insertEmergency validates and stores an emergency record in tx, and moves
+// the patient's due date (R-EMERG); a crisis event that needs one opens it
+// through here.
+func (s *Service) insertEmergency(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in EmergencyInput) (*Emergency, error) {
+	var f fields
+	in.validate(&f, s.now())
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	e := &Emergency{PatientID: p.ID, Completed: a.Role == auth.Psychiatrist, Author: a.Username, CreatedAt: tx.Now(),
+		EmergencyInput: in}
+	e.OccurredAt = in.OccurredAt.UTC()
+	e.RecordDeadline = clinical.EmergencyRecordDeadline(e.OccurredAt)
+	e.FollowUpBy = clinical.EmergencyFollowUpDue(clinical.DateOf(e.OccurredAt)).String()
+	triggers, _ := json.Marshal(in.Triggers)
+	details, _ := json.Marshal(struct {
+		Attendees []string `json:"attendees"`
+		Measures  []string `json:"measures"`
+		Outcome   string   `json:"outcome"`
+	}{in.Attendees, in.Measures, in.Outcome})
+	if err := tx.QueryRow(ctx, `INSERT INTO emergencies (patient_id, occurred_at, place, triggers, details, completed, follow_up_by, author, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.ID, store.FormatTime(e.OccurredAt), in.Place, string(triggers),
+		string(details), e.Completed, e.FollowUpBy, a.Username, store.FormatTime(tx.Now())).Scan(&e.ID); err != nil {
+		return nil, err
+	}
+	if err := report.Touch(ctx, tx, p.ID); err != nil {
+		return nil, err
+	}
+	return e, refreshSummary(ctx, tx, p.ID, a.Username, s.today())
 }
 
 // CompleteEmergency marks an emergency record complete; only a psychiatrist may.

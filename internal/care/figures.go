@@ -153,7 +153,8 @@ func (s *Service) ChildFigures(ctx context.Context, unitCode string, p kpi.Perio
 }
 
 func (s *Service) childSets(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
-	rows, err := tx.Query(ctx, `SELECT code FROM org_units WHERE parent_id = ? ORDER BY path`, u.id)
+	// An institution has no residents: it has no figures of the register.
+	rows, err := tx.Query(ctx, `SELECT code FROM org_units WHERE parent_id = ? AND level <> 'institution' ORDER BY path`, u.id)
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +241,7 @@ type Dashboard struct {
 	Distribution *report.Distribution
 	Screenings   []ScreeningCount
 	Worklists    *WorklistCounts // nil unless asked for and the role works with patients
+	Referrals    *ReferralFigures
 }
 
 // FigureDashboard reads the figures dashboard of a unit in one transaction
@@ -268,6 +270,9 @@ func (s *Service) FigureDashboard(ctx context.Context, q DashboardQuery) (*Dashb
 			return err
 		}
 		if out.Screenings, err = screeningCounts(ctx, tx, u.Path, q.Period); err != nil {
+			return err
+		}
+		if out.Referrals, err = s.referralFigures(ctx, tx, u.Code, u.Path, q.Period); err != nil {
 			return err
 		}
 		if q.Worklists && Allow(a, ReadPatient, Target{Path: u.Path}) {

@@ -392,6 +392,11 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		if _, err := s.assess(ctx, tx, a, p, risk, &fu.ID, raise); err != nil {
 			return nil, err
 		}
+		if replaces == 0 {
+			if err := followUpAlerts(ctx, tx, p.ID, fu.ID, in); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !*in.Reached && in.NotReachedReason == string(clinical.ReasonDeceased) && p.Status != string(clinical.StatusDeceased) {
 		if err := setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username); err != nil {
@@ -471,6 +476,9 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	var streak int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date > ?`,
 		id, false, last.date).Scan(&streak); err != nil {
+		return err
+	}
+	if last.due, last.rule, err = warningDue(ctx, tx, id, last.date, last.due, last.rule); err != nil {
 		return err
 	}
 	var emergencyDue sql.NullString

@@ -466,6 +466,13 @@ func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, 
 			sub.Detail = GlassDetail + reason
 			return r, nil
 		}
+		// A referral up to the actor's institution lets them read it.
+		if ok, err := referralGrant(ctx, tx, a, id); err != nil {
+			return nil, err
+		} else if ok && Allow(a.withReferred(id), act, t) {
+			sub.Detail = ReferredDetail
+			return r, nil
+		}
 	}
 	return nil, errHidden("patient")
 }

@@ -469,7 +469,8 @@ func TestCorrectionAndEmergency(t *testing.T) {
 		if len(all) != 2 || all[0].SupersededBy != nil && all[1].SupersededBy != nil {
 			t.Errorf("after correction: %+v (want both versions, the old one superseded)", all)
 		}
-		if got, _ := svc.Patient(as(manager), p.ID); got.NextDueOn != "2025-06-15" || *got.LastRiskLevel != 4 {
+		// The corrected risk of 4 raised a flag: due within 2 days (R-ALERT-DUE).
+		if got, _ := svc.Patient(as(manager), p.ID); got.NextDueOn != "2025-06-03" || *got.LastRiskLevel != 4 {
 			t.Errorf("summary after correction = due %s risk %v", got.NextDueOn, *got.LastRiskLevel)
 		}
 
@@ -527,7 +528,7 @@ func TestWorklistsAndTransfer(t *testing.T) {
 			}
 		}
 		mustFU(a.ID, form("2025-03-01", 0)) // due 2025-06-01
-		mustFU(b.ID, form("2025-03-01", 3)) // due 2025-03-15
+		mustFU(b.ID, form("2025-03-01", 3)) // due 2025-03-03 (risk 3 raises a flag: R-ALERT-DUE)
 		mustFU(c.ID, form("2025-02-01", 1)) // due 2025-02-15
 		list := func(kind, asOf string) []care.WorklistItem {
 			items, _, err := svc.Worklist(ctx, care.WorklistQuery{Kind: kind, AsOf: asOf}, care.Page{})
@@ -537,8 +538,8 @@ func TestWorklistsAndTransfer(t *testing.T) {
 			return items
 		}
 		over := list("overdue", "2025-05-28")
-		if len(over) != 2 || over[0].PatientID != b.ID || over[1].PatientID != c.ID || over[0].DaysOverdue != 74 {
-			t.Errorf("R-OVERDUE list = %+v, want B (risk 3, 74 days) then C", over)
+		if len(over) != 2 || over[0].PatientID != b.ID || over[1].PatientID != c.ID || over[0].DaysOverdue != 86 {
+			t.Errorf("R-OVERDUE list = %+v, want B (risk 3, 86 days) then C", over)
 		}
 		due := list("due", "2025-05-28")
 		if len(due) != 1 || due[0].PatientID != a.ID || due[0].Phone != "13800000001" {
@@ -613,7 +614,8 @@ func TestSafetyViewHidesRules(t *testing.T) {
 				t.Errorf("care group timeline item %+v", it)
 			}
 		}
-		items, _, _ := svc.Worklist(as(careMan), care.WorklistQuery{Kind: "due", AsOf: "2025-03-01"}, care.Page{})
+		// Risk 4 raised a flag: due 2025-02-22 (R-ALERT-DUE), so overdue.
+		items, _, _ := svc.Worklist(as(careMan), care.WorklistQuery{Kind: "overdue", AsOf: "2025-03-01"}, care.Page{})
 		if len(items) != 1 || items[0].DueRule != "" || items[0].Classification != "" {
 			t.Errorf("care group worklist %+v", items)
 		}
@@ -621,7 +623,7 @@ func TestSafetyViewHidesRules(t *testing.T) {
 			t.Errorf("care group filters by diagnosis: %v", err)
 		}
 		counts, err := svc.WorklistCounts(as(manager), "")
-		if err != nil || counts.Due != 1 || counts.BelowMin != 1 || counts.Overdue != 0 {
+		if err != nil || counts.Due != 0 || counts.BelowMin != 1 || counts.Overdue != 1 || counts.Alert != 1 {
 			t.Errorf("counts = %+v, %v", counts, err)
 		}
 	})

@@ -46,13 +46,18 @@ const (
 	WritePlan Action = "plan.write"
 	// WriteConference is recording a case conference held in an org unit.
 	WriteConference Action = "conference.write"
+	// WriteReferral is making, answering and closing referrals: on the
+	// patient's unit for the sender, on the receiving unit for the receiver.
+	WriteReferral Action = "referral.write"
+	// WriteCrisis is logging a crisis event in a unit.
+	WriteCrisis Action = "crisis.write"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
 	WriteService, WriteArticle,
-	WriteTeam, WritePlan, WriteConference}
+	WriteTeam, WritePlan, WriteConference, WriteReferral, WriteCrisis}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -118,6 +123,13 @@ type Target struct {
 //   - rehabilitation plans: the clinical roles write and review them;
 //   - case conferences: the clinical roles record those held in their
 //     jurisdiction (each patient discussed must be one they may plan for).
+//   - referrals: community managers, nurses and psychiatrists make them
+//     for patients of their jurisdiction and answer those sent to their
+//     unit; a referral up grants the receiving institution's clinical
+//     staff (Actor.Referred) reading that one record, while it is open
+//     and 30 days after it closes, and nothing else;
+//   - crisis events: the staff who take the call or see it (community
+//     managers, nurses, psychiatrists, the care-and-help group) log them.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -137,7 +149,8 @@ func Allow(a *Actor, act Action, t Target) bool {
 			// their own jurisdiction.
 			return Allow(&Actor{Username: a.Username, Role: a.Role, UnitPath: t.Path}, act, Target{Path: t.Path})
 		}
-		return act == ReadPatient && t.Patient != 0 && slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t)
+		return act == ReadPatient && t.Patient != 0 && (slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t) ||
+			a.referred(t))
 	}
 	switch act {
 	case ReadUnit:
@@ -178,6 +191,10 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return oneOf(a.Role, auth.Psychiatrist, auth.CommunityManager)
 	case WritePlan, WriteConference:
 		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
+	case WriteReferral:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
+	case WriteCrisis:
+		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
 	}
 	return false
 }

@@ -16,16 +16,16 @@ func TestPolicy(t *testing.T) {
 	//          patient.read patient.write followup.write emergency.write figures.read
 	//          assessment.write alert.read contact.read contact.write
 	//          patient.break_glass break_glass.read patient.access_report announcement.read
-	//          service.write article.write team.write plan.write conference.write
+	//          service.write article.write team.write plan.write conference.write referral.write crisis.write
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- --",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I-",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I-",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I-",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I-",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- -- -- --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- -- -- --",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I- I- I-",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I- I- I-",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I- I- I-",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- I-",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))
@@ -84,6 +84,14 @@ func TestPolicyEdges(t *testing.T) {
 			Target{Path: "/D1/"}, false},
 		{"a grant opens nothing for the care group", &Actor{Role: auth.CareGroup, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
 			Target{Path: "/D2/S1/C1/", Patient: 7}, false},
+		{"a referral opens its one record to the institution", &Actor{Role: auth.Psychiatrist, UnitPath: "/D1/H1/", Referred: []int64{7}},
+			ReadPatient, Target{Path: "/D1/S1/C1/", Patient: 7}, true},
+		{"a referral opens no other record", &Actor{Role: auth.Psychiatrist, UnitPath: "/D1/H1/", Referred: []int64{7}},
+			ReadPatient, Target{Path: "/D1/S1/C1/", Patient: 8}, false},
+		{"a referral opens no write", &Actor{Role: auth.Psychiatrist, UnitPath: "/D1/H1/", Referred: []int64{7}},
+			WriteFollowUp, Target{Path: "/D1/S1/C1/", Patient: 7}, false},
+		{"a referral opens nothing to an administrator", &Actor{Role: auth.DistrictAdmin, UnitPath: "/D1/H1/", Referred: []int64{7}},
+			ReadPatient, Target{Path: "/D1/S1/C1/", Patient: 7}, false},
 	}
 	for _, tt := range tests {
 		if got := Allow(tt.a, tt.act, tt.t); got != tt.want {

@@ -323,6 +323,9 @@ func (s *Service) timeline(ctx context.Context, tx *store.Tx, id int64, v View) 
 			return nil, err
 		}
 	}
+	if out, err = s.warningEvents(ctx, tx, id, out); err != nil { // referrals, crisis events
+		return nil, err
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date > out[j].Date })
 	return out, nameAuthors(ctx, tx, out)
 }
@@ -380,7 +383,7 @@ func (s *Service) assessmentEvents(ctx context.Context, tx *store.Tx, id int64, 
 			out = append(out, TimelineItem{Kind: "assessment", Date: as.Date, ID: as.ID, Author: as.Author, Assessment: as})
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT id, assessment_id, acknowledged_by, acknowledged_at, action FROM alerts
+	rows, err := tx.Query(ctx, `SELECT id, COALESCE(assessment_id, 0), acknowledged_by, acknowledged_at, action FROM alerts
 		WHERE patient_id = ? AND acknowledged_at IS NOT NULL ORDER BY acknowledged_at DESC LIMIT ?`, id, timelineLimit)
 	if err != nil {
 		return nil, err
@@ -468,11 +471,11 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	f := s.fields()
 	kind := WorklistKind(q.Kind)
 	switch kind {
-	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin, WorkPlanReview:
+	case WorkDue, WorkOverdue, WorkLost, WorkBelowMin, WorkPlanReview, WorkAlert, WorkDischarge:
 	case "":
 		kind = WorkOverdue
 	default:
-		f.add("kind", "must be due, overdue, lost, below_min or plan_review")
+		f.add("kind", "must be due, overdue, lost, below_min, plan_review, alert or discharge")
 	}
 	if q.AsOf == "" {
 		q.AsOf = f.date()
@@ -540,6 +543,10 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		case WorkPlanReview:
 			qs += ` AND cp.next_review_on <= ?`
 			args = append(args, asOf.AddDays(PlanReviewSoonDays).String())
+		case WorkAlert:
+			qs += alertWorkSQL
+		case WorkDischarge:
+			qs += dischargeWorkSQL
 		}
 		if after != "" {
 			qs += ` AND (` + clinical.UrgencySQL + ` < ? OR (` + clinical.UrgencySQL + ` = ? AND
@@ -601,6 +608,9 @@ type Record struct {
 	// UnderGlass says the actor reads this record under their own
 	// break-the-glass grant: outside their jurisdiction, read only.
 	UnderGlass bool `json:"under_break_glass,omitempty"`
+	// UnderReferral says the actor reads this record because it was
+	// referred to their institution: outside their jurisdiction, read only.
+	UnderReferral bool `json:"under_referral,omitempty"`
 	// ContactFirst tells the care group that a clinician has an open alert
 	// about the patient, so they contact the community doctor before
 	// visiting; they learn nothing of the alert itself.
@@ -635,6 +645,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 				out.KeyWorker = m.Name
 			}
 		}
+		out.UnderReferral = sub.Detail == ReferredDetail
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
 			return err
@@ -679,6 +690,12 @@ type WorklistCounts struct {
 	Overdue  int `json:"overdue"`
 	Lost     int `json:"lost"`
 	BelowMin int `json:"below_min"`
+	// Alert counts the patients with an open alert or a flag not yet
+	// answered (R-ALERT-DUE).
+	Alert int `json:"alert"`
+	// Discharge counts the patients handed back by a hospital whose
+	// discharge is not yet acknowledged.
+	Discharge int `json:"discharge"`
 	// Contacts counts residents' open contact requests, for the roles
 	// that handle them.
 	Contacts int `json:"contact_requests"`
@@ -715,10 +732,12 @@ func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, a
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
-				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0)
+				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN 1 = 1`+alertWorkSQL+` THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN 1 = 1`+dischargeWorkSQL+` THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
 		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin); err != nil {
+		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin, &out.Alert, &out.Discharge); err != nil {
 		return err
 	}
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM care_plans cp JOIN patients p ON p.id = cp.patient_id

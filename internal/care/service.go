@@ -43,6 +43,9 @@ type Service struct {
 	// baseURL is where the server is reached from outside, for links such
 	// as activation links; "" to take it from each request.
 	baseURL string
+	// referralTargets are the response targets of a referral up by urgency
+	// (SetReferralTargets); nil for clinical.DefaultReferralTargets.
+	referralTargets map[string]time.Duration
 	// staleFigures: see ServeStaleFigures.
 	staleFigures time.Duration
 	// deferred holds, per read-only transaction of readAct, the writes

@@ -21,6 +21,11 @@ const (
 	District  Level = "district"
 	Street    Level = "street"
 	Community Level = "community"
+	// Institution is a hospital (a district mental health hospital, a
+	// general hospital's psychiatry department): it has staff but no
+	// residents, lies under any unit but another institution, and sees a
+	// patient only through a referral (Actor.Referred).
+	Institution Level = "institution"
 )
 
 // Levels lists the levels from the top down.
@@ -123,7 +128,18 @@ func unitByCode(ctx context.Context, tx *store.Tx, code string) (*unitRow, error
 // checkParent validates that parent may hold a unit of level l, adding field
 // errors to f.
 func checkParent(f *fields, l Level, parent *unitRow, parentCode string) {
+	if l == Institution {
+		switch {
+		case parentCode != "" && parent == nil:
+			f.add("parent_code", "no org unit has this code")
+		case parent != nil && parent.Level == Institution:
+			f.add("parent_code", "an institution cannot lie under another institution")
+		}
+		return
+	}
 	switch {
+	case parent != nil && parent.Level == Institution:
+		f.add("parent_code", "nothing lies under an institution")
 	case l == District && parentCode != "":
 		f.add("parent_code", "a district has no parent")
 	case l != District && parentCode == "":
@@ -151,8 +167,8 @@ func (s *Service) CreateUnit(ctx context.Context, in UnitInput) (*Unit, error) {
 		}
 		in.Name = checkName(&f, "name", in.Name, 100)
 		l := Level(in.Level)
-		if l.rank() < 0 {
-			f.add("level", "must be district, street or community")
+		if l.rank() < 0 && l != Institution {
+			f.add("level", "must be district, street, community or institution")
 		}
 		checkPopulation(&f, in.Population)
 		var parent *unitRow
@@ -162,7 +178,7 @@ func (s *Service) CreateUnit(ctx context.Context, in UnitInput) (*Unit, error) {
 				return err
 			}
 		}
-		if l.rank() >= 0 {
+		if l.rank() >= 0 || l == Institution {
 			checkParent(&f, l, parent, in.ParentCode)
 		}
 		if err := f.err(); err != nil {

@@ -74,5 +74,8 @@ func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 			}
 		}
 	}
-	return careTeams(mgr, svc, list, today)
+	if err := careTeams(mgr, svc, list, today); err != nil {
+		return err
+	}
+	return referralActivity(ctx, svc, today)
 }

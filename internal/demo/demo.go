@@ -25,6 +25,10 @@ type Account struct {
 // District is the demo district's code.
 const District = "D01"
 
+// Hospital is the code of the demo district's mental health hospital, an
+// institution: its psychiatrist (account "hospital") sees patients referred to it.
+const Hospital = "H01"
+
 // streets and communities of the demo district, with resident populations.
 var streets = []struct {
 	code, name  string
@@ -65,6 +69,10 @@ func Seed(ctx context.Context, svc *care.Service) ([]Account, error) {
 			units = append(units, care.UnitInput{Code: c.code, Name: c.name, Level: string(care.Community), ParentCode: s.code, Population: c.population})
 		}
 	}
+	// The district's mental health hospital: staff, no residents; it sees a
+	// patient through a referral.
+	units = append(units, care.UnitInput{Code: Hospital, Name: "Riverside Mental Health Centre 河畔区精神卫生中心",
+		Level: string(care.Institution), ParentCode: District})
 	for _, u := range units {
 		if _, err := svc.CreateUnit(ctx, u); err != nil {
 			return nil, fmt.Errorf("demo: unit %s: %w", u.Code, err)
@@ -79,6 +87,7 @@ func Seed(ctx context.Context, svc *care.Service) ([]Account, error) {
 		{Username: "manager", FullName: "Zhang Wei 张伟", Role: string(auth.CommunityManager), OrgUnit: "C0101"},
 		{Username: "manager2", FullName: "Liu Yang 刘洋", Role: string(auth.CommunityManager), OrgUnit: "C0201"},
 		{Username: "caregroup", FullName: "Zhao Lei 赵磊", Role: string(auth.CareGroup), OrgUnit: "C0101"},
+		{Username: "hospital", FullName: "Dr Sun Li 孙立", Role: string(auth.Psychiatrist), OrgUnit: Hospital},
 	}
 	accounts := []Account{{Username: "admin", Role: auth.Admin}}
 	for _, u := range staff {

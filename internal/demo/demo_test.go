@@ -84,8 +84,22 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 			t.Fatal(err)
 		}
 		mgr := care.WithActor(ctx, &care.Actor{Username: "manager", Role: auth.CommunityManager, UnitCode: "C0101", UnitPath: "/" + demo.District + "/S01/C0101/"})
-		if alerts, _, err := svc.Alerts(mgr, care.AlertQuery{}, care.Page{}); err != nil || len(alerts) != 1 {
-			t.Errorf("demo alerts: %d, %v; want 1", len(alerts), err)
+		// The PHQ-9 flag, and the referral the hospital declined.
+		if alerts, _, err := svc.Alerts(mgr, care.AlertQuery{}, care.Page{}); err != nil || len(alerts) != 2 {
+			t.Errorf("demo alerts: %d, %v; want 2", len(alerts), err)
+		}
+		refs, _, err := svc.Referrals(mgr, care.ReferralQuery{}, care.Page{})
+		statuses := map[string]int{}
+		for _, r := range refs {
+			statuses[r.Direction+" "+r.Status]++
+		}
+		for _, st := range []string{"up requested", "up accepted", "up declined", "up cancelled", "up completed", "down requested"} {
+			if statuses[st] == 0 {
+				t.Errorf("demo referrals: none %s (%v, %v)", st, statuses, err)
+			}
+		}
+		if c, _, err := svc.CrisisEvents(mgr, care.CrisisQuery{}, care.Page{}); err != nil || len(c) != 3 {
+			t.Errorf("demo crisis events: %d, %v", len(c), err)
 		}
 		if reqs, _, err := svc.ContactRequests(mgr, care.ContactQuery{}, care.Page{}); err != nil || len(reqs) != 2 || !reqs[0].Urgent {
 			t.Errorf("demo contact requests: %+v, %v; want 2, the urgent first", reqs, err)

@@ -46,6 +46,10 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err != nil {
 		return true, err
 	}
+	alerts, err := svc.SweepAlerts(ctx)
+	if err != nil {
+		return true, err
+	}
 	// The limiters delete full rate-limit buckets as requests come; this
 	// catches those left when the public site falls quiet.
 	buckets, err := db.SweepTokens(ctx, time.Now())
@@ -66,7 +70,7 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 		return true, err
 	}
 	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed,
-		"rate_limits_removed", buckets)
+		"rate_limits_removed", buckets, "alerts_raised", alerts)
 	return true, nil
 }
 

@@ -17,6 +17,9 @@ type homeData struct {
 	// Alerts are the open alerts that reach the user (community managers
 	// and psychiatrists), nil for the others.
 	Alerts *homeAlerts
+	// Referrals awaiting the user's unit, with those past their target;
+	// nil when none or for roles that do not answer referrals.
+	Referrals *homeReferrals
 	// Glass lists the break-the-glass events of the district's records in
 	// the last days, for the psychiatrists and district administrators
 	// (ShowGlass) they are reported to.
@@ -84,6 +87,9 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 		return d, err
 	}
 	if d.Alerts, err = s.homeAlerts(r, p); err != nil {
+		return d, err
+	}
+	if d.Referrals, err = s.homeReferrals(r, p); err != nil {
 		return d, err
 	}
 	d.Announcements, err = s.homeAnnouncements(r, p)

@@ -750,6 +750,7 @@ type figuresData struct {
 	Empty      bool // no patient on the register and nothing counted
 	figureDetail
 	Worklists []worklistCount
+	Referrals *referralFigures // response time and crisis events
 	Units     []unitOption
 	UnitInput bool // too many units for a select: a code to type
 	UnitCodes []care.Unit
@@ -807,6 +808,7 @@ func (s *server) figures(w http.ResponseWriter, r *http.Request, p *page) error 
 	if d.figureDetail, err = s.figureDetail(r, p, q, dash, true); err != nil {
 		return err
 	}
+	d.Referrals = s.referralFigures(p, dash.Referrals)
 	if c := dash.Worklists; c != nil {
 		for _, k := range worklistKinds {
 			d.Worklists = append(d.Worklists, worklistCount{Kind: k, Count: p.Num(int64(countOf(c, k))),

@@ -10,7 +10,9 @@ import (
 // patient's course; R-FIRST is the first follow-up after registration.
 var helpRules = []clinical.Rule{clinical.RuleClassStable, clinical.RuleClassBasic, clinical.RuleClassUnstable,
 	"R-FIRST", clinical.RuleNextStable, clinical.RuleNextBasic, clinical.RuleNextBasicPersist, clinical.RuleNextUnstable,
-	clinical.RuleNotReached, clinical.RuleOverdue, clinical.RuleLost, clinical.RuleMin4, clinical.RuleEmergency}
+	clinical.RuleNotReached, clinical.RuleOverdue, clinical.RuleLost, clinical.RuleMin4, clinical.RuleEmergency,
+	clinical.RuleAlertDue, clinical.RuleDischarge, clinical.RuleAlertRiskRise, clinical.RuleAlertMedStop,
+	clinical.RuleAlertHighRisk, clinical.RuleAlertReferral}
 
 type helpRule struct {
 	ID, Words, En, Zh string

@@ -36,7 +36,7 @@ var enumValues = map[string][]string{
 	"attendee":  strs(clinical.EmergencyAttendeeValues()),
 	"measure":   strs(clinical.EmergencyMeasureValues()),
 	"yesno":     {"no", "yes"},
-	"worklist":  {"due", "overdue", "lost", "below_min", "plan_review"},
+	"worklist":  {"due", "overdue", "lost", "below_min", "plan_review", "alert", "discharge"},
 	"timeline":  {"follow_up", "attempt", "emergency", "status", "transfer"},
 }
 

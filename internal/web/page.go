@@ -55,6 +55,7 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 				navItem{Href: "/patients", Label: p.T("nav.patients")})
 		}
 		s.navAlerts(r, p)
+		s.navReferrals(r, p)
 		if canReadFigures(a) {
 			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
 		}

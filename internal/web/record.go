@@ -39,6 +39,10 @@ type recordData struct {
 	// the user reads it so now (read only).
 	Glass      []care.Glass
 	UnderGlass bool
+	// Referral: the user reads the record through a referral to their
+	// institution (read only; they may hand the patient back down), may
+	// refer the patient up, may log a crisis event about them.
+	Referral recordReferral
 	// AccessReport says whether the user may print the access report.
 	AccessReport bool
 	// ContactFirst marks, for the care group, a patient with an open alert:
@@ -140,7 +144,8 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	d.Assessments = s.recordAssessments(p, record)
 	d.Glass, d.UnderGlass = record.BreakGlass, record.UnderGlass
 	d.AccessReport = may(p.User, care.AccessReport) && !d.UnderGlass
-	if d.UnderGlass {
+	d.Referral = s.recordReferral(p, record, d.Closed)
+	if d.UnderGlass || record.UnderReferral {
 		d.Can.FollowUp, d.Can.Emergency, d.Can.Edit, d.Can.Complete, d.Can.Plan, d.Can.Conference = false, false, false, false, false, false
 		d.Assessments.CanAssess, d.Assessments.Instruments = false, nil
 	}
@@ -201,6 +206,8 @@ func timelineRows(items []care.TimelineItem) []timelineRow {
 			if it.Detail != "" {
 				row.Codes = strings.Split(it.Detail, ", ")
 			}
+		case "referral", "crisis":
+			row.Codes = strings.Fields(it.Detail)
 		}
 		out[i] = row
 	}

@@ -38,7 +38,7 @@ func (s *server) renderUnits(w http.ResponseWriter, r *http.Request, p *page, st
 	if err != nil {
 		return err
 	}
-	d := unitsData{Units: list, Form: f, Levels: care.Levels, FormOpen: f.Failed()}
+	d := unitsData{Units: list, Form: f, Levels: append(care.Levels[:len(care.Levels):len(care.Levels)], care.Institution), FormOpen: f.Failed()}
 	if next != "" {
 		d.NextURL = "/admin/units?page_token=" + url.QueryEscape(next)
 	}

@@ -90,6 +90,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.teamRoutes(mux)
 	s.planRoutes(mux)
 	s.conferenceRoutes(mux)
+	s.referralRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))

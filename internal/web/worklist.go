@@ -12,12 +12,15 @@ import (
 // worklistKinds are the worklists in the order of their tabs: overdue
 // (R-OVERDUE) first, as the most urgent, then due in the next 7 days, lost
 // to follow-up (R-LOST) and fewer than 4 reached follow-ups this year
-// (R-MIN4); and rehabilitation plans due for review.
-var worklistKinds = []string{"overdue", "due", "lost", "below_min", "plan_review"}
+// (R-MIN4); rehabilitation plans due for review; then the patients with an
+// open alert or a flag not yet answered (R-ALERT-DUE), and those handed back
+// by a hospital (R-DISCHARGE).
+var worklistKinds = []string{"overdue", "due", "lost", "below_min", "plan_review", "alert", "discharge"}
 
 // countOf is the size of worklist k in c.
 func countOf(c *care.WorklistCounts, k string) int {
-	return map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "plan_review": c.PlanReview}[k]
+	return map[string]int{"due": c.Due, "overdue": c.Overdue, "lost": c.Lost, "below_min": c.BelowMin, "plan_review": c.PlanReview,
+		"alert": c.Alert, "discharge": c.Discharge}[k]
 }
 
 // contactsKind is the tab of residents' contact requests, beside the
@@ -64,6 +67,9 @@ func (s *server) worklistTabs(r *http.Request, p *page, current, orgUnit, asOf s
 		}
 		tabs = append(tabs, t)
 	}
+	if t, ok := s.lateReferralsTab(r, p); ok {
+		tabs = append(tabs, t)
+	}
 	return tabs
 }
 
@@ -106,7 +112,7 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		kind = worklistKinds[0]
 	case !slices.Contains(worklistKinds, kind):
 		return &care.Error{Kind: care.Invalid, Message: "please correct the fields shown",
-			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min or plan_review"}}}
+			Fields: []care.FieldError{{Field: "kind", Message: "must be due, overdue, lost, below_min, plan_review, alert or discharge"}}}
 	}
 	f := newForm(nil, worklistFilterFields...)
 	for _, n := range worklistFilterFields {

@@ -1,0 +1,223 @@
+package care
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"kith/internal/audit"
+	"kith/internal/clinical"
+	"kith/internal/store"
+)
+
+// Early warning that acts (issue 12). An alert's flag makes the patient due
+// within 2 days (R-ALERT-DUE) and puts them on the worklist "alert"; alerts
+// that no assessment raises join the flags on the same list, reaching the
+// same people (the policy's ReadAlerts on the patient's unit).
+
+// The kinds of alert. AlertFlag is raised by an assessment's flag; the
+// others by a follow-up, a referral or the sweep.
+const (
+	AlertFlag             = "flag"
+	AlertRiskRise         = "risk_rise"          // R-ALERT-RISE
+	AlertMedicationStop   = "medication_stopped" // R-ALERT-MED
+	AlertHighRiskOverdue  = "high_risk_overdue"  // R-ALERT-OVERDUE
+	AlertReferralDeclined = "referral_declined"  // R-ALERT-REFERRAL
+	AlertReferralOverdue  = "referral_overdue"   // R-ALERT-REFERRAL
+)
+
+// AlertKinds lists the kinds of alert.
+var AlertKinds = []string{AlertFlag, AlertRiskRise, AlertMedicationStop, AlertHighRiskOverdue, AlertReferralDeclined, AlertReferralOverdue}
+
+// WorkAlert is the worklist of patients with an open alert or an unanswered
+// flag (R-ALERT-DUE).
+const WorkAlert WorklistKind = "alert"
+
+// WorkDischarge is the worklist of patients handed back by a hospital
+// (a referral down) whose discharge the community has not yet acknowledged.
+const WorkDischarge WorklistKind = "discharge"
+
+// dischargeWorkSQL selects, on patients p, the worklist "discharge".
+const dischargeWorkSQL = ` AND EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = p.id AND r.direction = 'down'
+	AND r.status = 'requested')`
+
+// alertWorkSQL selects, on patients p, the worklist "alert".
+const alertWorkSQL = ` AND p.status NOT IN ('deceased', 'moved_away') AND (p.next_due_rule = 'R-ALERT-DUE'
+	OR EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL))`
+
+// raiseAlert raises an alert of a kind no assessment raises.
+func raiseAlert(ctx context.Context, tx *store.Tx, patientID int64, kind, detail string, referral *int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO alerts (patient_id, flags, raised_at, kind, detail, referral_id) VALUES (?, '', ?, ?, ?, ?)`,
+		patientID, store.FormatTime(tx.Now()), kind, detail, referral)
+	return err
+}
+
+// followUpAlerts raises the alerts a new reached follow-up calls for
+// against the reached follow-up before it: the risk level rose by 2 or more
+// (R-ALERT-RISE), medication stopped (R-ALERT-MED).
+func followUpAlerts(ctx context.Context, tx *store.Tx, patientID, followUpID int64, in FollowUpInput) error {
+	var risk sql.NullInt64
+	var adherence string
+	err := tx.QueryRow(ctx, `SELECT risk_level, medication_adherence FROM follow_ups
+		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
+		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, in.Date, followUpID).Scan(&risk, &adherence)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var prev *int
+	if risk.Valid {
+		n := int(risk.Int64)
+		prev = &n
+	}
+	if in.RiskLevel != nil && clinical.RiskRose(prev, *in.RiskLevel) {
+		if err := raiseAlert(ctx, tx, patientID, AlertRiskRise, strconv.Itoa(*prev)+" → "+strconv.Itoa(*in.RiskLevel), nil); err != nil {
+			return err
+		}
+	}
+	if clinical.MedicationStopped(clinical.Adherence(adherence), clinical.Adherence(in.MedicationAdherence)) {
+		return raiseAlert(ctx, tx, patientID, AlertMedicationStop, "", nil)
+	}
+	return nil
+}
+
+// warningDue applies R-DISCHARGE and R-ALERT-DUE to the due date that the
+// last reached follow-up (on lastDate; "" if none) set: a discharge back to
+// the community since then starts the schedule afresh, and the earliest
+// flag not answered since it was raised, by a later reached follow-up, a
+// follow-up recording a referral or a referral up, brings the date forward. A follow-up's risk flag whose
+// follow-up was corrected counts only while the correction keeps the risk
+// at 3 or more; a correction answers nothing, being no new contact. refreshSummary calls it in the
+// transaction that changed what it reads.
+func warningDue(ctx context.Context, tx *store.Tx, id int64, lastDate, due, rule string) (string, string, error) {
+	var discharged, flagOn sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT max(discharged_on) FROM referrals WHERE patient_id = ? AND direction = 'down'
+		AND status <> 'cancelled'`, id).Scan(&discharged); err != nil {
+		return "", "", err
+	}
+	if err := tx.QueryRow(ctx, `SELECT min(a.taken_on) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
+		LEFT JOIN follow_ups fx ON fx.id = a.follow_up_id
+		WHERE al.patient_id = ? AND al.kind = 'flag'
+		AND (fx.superseded_by IS NULL OR EXISTS (SELECT 1 FROM follow_ups fy WHERE fy.id = fx.superseded_by AND fy.risk_level >= ?))
+		AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = al.patient_id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date >= a.taken_on AND ((f.created_at > al.raised_at AND NOT EXISTS (SELECT 1 FROM follow_ups o WHERE o.superseded_by = f.id))
+				OR f.details LIKE ?))
+		AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = al.patient_id AND r.direction = 'up'
+			AND r.status <> 'cancelled' AND r.requested_at >= al.raised_at)`, id, clinical.HighRiskLevel, true, referredLike).Scan(&flagOn); err != nil {
+		return "", "", err
+	}
+	d, _ := clinical.ParseDate(due)
+	last, _ := clinical.ParseDate(lastDate)
+	r := clinical.Rule(rule)
+	if discharged.Valid {
+		on, _ := clinical.ParseDate(discharged.String)
+		d, r = clinical.DischargeDue(on, last, d, r)
+	}
+	if flagOn.Valid {
+		on, _ := clinical.ParseDate(flagOn.String)
+		d, r = clinical.AlertDue(on, false, d, r)
+	}
+	if d.IsZero() {
+		return due, rule, nil
+	}
+	return d.String(), string(r), nil
+}
+
+// referredLike matches the details of a follow-up that records a referral
+// (the form's item "referral: yes", FollowUpInput.Referral), which answers a
+// flag on or before its date: R-CLASS-UNSTABLE's "refer at once" done. The
+// details are the form as encoding/json writes it, in field order.
+const referredLike = `%"referral":{"referred":true%`
+
+// SweepAlerts raises the alerts that time alone calls for, as of now: a
+// high-risk patient overdue (R-ALERT-OVERDUE, once per due date missed) and
+// a referral up not answered within its urgency's target
+// (R-ALERT-REFERRAL, once per referral). Each is audited, by "system".
+func (s *Service) SweepAlerts(ctx context.Context) (int, error) {
+	asOf := s.today()
+	type cand struct {
+		id         int64
+		kind, det  string
+		referral   *int64
+		unit, path string
+	}
+	var cands []cand
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT p.id, p.next_due_on, p.last_risk_level, o.code, p.org_path
+			FROM patients p JOIN org_units o ON o.id = p.org_unit_id
+			WHERE p.status = 'managed' AND p.last_risk_level >= ? AND p.next_due_on < ?
+			AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.kind = ? AND al.detail = p.next_due_on)`,
+			clinical.HighRiskLevel, asOf.String(), AlertHighRiskOverdue)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var c cand
+			var risk sql.NullInt64
+			if err := rows.Scan(&c.id, &c.det, &risk, &c.unit, &c.path); err != nil {
+				rows.Close()
+				return err
+			}
+			due, _ := clinical.ParseDate(c.det)
+			n := int(risk.Int64)
+			if clinical.HighRiskOverdue(&n, due, asOf) {
+				c.kind = AlertHighRiskOverdue
+				cands = append(cands, c)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT r.id, r.patient_id, o.code, p.org_path FROM referrals r
+			JOIN patients p ON p.id = r.patient_id JOIN org_units o ON o.id = p.org_unit_id
+			WHERE r.direction = 'up' AND r.status = 'requested' AND r.due_by < ?
+			AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.kind = ?)`,
+			store.FormatTime(time.Now()), AlertReferralOverdue) // instants are real time, as tx.Now
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c cand
+			var ref int64
+			if err := rows.Scan(&ref, &c.id, &c.unit, &c.path); err != nil {
+				return err
+			}
+			c.kind, c.referral = AlertReferralOverdue, &ref
+			cands = append(cands, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cands {
+		err := s.db.Transact(ctx, func(tx *store.Tx) error {
+			if err := raiseAlert(ctx, tx, c.id, c.kind, c.det, c.referral); err != nil {
+				return err
+			}
+			n++
+			return audit.Append(ctx, tx, s.entry(ctx, "system", "alert.raise",
+				subject{Type: "patient", ID: strconv.FormatInt(c.id, 10), Unit: c.unit, Path: c.path, Detail: c.kind}, audit.Allowed))
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// warningEvents adds a patient's referrals and crisis events to a timeline.
+func (s *Service) warningEvents(ctx context.Context, tx *store.Tx, id int64, out []TimelineItem) ([]TimelineItem, error) {
+	out, err := s.referralEvents(ctx, tx, id, out)
+	if err != nil {
+		return nil, err
+	}
+	return s.crisisEvents(ctx, tx, id, out)
+}
