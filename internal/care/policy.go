@@ -40,12 +40,21 @@ const (
 	// WriteArticle is writing, publishing and withdrawing the public site's
 	// articles: the editor right.
 	WriteArticle Action = "article.write"
+	// Events, staff training and the guardian subsidy (issue 13).
+	ReadEvents     Action = "event.read"
+	WriteEvents    Action = "event.write"
+	WriteCourses   Action = "course.write"
+	ReadTraining   Action = "training.read"
+	ReadSubsidies  Action = "subsidy.read"
+	ReviewSubsidy  Action = "subsidy.review"
+	ApproveSubsidy Action = "subsidy.approve"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
-	WriteService, WriteArticle}
+	WriteService, WriteArticle,
+	ReadEvents, WriteEvents, WriteCourses, ReadTraining, ReadSubsidies, ReviewSubsidy, ApproveSubsidy}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -102,7 +111,15 @@ type Target struct {
 //     clinicians who vouch for what it says — within their jurisdiction
 //     (an article belongs to its author's unit). Kith's roles are fixed,
 //     so the right is a rule here rather than a capability of its own;
-//     system administrators, who run the installation, do not edit.
+//     system administrators, who run the installation, do not edit;
+//   - events (education, support groups, lectures, training): every staff
+//     role reads those of its jurisdiction and of the units above it; the
+//     clinical roles and district administrators organise them; courses
+//     and others' training hours: district administrators and
+//     psychiatrists;
+//   - the guardian subsidy: community managers propose and review it,
+//     district administrators approve it and mark it paid; both read the
+//     ledger.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -113,6 +130,9 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
 	}
 	inside := a.Role == auth.Admin || (a.UnitPath != "" && strings.HasPrefix(t.Path, a.UnitPath))
+	if act == ReadEvents && a.UnitPath != "" && strings.HasPrefix(a.UnitPath, t.Path) {
+		return a.Role.Valid() // the events of the units above one's own (a district's training) reach one too
+	}
 	if !inside {
 		return act == ReadPatient && t.Patient != 0 && slices.Contains(a.Glass, t.Patient) && Allow(a, BreakGlass, t)
 	}
@@ -151,6 +171,19 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	case WriteArticle:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager, auth.Psychiatrist)
+	case ReadEvents:
+		return a.Role.Valid()
+	case WriteEvents:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
+			auth.CommunityManager)
+	case WriteCourses, ReadTraining:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist)
+	case ReadSubsidies:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager)
+	case ReviewSubsidy:
+		return a.Role == auth.CommunityManager
+	case ApproveSubsidy:
+		return a.Role == auth.DistrictAdmin
 	}
 	return false
 }

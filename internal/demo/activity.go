@@ -73,5 +73,5 @@ func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 			}
 		}
 	}
-	return nil
+	return Community(ctx, svc, today)
 }

@@ -80,6 +80,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.securityRoutes(mux)
 	s.accountRoutes(mux)
 	s.networkRoutes(mux)
+	s.communityRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
