@@ -38,6 +38,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var withDemo, trustProxy bool
 	var maxBody int64
 	var glassFor time.Duration
+	var trainingHours float64
+	var subsidyFile string
 	fs := newFlagSet("serve", "kith serve [flags]")
 	c.register(fs)
 	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
@@ -53,8 +55,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		"how long a break-the-glass grant lets a clinician read one record outside their jurisdiction (env KITH_BREAK_GLASS_FOR)")
 	fs.StringVar(&referralTargets, "referral-targets", env("KITH_REFERRAL_TARGETS", "emergency=2h,urgent=24h,routine=72h"),
 		"response targets of a referral up by urgency, as urgency=duration pairs (env KITH_REFERRAL_TARGETS)")
+	fs.Float64Var(&trainingHours, "training-hours", envFloat("KITH_TRAINING_HOURS", care.DefaultTrainingTarget),
+		"the yearly training hours each staff member should reach; the district sees who is below it (env KITH_TRAINING_HOURS)")
+	fs.StringVar(&subsidyFile, "subsidy-rules", env("KITH_SUBSIDY_RULES", ""), "JSON file of the guardian subsidy's conditions; default: under management all year and no emergency caused by neglect of care (env KITH_SUBSIDY_RULES)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if trainingHours <= 0 || trainingHours > 1000 {
+		return &exitError{2, fmt.Errorf("serve: -training-hours must lie between 0 and 1000, not %v", trainingHours)}
 	}
 	if glassFor <= 0 || glassFor > 24*time.Hour {
 		return &exitError{2, fmt.Errorf("serve: -break-glass-for must lie between 1s and 24h, not %v", glassFor)}
@@ -106,6 +114,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	svc.SetGlassFor(glassFor)
 	if err := svc.SetReferralTargets(referralTargets); err != nil {
 		return &exitError{2, fmt.Errorf("serve: -referral-targets: %w", err)}
+	}
+	svc.SetTrainingTarget(trainingHours)
+	if subsidyFile != "" {
+		rules, err := loadSubsidyRules(subsidyFile)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("serve: -subsidy-rules: %w", err)}
+		}
+		svc.SetSubsidyRules(rules)
 	}
 	if drugFile != "" {
 		d, err := catalog.LoadDrugs(drugFile)

@@ -343,6 +343,9 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		if err := insertDiagnoses(ctx, tx, id, in.Diagnoses); err != nil {
 			return err
 		}
+		if err := setGuardian(ctx, tx, id, in.Guardian); err != nil {
+			return err
+		}
 		if err := report.Touch(ctx, tx, id); err != nil {
 			return err
 		}

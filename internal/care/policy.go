@@ -51,13 +51,22 @@ const (
 	WriteReferral Action = "referral.write"
 	// WriteCrisis is logging a crisis event in a unit.
 	WriteCrisis Action = "crisis.write"
+	// Events, staff training and the guardian subsidy (issue 13).
+	ReadEvents     Action = "event.read"
+	WriteEvents    Action = "event.write"
+	WriteCourses   Action = "course.write"
+	ReadTraining   Action = "training.read"
+	ReadSubsidies  Action = "subsidy.read"
+	ReviewSubsidy  Action = "subsidy.review"
+	ApproveSubsidy Action = "subsidy.approve"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
 	WriteService, WriteArticle,
-	WriteTeam, WritePlan, WriteConference, WriteReferral, WriteCrisis}
+	WriteTeam, WritePlan, WriteConference, WriteReferral, WriteCrisis,
+	ReadEvents, WriteEvents, WriteCourses, ReadTraining, ReadSubsidies, ReviewSubsidy, ApproveSubsidy}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -130,6 +139,14 @@ type Target struct {
 //     and 30 days after it closes, and nothing else;
 //   - crisis events: the staff who take the call or see it (community
 //     managers, nurses, psychiatrists, the care-and-help group) log them.
+//   - events (education, support groups, lectures, training): every staff
+//     role reads those of its jurisdiction and of the units above it; the
+//     clinical roles and district administrators organise them; courses
+//     and others' training hours: district administrators and
+//     psychiatrists;
+//   - the guardian subsidy: community managers propose and review it,
+//     district administrators approve it and mark it paid; both read the
+//     ledger.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -143,6 +160,9 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return true
 	}
 	inside := a.Role == auth.Admin || (a.UnitPath != "" && strings.HasPrefix(t.Path, a.UnitPath))
+	if act == ReadEvents && a.UnitPath != "" && strings.HasPrefix(a.UnitPath, t.Path) {
+		return a.Role.Valid() // the events of the units above one's own (a district's training) reach one too
+	}
 	if !inside {
 		if t.Patient != 0 && slices.Contains(a.Team, t.Patient) && slices.Contains(teamActs, act) {
 			// The team member's role decides, as if the record lay in
@@ -195,6 +215,19 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager)
 	case WriteCrisis:
 		return oneOf(a.Role, auth.Psychiatrist, auth.Nurse, auth.CommunityManager, auth.CareGroup)
+	case ReadEvents:
+		return a.Role.Valid()
+	case WriteEvents:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
+			auth.CommunityManager)
+	case WriteCourses, ReadTraining:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist)
+	case ReadSubsidies:
+		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager)
+	case ReviewSubsidy:
+		return a.Role == auth.CommunityManager
+	case ApproveSubsidy:
+		return a.Role == auth.DistrictAdmin
 	}
 	return false
 }

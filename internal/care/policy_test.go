@@ -17,15 +17,16 @@ func TestPolicy(t *testing.T) {
 	//          assessment.write alert.read contact.read contact.write
 	//          patient.break_glass break_glass.read patient.access_report announcement.read
 	//          service.write article.write team.write plan.write conference.write referral.write crisis.write
+	//          event.read event.write course.write training.read subsidy.read subsidy.review subsidy.approve
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- -- -- --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- -- -- --",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I- I- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I- I- I-",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I- I- I-",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- I-",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- -- -- -- IO -- -- -- -- -- --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- -- -- -- I- I- I- I- I- -- I-",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I- I- I- I- I- I- I- -- -- --",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I- I- I- I- I- -- -- -- -- --",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I- I- I- I- I- -- -- I- I- --",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- I- I- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))
@@ -72,6 +73,12 @@ func TestPolicyEdges(t *testing.T) {
 		{"actor without a unit outside admin", &Actor{Role: auth.Nurse}, ReadPatient, Target{Path: "/D1/"}, false},
 		{"a grant opens its one record outside", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
 			Target{Path: "/D2/S1/C1/", Patient: 7}, true},
+		{"the events of the units above reach one", &Actor{Role: auth.CareGroup, UnitPath: "/D1/S1/C1/"}, ReadEvents,
+			Target{Path: "/D1/"}, true},
+		{"but not their writing", &Actor{Role: auth.CommunityManager, UnitPath: "/D1/S1/C1/"}, WriteEvents,
+			Target{Path: "/D1/"}, false},
+		{"nor another community's events", &Actor{Role: auth.CommunityManager, UnitPath: "/D1/S1/C1/"}, ReadEvents,
+			Target{Path: "/D1/S1/C2/"}, false},
 		{"a grant opens no other record", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, ReadPatient,
 			Target{Path: "/D2/S1/C1/", Patient: 8}, false},
 		{"a grant opens no write", &Actor{Role: auth.Nurse, UnitPath: "/D1/", Glass: []int64{7}}, WritePatient,

@@ -114,6 +114,11 @@ func (s *Service) UpdatePatient(ctx context.Context, id int64, in PatientPatch) 
 		if err := report.Touch(ctx, tx, id); err != nil {
 			return err
 		}
+		if in.Guardian != nil {
+			if err := setGuardian(ctx, tx, id, cur.Guardian); err != nil {
+				return err
+			}
+		}
 		if in.Diagnoses != nil {
 			if _, err := tx.Exec(ctx, `DELETE FROM patient_diagnoses WHERE patient_id = ?`, id); err != nil {
 				return err
@@ -598,6 +603,9 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 type Record struct {
 	Patient  *Patient       `json:"patient"`
 	Timeline []TimelineItem `json:"timeline"`
+	// Family lists the patient's family members, the guardian first (the
+	// care-and-help group: the guardian only).
+	Family []FamilyMember `json:"family"`
 	// Assessments holds the newest response to each instrument the patient
 	// has had, for the roles whose view includes them.
 	Assessments []Assessment `json:"assessments,omitempty"`
@@ -648,6 +656,9 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 		out.UnderReferral = sub.Detail == ReferredDetail
 		v := PatientView(a.Role)
 		if out.Timeline, err = s.timeline(ctx, tx, id, v); err != nil {
+			return err
+		}
+		if out.Family, err = familyOf(ctx, tx, id, v); err != nil {
 			return err
 		}
 		if v == ViewSafety {

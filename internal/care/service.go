@@ -48,6 +48,10 @@ type Service struct {
 	referralTargets map[string]time.Duration
 	// staleFigures: see ServeStaleFigures.
 	staleFigures time.Duration
+	// trainingTarget is the yearly training hours target (SetTrainingTarget).
+	trainingTarget float64
+	// subsidyRules are the guardian subsidy's conditions (SetSubsidyRules).
+	subsidyRules *clinical.SubsidyRules
 	// deferred holds, per read-only transaction of readAct, the writes
 	// to make in the audit entry's transaction (see deferredFor).
 	deferred sync.Map

@@ -77,5 +77,8 @@ func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 	if err := careTeams(mgr, svc, list, today); err != nil {
 		return err
 	}
-	return referralActivity(ctx, svc, today)
+	if err := referralActivity(ctx, svc, today); err != nil {
+		return err
+	}
+	return Community(ctx, svc, today)
 }

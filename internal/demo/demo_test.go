@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,19 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 		}
 		if ds, err := svc.MyDecisions(mgr); err != nil || len(ds) != 1 {
 			t.Errorf("manager's decisions: %+v, %v", ds, err)
+		}
+		// The community's work: every kind of event, attendance, a paid
+		// subsidy of last year.
+		for _, q := range []string{`SELECT count(DISTINCT kind) FROM events`, `SELECT count(*) FROM event_attendance WHERE present = ?`,
+			`SELECT count(*) FROM subsidies WHERE status = 'paid'`, `SELECT count(*) FROM family_members WHERE is_guardian = ?`} {
+			var n int
+			args := []any{}
+			if strings.Contains(q, "?") {
+				args = append(args, true)
+			}
+			if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil || n == 0 || strings.Contains(q, "kind") && n != len(care.EventKinds) {
+				t.Errorf("%s = %d, %v", q, n, err)
+			}
 		}
 		if _, err := audit.Seal(ctx, db); err != nil {
 			t.Fatal(err)

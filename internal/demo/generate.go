@@ -44,6 +44,7 @@ func PatientsProgress(ctx context.Context, db *store.DB, svc *care.Service, n in
 	if err := db.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM patients`).Scan(&g.nextID); err != nil {
 		return g.stats, err
 	}
+	first := g.nextID
 	const batch = 2000
 	for start := 0; start < n; start += batch {
 		for i := start; i < min(start+batch, n); i++ {
@@ -62,6 +63,13 @@ func PatientsProgress(ctx context.Context, db *store.DB, svc *care.Service, n in
 		p.Done()
 	}
 	if err := db.SyncIdentity(ctx, "patients"); err != nil {
+		return g.stats, err
+	}
+	// Each loaded patient's guardian is their guardian family member, as
+	// the service keeps it (care.FamilyMember).
+	if _, err := db.Exec(ctx, `INSERT INTO family_members (patient_id, name, relation, phone, lives_with, is_guardian, notes,
+		created_at, updated_at) SELECT p.id, p.guardian_name, p.guardian_relation, p.guardian_phone, ?, ?, '', p.updated_at, p.updated_at
+		FROM patients p WHERE p.guardian_name <> '' AND p.id > ?`, true, true, first); err != nil {
 		return g.stats, err
 	}
 	// The planner needs statistics of the loaded tables at once.
@@ -415,7 +423,7 @@ var (
 )
 
 // loaded names the tables Patients fills.
-var loaded = []string{"org_units", "patients", "patient_diagnoses", "patient_status_history", "follow_ups", "emergencies"}
+var loaded = []string{"org_units", "patients", "patient_diagnoses", "patient_status_history", "follow_ups", "emergencies", "family_members"}
 
 func (g *gen) flush(ctx context.Context) error {
 	for _, t := range []struct {

@@ -56,6 +56,13 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 		}
 		s.navAlerts(r, p)
 		s.navReferrals(r, p)
+		p.Nav = append(p.Nav, navItem{Href: "/events", Label: p.T("nav.events")})
+		if care.Allow(a, care.ReadTraining, ownUnit(a)) {
+			p.Nav = append(p.Nav, navItem{Href: "/training", Label: p.T("nav.training")})
+		}
+		if care.Allow(a, care.ReadSubsidies, ownUnit(a)) {
+			p.Nav = append(p.Nav, navItem{Href: "/subsidies", Label: p.T("nav.subsidy")})
+		}
 		if canReadFigures(a) {
 			p.Nav = append(p.Nav, navItem{Href: "/figures", Label: p.T("nav.figures")})
 		}

@@ -62,6 +62,9 @@ type recordData struct {
 	Team     *care.Team
 	Plan     *care.Plan
 	ShowPlan bool
+	// Family lists the family members, the guardian first (the care-and-help
+	// group: the guardian only).
+	Family []care.FamilyMember
 }
 
 // ageOn is a person's age in whole years on a day.
@@ -121,7 +124,7 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	}
 	pt, items := record.Patient, record.Timeline
 	d := recordData{Patient: pt, Timeline: timelineRows(items), ContactFirst: record.ContactFirst, Medications: record.Medications,
-		OpenAlerts: record.OpenAlerts, KeyWorker: record.KeyWorker, Team: record.Team, Revealed: revealed, Age: ageOn(pt.BirthDate, s.svc.Today())}
+		OpenAlerts: record.OpenAlerts, KeyWorker: record.KeyWorker, Team: record.Team, Revealed: revealed, Family: record.Family, Age: ageOn(pt.BirthDate, s.svc.Today())}
 	v := care.PatientView(p.User.Role)
 	d.ShowMedication = v == care.ViewFull || v == care.ViewClinical
 	for i, row := range d.Timeline {
@@ -182,6 +185,8 @@ func (s *server) recordFlash(r *http.Request, p *page, d *recordData, items []ca
 		p.Flash = p.T("patient.status.saved", "Status", p.Enum("status", d.Patient.Status))
 	case q.Get("saved") == "conference":
 		p.Flash = p.T("conference.saved")
+	case q.Get("saved") == "family":
+		p.Flash = p.T("family.saved")
 	case q.Get("saved") == "transfer":
 		p.Flash = p.T("patient.transferred", "Unit", d.Patient.OrgUnitName)
 	case q.Has("recorded"):

@@ -91,6 +91,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.planRoutes(mux)
 	s.conferenceRoutes(mux)
 	s.referralRoutes(mux)
+	s.communityRoutes(mux)
 
 	mux.Handle("GET /{$}", s.handle(staff, s.home))
 	mux.Handle("GET /account", s.handle(staff, s.account))
