@@ -40,12 +40,15 @@ const (
 	// WriteArticle is writing, publishing and withdrawing the public site's
 	// articles: the editor right.
 	WriteArticle Action = "article.write"
+	// ImportRegistry is loading an existing registry (patients and their
+	// follow-up history) from a spreadsheet or FHIR NDJSON.
+	ImportRegistry Action = "registry.import"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, ReadFigures,
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
-	WriteService, WriteArticle}
+	WriteService, WriteArticle, ImportRegistry}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -102,7 +105,14 @@ type Target struct {
 //     clinicians who vouch for what it says — within their jurisdiction
 //     (an article belongs to its author's unit). Kith's roles are fixed,
 //     so the right is a rule here rather than a capability of its own;
-//     system administrators, who run the installation, do not edit.
+//     system administrators, who run the installation, do not edit;
+//   - import of an existing registry: district administrators within their
+//     district, who set the district up and answer for its register, and
+//     system administrators (the command line, which runs as the system).
+//     Import writes clinical history without showing any: its report names
+//     only rows, columns and rules broken, never a value read back from a
+//     record, so giving it to roles that see no clinical content shows them
+//     none. Clinicians record one patient at a time and do not import.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -151,6 +161,8 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	case WriteArticle:
 		return oneOf(a.Role, auth.DistrictAdmin, auth.CommunityManager, auth.Psychiatrist)
+	case ImportRegistry:
+		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	}
 	return false
 }
