@@ -113,8 +113,9 @@ func securityHeaders(next http.Handler) http.Handler {
 func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := limit
-		if r.Method == http.MethodPost && r.URL.Path == "/admin/import" {
-			// A registry's files: streamed to disk by the import page.
+		if r.Method == http.MethodPost && (r.URL.Path == "/admin/import" || r.URL.Path == "/api/v1/imports") {
+			// A registry's files, streamed to disk by the import page and
+			// the API.
 			n = web.MaxImportUpload
 		}
 		if r.ContentLength > n {

@@ -190,15 +190,15 @@ func (s *server) job(r *http.Request, p *page) (*importJob, error) {
 const importProblemsPage = 50
 
 type importView struct {
-	ID, Stage       string
-	Files           []string
-	Percent         int
-	Counts          care.ImportCounts
-	Report          *importer.Report
-	Problems        []importer.Problem
-	From, Total     int
+	ID, Stage        string
+	Files            []string
+	Percent          int
+	Counts           care.ImportCounts
+	Report           *importer.Report
+	Problems         []importer.Problem
+	From, Total      int
 	PrevURL, NextURL string
-	Running         bool
+	Running          bool
 }
 
 func (s *server) importJobPage(w http.ResponseWriter, r *http.Request, p *page) error {
