@@ -408,7 +408,7 @@ var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", 
 var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.login", "contact.list",
 	"figures.dashboard", "figures.patients", "figures.read", "figures.screenings", "followup.list",
 	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read",
-	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read"}
+	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read", "registry.import_check"}
 
 // IsChange reports whether an action writes (is not one of NotChanges).
 func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }

@@ -16,16 +16,16 @@ func TestPolicy(t *testing.T) {
 	//          patient.read patient.write followup.write emergency.write figures.read
 	//          assessment.write alert.read contact.read contact.write
 	//          patient.break_glass break_glass.read patient.access_report announcement.read
-	//          service.write article.write
+	//          service.write article.write registry.import
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO --",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I-",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I-",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- --",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I-",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- IO",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- I-",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- --",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- --",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- --",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- --",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- --",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))
