@@ -402,6 +402,11 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 			return nil, err
 		}
 	}
+	if in.historic {
+		// An imported history: the summary is recomputed once, after its
+		// last follow-up (importOne).
+		return fu, nil
+	}
 	if err := refreshSummary(ctx, tx, p.ID, a.Username, s.today()); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -206,14 +207,15 @@ func (s *Service) importOne(ctx context.Context, tx *store.Tx, a *Actor, r *Impo
 			return c, err
 		}
 	}
+	p, err := patientByID(ctx, tx, id)
+	if err != nil {
+		return c, err
+	}
 	for i := range fus {
-		p, err := patientByID(ctx, tx, id)
-		if err != nil {
-			return c, err
-		}
 		fu := fus[i]
 		fu.historic = true
-		if _, err := s.insertFollowUp(ctx, tx, a, p, fu, 0); err != nil {
+		out, err := s.insertFollowUp(ctx, tx, a, p, fu, 0)
+		if err != nil {
 			var ce *Error
 			if errors.As(err, &ce) {
 				// Prefix the fields as the checks above did.
@@ -227,6 +229,22 @@ func (s *Service) importOne(ctx context.Context, tx *store.Tx, a *Actor, r *Impo
 			return c, err
 		}
 		c.FollowUps++
+		// What refreshSummary would have left on the patient, which the
+		// next follow-up reads (an attempt keeps the due date; a death
+		// closes the record), without reading the row again.
+		if *fu.Reached {
+			p.NextDueOn, p.NextDueRule = out.NextDueOn, out.NextDueRule
+		} else if fu.NotReachedReason == string(clinical.ReasonDeceased) {
+			p.Status = string(clinical.StatusDeceased)
+		}
+	}
+	if len(fus) > 0 {
+		if err := refreshSummary(ctx, tx, id, a.Username, s.today()); err != nil {
+			return c, err
+		}
+		if err := report.Touch(ctx, tx, id); err != nil {
+			return c, err
+		}
 	}
 	if final != "" {
 		var status string

@@ -112,6 +112,16 @@ func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, p *page) e
 	}
 	job.Size = importer.Size(job.Files)
 	importJobs.Lock()
+	for id, j := range importJobs.m {
+		// A day later a job and its files go; a running one stays.
+		j.mu.Lock()
+		old := time.Since(j.Started) > 24*time.Hour && j.Stage != "checking" && j.Stage != "importing"
+		j.mu.Unlock()
+		if old {
+			os.RemoveAll(j.Dir)
+			delete(importJobs.m, id)
+		}
+	}
 	importJobs.m[job.ID] = job
 	importJobs.Unlock()
 	go s.runImport(context.WithoutCancel(r.Context()), job, true)
