@@ -401,7 +401,7 @@ type Filter struct {
 // Kinds are the kinds of action, the part of an action's name before the
 // dot, as the audit log's filter offers them.
 var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
-	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article"}
+	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "registry"}
 
 // NotChanges are the actions that change nothing: reads, lists, searches,
 // counts and sign-ins, which Filter.ChangesOnly leaves out.
