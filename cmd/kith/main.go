@@ -7,6 +7,7 @@
 //	kith admin create -username NAME
 //	kith audit verify           check the audit log's hash chain
 //	kith demo                   fill an empty database with a demo district
+//	kith import [-dry-run] FILE…  import an existing registry (CSV, XLSX, FHIR NDJSON)
 //	kith version
 //
 // Configuration comes from flags with environment fallbacks; see -h of each
@@ -40,6 +41,8 @@ Usage:
                                 create a system administrator (password from standard input)
   kith audit verify             recompute the audit log's hash chain; exit 1 naming the first broken entry
   kith demo                     fill an empty database with a demo district and staff
+  kith import [-dry-run] FILE…  import a registry from CSV or XLSX (the template) or FHIR NDJSON;
+                                -dry-run reports every problem by row and column and writes nothing
   kith bench [-n N]             measure the main operations (p50, p99) on a database filled by kith demo
   kith version                  print the version
 
@@ -97,6 +100,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return cmdDemo(ctx, rest, stdout)
 	case "bench":
 		return cmdBench(ctx, rest, stdout)
+	case "import":
+		return cmdImport(ctx, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "kith", version())
 		return nil

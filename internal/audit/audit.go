@@ -402,7 +402,7 @@ type Filter struct {
 // dot, as the audit log's filter offers them.
 var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
 	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "team", "plan", "conference",
-	"referral", "crisis"}
+	"referral", "crisis", "registry"}
 
 // NotChanges are the actions that change nothing: reads, lists, searches,
 // counts and sign-ins, which Filter.ChangesOnly leaves out.
@@ -411,7 +411,8 @@ var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.l
 	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read",
 	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read",
 	"team.read", "team.my_patients", "team.my_work", "plan.read", "plan.list", "plan.my_interventions", "conference.list", "conference.my_decisions",
-	"referral.list", "referral.read", "crisis.list", "crisis.read", "figures.referrals"}
+	"referral.list", "referral.read", "crisis.list", "crisis.read", "figures.referrals",
+	"registry.import_check"}
 
 // IsChange reports whether an action writes (is not one of NotChanges).
 func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }

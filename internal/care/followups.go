@@ -91,6 +91,10 @@ type FollowUpInput struct {
 	// only with NextDueReason.
 	NextDueOn     string `json:"next_due_on,omitempty"`
 	NextDueReason string `json:"next_due_reason,omitempty"`
+
+	// historic marks a follow-up of an imported history: its risk level
+	// raises no alert, the registry it comes from having acted on it then.
+	historic bool
 }
 
 // FollowUp is a recorded follow-up or attempt.
@@ -380,7 +384,7 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		// raises an alert, unless the version corrected already raised one.
 		risk := riskAnswers(*in.RiskLevel)
 		risk.Date = in.Date
-		raise := true
+		raise := !in.historic
 		if replaces != 0 {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
@@ -402,6 +406,11 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		if err := setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username); err != nil {
 			return nil, err
 		}
+	}
+	if in.historic {
+		// An imported history: the summary is recomputed once, after its
+		// last follow-up (importOne).
+		return fu, nil
 	}
 	if err := refreshSummary(ctx, tx, p.ID, a.Username, s.today()); err != nil {
 		return nil, err

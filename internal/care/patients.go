@@ -263,6 +263,21 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		if !mayEver(a, WritePatient) {
 			return errForbidden()
 		}
+		var err error
+		id, err = s.register(ctx, tx, a, &in, sub, WritePatient)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Patient(ctx, id)
+}
+
+// register validates and inserts a patient for RegisterPatient and for an
+// import, the policy asked about act (WritePatient or ImportRegistry).
+func (s *Service) register(ctx context.Context, tx *store.Tx, a *Actor, in *PatientInput, sub *subject, act Action) (int64, error) {
+	var id int64
+	err := func() error {
 		f := s.fields()
 		nid, severe := in.normalize(&f)
 		unit, err := communityByCode(ctx, tx, &f, in.OrgUnit)
@@ -272,13 +287,13 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 		if unit != nil {
 			sub.Unit, sub.Path = unit.Code, unit.Path
 		}
-		if unit != nil && unit.Level == Community && !Allow(a, WritePatient, Target{Path: unit.Path}) {
+		if unit != nil && unit.Level == Community && !Allow(a, act, Target{Path: unit.Path}) {
 			return errForbidden()
 		}
 		if err := f.err(); err != nil {
 			return err
 		}
-		if !Allow(a, WritePatient, Target{Path: unit.Path}) {
+		if !Allow(a, act, Target{Path: unit.Path}) {
 			return errForbidden()
 		}
 		var nidHash any
@@ -355,11 +370,8 @@ func (s *Service) RegisterPatient(ctx context.Context, in PatientInput) (*Patien
 			}
 		}
 		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Patient(ctx, id)
+	}()
+	return id, err
 }
 
 // collision answers a registration that matches a record the actor may not

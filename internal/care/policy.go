@@ -59,6 +59,9 @@ const (
 	ReadSubsidies  Action = "subsidy.read"
 	ReviewSubsidy  Action = "subsidy.review"
 	ApproveSubsidy Action = "subsidy.approve"
+	// ImportRegistry is loading an existing registry (patients and their
+	// follow-up history) from a spreadsheet or FHIR NDJSON.
+	ImportRegistry Action = "registry.import"
 )
 
 // Actions lists every action, for tests and documentation.
@@ -66,7 +69,8 @@ var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, Read
 	Assess, ReadAlerts, ReadContacts, WriteContacts, BreakGlass, ReadGlass, AccessReport, ReadAnnouncements,
 	WriteService, WriteArticle,
 	WriteTeam, WritePlan, WriteConference, WriteReferral, WriteCrisis,
-	ReadEvents, WriteEvents, WriteCourses, ReadTraining, ReadSubsidies, ReviewSubsidy, ApproveSubsidy}
+	ReadEvents, WriteEvents, WriteCourses, ReadTraining, ReadSubsidies, ReviewSubsidy, ApproveSubsidy,
+	ImportRegistry}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -147,6 +151,13 @@ type Target struct {
 //   - the guardian subsidy: community managers propose and review it,
 //     district administrators approve it and mark it paid; both read the
 //     ledger.
+//   - import of an existing registry: district administrators within their
+//     district, who set the district up and answer for its register, and
+//     system administrators (the command line, which runs as the system).
+//     Import writes clinical history without showing any: its report names
+//     only rows, columns and rules broken, never a value read back from a
+//     record, so giving it to roles that see no clinical content shows them
+//     none. Clinicians record one patient at a time and do not import.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -228,6 +239,8 @@ func Allow(a *Actor, act Action, t Target) bool {
 		return a.Role == auth.CommunityManager
 	case ApproveSubsidy:
 		return a.Role == auth.DistrictAdmin
+	case ImportRegistry:
+		return a.Role == auth.Admin || a.Role == auth.DistrictAdmin
 	}
 	return false
 }

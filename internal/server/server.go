@@ -110,8 +110,14 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // limitBody caps request bodies; reading past the cap fails, and the
 // handlers answer 413.
-func limitBody(next http.Handler, n int64) http.Handler {
+func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := limit
+		if r.Method == http.MethodPost && (r.URL.Path == "/admin/import" || r.URL.Path == "/api/v1/imports") {
+			// A registry's files, streamed to disk by the import page and
+			// the API.
+			n = web.MaxImportUpload
+		}
 		if r.ContentLength > n {
 			if isAPI(r) {
 				api.WriteProblem(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.FormatInt(n, 10)+" bytes")

@@ -75,6 +75,9 @@ func (s *server) newPage(r *http.Request, a *care.Actor) *page {
 				navItem{Href: "/admin/units", Label: p.T("nav.units")},
 				navItem{Href: "/admin/users", Label: p.T("nav.users")})
 		}
+		if mayImport(a) {
+			p.Nav = append(p.Nav, navItem{Href: "/admin/import", Label: p.T("nav.import")})
+		}
 		if care.Allow(a, care.ReadAudit, ownUnit(a)) {
 			p.Nav = append(p.Nav, navItem{Href: "/admin/audit", Label: p.T("nav.audit")})
 		}

@@ -107,6 +107,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users/{username}", s.handle(admins, s.user))
 	mux.Handle("POST /admin/users/{username}", s.handle(admins, s.updateUser))
 	mux.Handle("GET /admin/audit", s.handle(admins, s.audit))
+	mux.Handle("GET /admin/import", s.handle(importers, s.importPage))
+	mux.Handle("POST /admin/import", s.handle(importers, s.uploadImport))
+	mux.Handle("GET /admin/import/template", s.handle(importers, s.importTemplate))
+	mux.Handle("GET /admin/import/{id}", s.handle(importers, s.importJobPage))
+	mux.Handle("POST /admin/import/{id}", s.handle(importers, s.confirmImport))
 
 	mux.Handle("GET /worklist", s.handle(clinicians, s.worklist))
 	mux.Handle("GET /patients", s.handle(clinicians, s.patients))
@@ -155,6 +160,7 @@ const (
 	clinicians                  // users who work with patient records
 	figureReaders               // users who see the figures of their jurisdiction
 	enrolling                   // any signed-in user, even one who must first enrol a second factor
+	importers                   // users who import an existing registry
 )
 
 // handle resolves the session (if any), picks the language, checks access
@@ -182,6 +188,8 @@ func (s *server) handle(who access, h handler) http.Handler {
 		case who == clinicians && !isClinical(a):
 			err = errNoRights
 		case who == figureReaders && !canReadFigures(a):
+			err = errNoRights
+		case who == importers && !mayImport(a):
 			err = errNoRights
 		default:
 			err = h(w, r, p)
