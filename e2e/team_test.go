@@ -69,7 +69,9 @@ func TestCareTeamAndPlan(t *testing.T) {
 	j.load("print it", chromedp.Click(chromedp.CSS(`main nav.actions a[href$="/print"]`)))
 	j.expect("signature lines", ".signature-lines", "Key worker")
 	j.expect("the family signs too", ".signature-lines", "Family member or guardian")
-	// On a phone, the team, the plan and its forms do not scroll sideways.
+	// On a phone, in Chinese as TestPhoneDay, the team, the plan and its
+	// forms do not scroll sideways.
+	j.load("switch to Chinese", chromedp.Click(chromedp.CSS(`header button[name="lang"][value="zh-Hans"]`)))
 	j.do("a phone-sized screen", chromedp.EmulateViewport(390, 844))
 	plan, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.plan-print a[href^="/plans/"]').getAttribute("href")`))
 	for _, path := range []string{record, record + "/team", plan, plan + "/review", plan + "/edit", "/conferences/new?patient=" + record[len("/patients/"):], "/"} {
