@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead string
 	var withDemo, trustProxy bool
 	var maxBody int64
-	var glassFor time.Duration
+	var glassFor, exportKeep time.Duration
 	fs := newFlagSet("serve", "kith serve [flags]")
 	c.register(fs)
 	fs.StringVar(&addr, "addr", env("KITH_ADDR", "127.0.0.1:8080"), "address to listen on (env KITH_ADDR)")
@@ -51,8 +51,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
 	fs.DurationVar(&glassFor, "break-glass-for", envDuration("KITH_BREAK_GLASS_FOR", care.DefaultGlassFor),
 		"how long a break-the-glass grant lets a clinician read one record outside their jurisdiction (env KITH_BREAK_GLASS_FOR)")
+	fs.DurationVar(&exportKeep, "export-keep", envDuration("KITH_EXPORT_KEEP", care.DefaultExportKeep),
+		"how long the files of a FHIR bulk export are kept for download (env KITH_EXPORT_KEEP)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if exportKeep <= 0 {
+		return &exitError{2, fmt.Errorf("serve: -export-keep must be positive, not %v", exportKeep)}
 	}
 	if glassFor <= 0 || glassFor > 24*time.Hour {
 		return &exitError{2, fmt.Errorf("serve: -break-glass-for must lie between 1s and 24h, not %v", glassFor)}
@@ -102,6 +107,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		slog.Info("service network seeded from the directory", "entries", n)
 	}
 	svc.SetGlassFor(glassFor)
+	svc.SetExportKeep(exportKeep)
 	if drugFile != "" {
 		d, err := catalog.LoadDrugs(drugFile)
 		if err != nil {

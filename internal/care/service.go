@@ -45,6 +45,8 @@ type Service struct {
 	baseURL string
 	// staleFigures: see ServeStaleFigures.
 	staleFigures time.Duration
+	// exportKeep: see SetExportKeep.
+	exportKeep time.Duration
 	// deferred holds, per read-only transaction of readAct, the writes
 	// to make in the audit entry's transaction (see deferredFor).
 	deferred sync.Map
