@@ -104,6 +104,17 @@ func (s *Service) StartExport(ctx context.Context, in ExportInput) (*ExportJob, 
 			return errHidden("org unit")
 		}
 		sub.Unit, sub.Path = u.Code, u.Path
+		// One running export per user: an export reads a whole unit, and
+		// several at once would crowd out the users at work.
+		var busy int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM export_jobs WHERE owner = ? AND state = 'running' AND heartbeat > ?`,
+			a.Username, store.FormatTime(tx.Now().Add(-ExportStale))).Scan(&busy); err != nil {
+			return err
+		}
+		if busy > 0 {
+			return &Error{Kind: TooManyRequests, RetryAfter: 10 * time.Second,
+				Message: "you have an export running; wait for it to finish, or cancel it, before starting another"}
+		}
 		lo, hi := store.Beneath(u.Path)
 		q, args := `SELECT count(*) FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`, []any{lo, hi}
 		since := ""
@@ -215,7 +226,8 @@ func exportOutputs(ctx context.Context, tx *store.Tx, id string, types []string)
 
 // ExportPage reads the next page of the export's patients (at most limit,
 // by id after the job's cursor) with their records, redacted for the
-// actor's role. An empty page means the export has read everything.
+// actor's role, and returns the last patient id read; 0 means the export
+// has read everything.
 //
 // Every read of a patient's record is audited, and an export is such a
 // read: each patient of the page gets an entry of its own ("patient.export",
@@ -223,11 +235,15 @@ func exportOutputs(ctx context.Context, tx *store.Tx, id string, types []string)
 // together with the page's entry in one transaction. Ten thousand patients
 // are a hundred such batches, not ten thousand transactions, and none is
 // left out.
-func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]ExportRecord, error) {
+func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]ExportRecord, int64, error) {
 	var out []ExportRecord
+	var last int64
 	err := s.readAct(ctx, "export.page", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID = "export", id
 		j, cursor, _, err := exportRow(ctx, tx, a, id)
+		if ErrorKind(err) == NotFound {
+			return ErrExportGone // cancelled, or expired
+		}
 		if err != nil {
 			return err
 		}
@@ -265,6 +281,7 @@ func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]Expor
 				return err
 			}
 			list = append(list, r)
+			last = r.ID
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -340,7 +357,7 @@ func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]Expor
 		sub.Detail = strconv.Itoa(len(out)) + " patients after patient " + strconv.FormatInt(cursor, 10)
 		return nil
 	})
-	return out, err
+	return out, last, err
 }
 
 // ExportWrite stores a page's chunks and moves the job's cursor past its

@@ -125,7 +125,7 @@ func (h *handler) runExport(ctx context.Context, r *http.Request, job *care.Expo
 		want[t] = true
 	}
 	for {
-		recs, err := h.svc.ExportPage(ctx, job.ID, ExportPageSize)
+		recs, last, err := h.svc.ExportPage(ctx, job.ID, ExportPageSize)
 		if errors.Is(err, care.ErrExportGone) {
 			return
 		}
@@ -133,7 +133,7 @@ func (h *handler) runExport(ctx context.Context, r *http.Request, job *care.Expo
 			h.failExport(ctx, job.ID, err)
 			return
 		}
-		if len(recs) == 0 {
+		if last == 0 {
 			if err := h.svc.FinishExport(ctx, job.ID, ""); err != nil && care.ErrorKind(err) != care.NotFound {
 				slog.Error("bulk export: finishing failed", "export", job.ID, "error", err)
 			}
@@ -144,7 +144,6 @@ func (h *handler) runExport(ctx context.Context, r *http.Request, job *care.Expo
 			h.failExport(ctx, job.ID, err)
 			return
 		}
-		last := recs[len(recs)-1].Patient.ID
 		if err := h.svc.ExportWrite(ctx, job.ID, last, len(recs), chunks); err != nil {
 			if !errors.Is(err, care.ErrExportGone) {
 				h.failExport(ctx, job.ID, err)

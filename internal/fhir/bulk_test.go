@@ -270,5 +270,35 @@ func TestBulkExport(t *testing.T) {
 		if n := e.count("export_chunks WHERE job_id = '" + id + "'"); n != 0 {
 			t.Errorf("%d chunks left after cancelling a running export", n)
 		}
+
+		// One running export per user: the next kick-off is told to wait.
+		now := store.FormatTime(time.Now())
+		if _, err := db.Exec(ctx, `INSERT INTO export_jobs (id, owner, org_unit, types, since, request, state, cursor,
+			patients_done, patients_total, error, holder, heartbeat, transaction_time, created_at, keep_until)
+			VALUES ('busy', 'caregroup', 'C0101', 'Patient', '', '', 'running', 0, 0, 1, '', 'elsewhere', ?, ?, ?, ?)`,
+			now, now, now, store.FormatTime(time.Now().Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		if status, h, body := e.raw("GET", "/fhir/R4/Group/C0101/$export", cg); status != 429 || h.Get("Retry-After") == "" {
+			t.Errorf("a second running export: %d %s", status, body)
+		}
+
+		// Files are kept for the time set, then swept.
+		e.svc.SetExportKeep(time.Millisecond)
+		defer e.svc.SetExportKeep(0)
+		_, h, _ = e.raw("GET", "/fhir/R4/Group/C0201/$export", mgr2)
+		expired := h.Get("Content-Location")
+		time.Sleep(5 * time.Millisecond)
+		fhir.WaitExports()
+		if status, _, _ := e.raw("GET", expired, mgr2); status != 404 {
+			t.Errorf("poll of an expired export: %d", status)
+		}
+		if n, err := e.svc.SweepExports(ctx); err != nil || n != 1 {
+			t.Errorf("sweep: %d, %v", n, err)
+		}
+		if n := e.count("export_jobs WHERE owner = 'manager2'") + e.count("export_chunks WHERE job_id = '"+
+			expired[strings.LastIndex(expired, "/")+1:]+"'"); n != 0 {
+			t.Errorf("%d rows left after the sweep", n)
+		}
 	})
 }

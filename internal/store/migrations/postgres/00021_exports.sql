@@ -25,11 +25,12 @@ CREATE TABLE export_jobs (
     keep_until       TEXT    NOT NULL
 );
 CREATE INDEX export_jobs_keep ON export_jobs (keep_until);
+CREATE INDEX export_jobs_owner ON export_jobs (owner, state);
 
 CREATE TABLE export_chunks (
     job_id   TEXT    NOT NULL REFERENCES export_jobs (id) ON DELETE CASCADE,
     type     TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
+    seq      BIGINT  NOT NULL,    -- the page's last patient id, which orders a type's chunks
     lines    INTEGER NOT NULL,
     body     TEXT    NOT NULL,
     PRIMARY KEY (job_id, type, seq)
