@@ -26,6 +26,7 @@ import (
 	"kith/internal/catalog"
 	"kith/internal/demo"
 	"kith/internal/directory"
+	"kith/internal/fhir"
 	"kith/internal/jobs"
 	"kith/internal/progress"
 	"kith/internal/server"
@@ -119,6 +120,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	go audit.RunSealer(ctx, db, time.Second)
 	svc.ServeStaleFigures(jobs.StaleFiguresFor)
 	go jobs.RunFigures(ctx, db, svc)
+	go fhir.ResumeExports(ctx, svc)
 
 	srv := &http.Server{
 		Addr:              addr,

@@ -25,8 +25,9 @@ import (
 const DefaultExportKeep = 24 * time.Hour
 
 // ExportStale is how long a running export may go without writing a page
-// before it is reported as interrupted (its server stopped).
-const ExportStale = 5 * time.Minute
+// before another server takes it over (its own has stopped). A page takes
+// seconds.
+const ExportStale = 2 * time.Minute
 
 // exportHolder names this process in the job rows it runs.
 var exportHolder = func() string {
@@ -136,10 +137,10 @@ func (s *Service) StartExport(ctx context.Context, in ExportInput) (*ExportJob, 
 		j := &ExportJob{ID: hex.EncodeToString(b), OrgUnit: u.Code, Types: in.Types, Since: since, Request: in.Request,
 			State: "running", PatientsTotal: total, TransactionTime: now, KeepUntil: now.Add(keep)}
 		sub.Detail = "export " + j.ID + " of " + strings.Join(in.Types, ",") + ": " + strconv.Itoa(total) + " patients"
-		_, err = tx.Exec(ctx, `INSERT INTO export_jobs (id, owner, org_unit, types, since, request, state, cursor, patients_done,
-			patients_total, error, holder, heartbeat, transaction_time, created_at, keep_until)
-			VALUES (?, ?, ?, ?, ?, ?, 'running', 0, 0, ?, '', ?, ?, ?, ?, ?)`,
-			j.ID, a.Username, j.OrgUnit, strings.Join(j.Types, " "), since, in.Request, total, exportHolder,
+		_, err = tx.Exec(ctx, `INSERT INTO export_jobs (id, owner, session_id, org_unit, types, since, request, state, cursor,
+			patients_done, patients_total, error, holder, heartbeat, transaction_time, created_at, keep_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, 0, ?, '', ?, ?, ?, ?, ?)`,
+			j.ID, a.Username, a.SessionID, j.OrgUnit, strings.Join(j.Types, " "), since, in.Request, total, exportHolder,
 			store.FormatTime(now), store.FormatTime(now), store.FormatTime(now), store.FormatTime(j.KeepUntil))
 		out = j
 		return err
@@ -166,9 +167,6 @@ func exportRow(ctx context.Context, tx *store.Tx, a *Actor, id string) (*ExportJ
 	j.TransactionTime, j.KeepUntil = store.MustTime(tt), store.MustTime(keep)
 	if j.KeepUntil.Before(tx.Now()) {
 		return nil, 0, "", errNotFound("export") // the sweep has not caught it yet
-	}
-	if j.State == "running" && store.MustTime(heartbeat).Add(ExportStale).Before(tx.Now()) {
-		j.State, j.Error = "failed", "the export was interrupted (its server stopped); start it again"
 	}
 	return &j, cursor, heartbeat, nil
 }
@@ -369,8 +367,11 @@ func (s *Service) ExportWrite(ctx context.Context, id string, lastPatient int64,
 		return errUnauthenticated
 	}
 	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		// Only while this server holds the export: one that took over a
+		// stale export leaves the server it took it from nothing to write.
 		res, err := tx.Exec(ctx, `UPDATE export_jobs SET cursor = ?, patients_done = patients_done + ?, heartbeat = ?
-			WHERE id = ? AND owner = ? AND state = 'running'`, lastPatient, patients, store.FormatTime(tx.Now()), id, a.Username)
+			WHERE id = ? AND owner = ? AND state = 'running' AND holder = ?`, lastPatient, patients, store.FormatTime(tx.Now()),
+			id, a.Username, exportHolder)
 		if err != nil {
 			return err
 		}
@@ -388,26 +389,55 @@ func (s *Service) ExportWrite(ctx context.Context, id string, lastPatient int64,
 	})
 }
 
-// FinishExport marks the export done, or failed with a message, and
-// writes the export's own audit entry with the count of each type.
-func (s *Service) FinishExport(ctx context.Context, id string, failure string) error {
-	return s.act(ctx, "export.finish", func(tx *store.Tx, a *Actor, sub *subject) error {
+// FinishExport marks the actor's export done and writes the export's own
+// audit entry, with the count of each type.
+func (s *Service) FinishExport(ctx context.Context, id string) error {
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	return s.endExport(ctx, a.Username, id, "")
+}
+
+// FailExport marks an export failed with a message for its owner; the
+// runner may have no actor (the owner's token was revoked), so the entry
+// is written as the owner's.
+func (s *Service) FailExport(ctx context.Context, id, message string) error {
+	var owner string
+	err := s.db.QueryRow(ctx, `SELECT owner FROM export_jobs WHERE id = ?`, id).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrExportGone
+	}
+	if err != nil {
+		return err
+	}
+	return s.endExport(ctx, owner, id, message)
+}
+
+func (s *Service) endExport(ctx context.Context, owner, id, failure string) error {
+	return s.record(ctx, owner, "export.finish", func(tx *store.Tx, sub *subject) error {
 		sub.Type, sub.ID = "export", id
-		j, _, _, err := exportRow(ctx, tx, a, id)
+		j, _, _, err := exportRow(ctx, tx, &Actor{Username: owner}, id)
+		if ErrorKind(err) == NotFound {
+			return ErrExportGone
+		}
 		if err != nil {
 			return err
 		}
-		u, err := unitByCode(ctx, tx, j.OrgUnit)
-		if err == nil && u != nil {
+		if u, err := unitByCode(ctx, tx, j.OrgUnit); err == nil && u != nil {
 			sub.Unit, sub.Path = u.Code, u.Path
 		}
 		state := "done"
 		if failure != "" {
 			state = "failed"
 		}
-		if _, err := tx.Exec(ctx, `UPDATE export_jobs SET state = ?, error = ?, heartbeat = ? WHERE id = ? AND state = 'running'`,
-			state, failure, store.FormatTime(tx.Now()), id); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE export_jobs SET state = ?, error = ?, heartbeat = ? WHERE id = ? AND state = 'running'
+			AND holder = ?`, state, failure, store.FormatTime(tx.Now()), id, exportHolder)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrExportGone
 		}
 		outs, err := exportOutputs(ctx, tx, id, j.Types)
 		if err != nil {
@@ -418,6 +448,9 @@ func (s *Service) FinishExport(ctx context.Context, id string, failure string) e
 			counts = append(counts, o.Type+" "+strconv.Itoa(o.Count))
 		}
 		sub.Detail = state + ": " + strconv.Itoa(j.PatientsDone) + " patients; " + strings.Join(counts, ", ")
+		if failure != "" {
+			sub.Detail += "; " + failure
+		}
 		return nil
 	})
 }
@@ -506,4 +539,76 @@ func (s *Service) SweepExports(ctx context.Context) (int, error) {
 		return nil
 	})
 	return int(n), err
+}
+
+// ExportActor returns the actor an export runs as: the owner as the token
+// that started it says now. The runner asks before each page, so that an
+// export stops when its token is revoked or expires or the account is
+// disabled, and reads with the rights the owner has at the time.
+func (s *Service) ExportActor(ctx context.Context, id string) (*Actor, error) {
+	var a Actor
+	var expires string
+	var disabled bool
+	err := s.db.QueryRow(ctx, `SELECT u.id, u.username, u.full_name, u.role, COALESCE(o.code, ''), COALESCE(o.name, ''),
+		COALESCE(o.path, ''), u.language, u.disabled, s.expires_at, s.id, u.totp_secret <> ''
+		FROM export_jobs j JOIN sessions s ON s.id = j.session_id AND s.kind = 'api'
+		JOIN users u ON u.id = s.user_id AND u.username = j.owner LEFT JOIN org_units o ON o.id = u.org_unit_id
+		WHERE j.id = ?`, id).Scan(&a.UserID, &a.Username, &a.FullName, &a.Role, &a.UnitCode, &a.UnitName, &a.UnitPath,
+		&a.Language, &disabled, &expires, &a.SessionID, &a.TOTP)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !time.Now().Before(store.MustTime(expires)))) {
+		return nil, &Error{Kind: Unauthenticated, Message: "the API token that started the export has expired or was revoked"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.MustEnrol = !a.TOTP && s.RequiresTOTP(a.Role)
+	return &a, nil
+}
+
+// ClaimExports takes over the running exports whose server has written
+// nothing for ExportStale (it stopped), for this server to go on with
+// from their cursors. A compare-and-set on the heartbeat lets one server
+// only take each.
+func (s *Service) ClaimExports(ctx context.Context) ([]ExportJob, error) {
+	type stale struct{ id, heartbeat, types, request string }
+	var list []stale
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, heartbeat, types, request FROM export_jobs WHERE state = 'running' AND heartbeat < ?
+			AND keep_until > ? ORDER BY heartbeat LIMIT 10`, store.FormatTime(tx.Now().Add(-ExportStale)), store.FormatTime(tx.Now()))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var x stale
+			if err := rows.Scan(&x.id, &x.heartbeat, &x.types, &x.request); err != nil {
+				return err
+			}
+			list = append(list, x)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ExportJob
+	for _, x := range list {
+		var n int64
+		err := s.db.Transact(ctx, func(tx *store.Tx) error {
+			res, err := tx.Exec(ctx, `UPDATE export_jobs SET holder = ?, heartbeat = ? WHERE id = ? AND heartbeat = ? AND state = 'running'`,
+				exportHolder, store.FormatTime(tx.Now()), x.id, x.heartbeat)
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
+			return nil
+		})
+		if err != nil {
+			return out, err
+		}
+		if n == 1 {
+			out = append(out, ExportJob{ID: x.id, Types: strings.Fields(x.types), Request: x.request, State: "running"})
+		}
+	}
+	return out, nil
 }

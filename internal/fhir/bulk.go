@@ -102,51 +102,98 @@ func (h *handler) kickOff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The export outlives the request: a context that keeps the actor and
-	// the request's details for the audit, without its cancellation.
-	ctx := context.WithoutCancel(r.Context())
-	rr := r.WithContext(ctx)
-	running.Add(1)
-	go func() {
-		defer running.Done()
-		h.runExport(ctx, rr, job)
-	}()
+	// The export outlives the request: a context that keeps the request's
+	// details for the audit, without its cancellation.
+	h.startExport(context.WithoutCancel(r.Context()), job)
 	w.Header().Set("Content-Location", absURL(r, Base+"/$export-status/"+job.ID))
 	writeOutcome(w, http.StatusAccepted, issue{Severity: "information", Code: "informational",
 		Diagnostics: "the export has started; poll the URL in Content-Location"})
 	return nil
 }
 
+// startExport runs the export in the background.
+func (h *handler) startExport(ctx context.Context, job *care.ExportJob) {
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		h.runExport(ctx, job)
+	}()
+}
+
+// ResumeEvery is how often a server looks for exports whose server stopped.
+const ResumeEvery = time.Minute
+
+// ResumeExports goes on, every ResumeEvery until ctx ends, with the
+// exports whose server stopped (care.ClaimExports), from where they were.
+func ResumeExports(ctx context.Context, svc *care.Service) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(ResumeEvery):
+		}
+		if err := ResumeOnce(ctx, svc); err != nil && ctx.Err() == nil {
+			slog.Error("bulk export: resuming failed", "error", err)
+		}
+	}
+}
+
+// ResumeOnce claims the stale exports and starts them again.
+func ResumeOnce(ctx context.Context, svc *care.Service) error {
+	jobs, err := svc.ClaimExports(ctx)
+	h := &handler{svc: svc}
+	for i := range jobs {
+		slog.Info("bulk export: resuming", "export", jobs[i].ID)
+		h.startExport(care.WithRequest(context.WithoutCancel(ctx), care.RequestInfo{RequestID: "export-" + jobs[i].ID}), &jobs[i])
+	}
+	return err
+}
+
 // runExport reads, maps and writes the export page by page until the
 // unit's patients are done, the export is cancelled or something fails.
-func (h *handler) runExport(ctx context.Context, r *http.Request, job *care.ExportJob) {
+// Each page is read as the owner's token says at the time (ExportActor).
+func (h *handler) runExport(ctx context.Context, job *care.ExportJob) {
 	want := map[string]bool{}
 	for _, t := range job.Types {
 		want[t] = true
 	}
+	// The links in the resources (a response's questionnaire) use the
+	// address the export was asked at.
+	base, _, _ := strings.Cut(job.Request, Base+"/")
+	r, err := http.NewRequestWithContext(context.WithValue(ctx, baseKey{}, base), http.MethodGet, job.Request, nil)
+	if err != nil {
+		h.failExport(ctx, job.ID, err)
+		return
+	}
 	for {
-		recs, last, err := h.svc.ExportPage(ctx, job.ID, ExportPageSize)
-		if errors.Is(err, care.ErrExportGone) {
-			return
-		}
+		a, err := h.svc.ExportActor(ctx, job.ID)
 		if err != nil {
 			h.failExport(ctx, job.ID, err)
 			return
 		}
+		actx := care.WithActor(ctx, a)
+		recs, last, err := h.svc.ExportPage(actx, job.ID, ExportPageSize)
+		if errors.Is(err, care.ErrExportGone) {
+			return
+		}
+		if err != nil {
+			h.failExport(actx, job.ID, err)
+			return
+		}
 		if last == 0 {
-			if err := h.svc.FinishExport(ctx, job.ID, ""); err != nil && care.ErrorKind(err) != care.NotFound {
+			if err := h.svc.FinishExport(actx, job.ID); err != nil && !errors.Is(err, care.ErrExportGone) {
 				slog.Error("bulk export: finishing failed", "export", job.ID, "error", err)
 			}
 			return
 		}
 		chunks, err := h.exportChunks(r, recs, want)
 		if err != nil {
-			h.failExport(ctx, job.ID, err)
+			h.failExport(actx, job.ID, err)
 			return
 		}
-		if err := h.svc.ExportWrite(ctx, job.ID, last, len(recs), chunks); err != nil {
+		if err := h.svc.ExportWrite(actx, job.ID, last, len(recs), chunks); err != nil {
 			if !errors.Is(err, care.ErrExportGone) {
-				h.failExport(ctx, job.ID, err)
+				h.failExport(actx, job.ID, err)
 			}
 			return
 		}
@@ -156,12 +203,16 @@ func (h *handler) runExport(ctx context.Context, r *http.Request, job *care.Expo
 // failExport records that the export failed; the log says why, without
 // the data (the error is the database's or the policy's).
 func (h *handler) failExport(ctx context.Context, id string, err error) {
-	slog.Error("bulk export failed", "export", id, "error", err)
 	msg := "the export failed; the administrator can find out why in the log (export " + id + ")"
-	if k := care.ErrorKind(err); k == care.NotFound || k == care.Forbidden {
+	switch care.ErrorKind(err) {
+	case care.NotFound, care.Forbidden:
 		msg = "you may no longer read this org unit's patients"
+	case care.Unauthenticated:
+		msg = "the API token that started the export has expired or was revoked; start it again"
+	default:
+		slog.Error("bulk export failed", "export", id, "error", err)
 	}
-	if ferr := h.svc.FinishExport(ctx, id, msg); ferr != nil && care.ErrorKind(ferr) != care.NotFound {
+	if ferr := h.svc.FailExport(ctx, id, msg); ferr != nil && !errors.Is(ferr, care.ErrExportGone) {
 		slog.Error("bulk export: recording the failure failed", "export", id, "error", ferr)
 	}
 }

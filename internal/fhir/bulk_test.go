@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -273,14 +274,84 @@ func TestBulkExport(t *testing.T) {
 
 		// One running export per user: the next kick-off is told to wait.
 		now := store.FormatTime(time.Now())
-		if _, err := db.Exec(ctx, `INSERT INTO export_jobs (id, owner, org_unit, types, since, request, state, cursor,
+		if _, err := db.Exec(ctx, `INSERT INTO export_jobs (id, owner, session_id, org_unit, types, since, request, state, cursor,
 			patients_done, patients_total, error, holder, heartbeat, transaction_time, created_at, keep_until)
-			VALUES ('busy', 'caregroup', 'C0101', 'Patient', '', '', 'running', 0, 0, 1, '', 'elsewhere', ?, ?, ?, ?)`,
+			VALUES ('busy', 'caregroup', '', 'C0101', 'Patient', '', '', 'running', 0, 0, 1, '', 'elsewhere', ?, ?, ?, ?)`,
 			now, now, now, store.FormatTime(time.Now().Add(time.Hour))); err != nil {
 			t.Fatal(err)
 		}
 		if status, h, body := e.raw("GET", "/fhir/R4/Group/C0101/$export", cg); status != 429 || h.Get("Retry-After") == "" {
 			t.Errorf("a second running export: %d %s", status, body)
+		}
+
+		// An export whose server stopped is taken over by another, from
+		// its cursor; it writes each patient once.
+		if _, err := db.Exec(ctx, `DELETE FROM export_jobs WHERE id = 'busy'`); err != nil {
+			t.Fatal(err)
+		}
+		fhir.ExportPageSize = 100
+		_, h, _ = e.raw("GET", "/fhir/R4/Group/C0101/$export?_type=Patient", mgr)
+		resumed := h.Get("Content-Location")
+		rid := resumed[strings.LastIndex(resumed, "/")+1:]
+		fhir.WaitExports()
+		// Make it look as if its server had stopped after the first page:
+		// the patients after it not yet written.
+		var firstPage int64
+		if err := db.QueryRow(ctx, `SELECT min(id) FROM patients WHERE org_path LIKE '%/C0101/%'`).Scan(&firstPage); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM export_chunks WHERE job_id = ?`, rid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO export_chunks (job_id, type, seq, lines, body) VALUES (?, 'Patient', ?, 1, ?)`,
+			rid, firstPage, `{"resourceType":"Patient","id":"`+strconv.FormatInt(firstPage, 10)+`"}`+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		old := store.FormatTime(time.Now().Add(-time.Hour))
+		if _, err := db.Exec(ctx, `UPDATE export_jobs SET state = 'running', holder = 'gone', heartbeat = ?, cursor = ?,
+			patients_done = 1 WHERE id = ?`, old, firstPage, rid); err != nil {
+			t.Fatal(err)
+		}
+		fhir.ExportPageSize = 3
+		if err := fhir.ResumeOnce(ctx, e.svc); err != nil {
+			t.Fatal(err)
+		}
+		if err := fhir.ResumeOnce(ctx, e.svc); err != nil { // nothing left to claim
+			t.Fatal(err)
+		}
+		fhir.WaitExports()
+		status, _, body := e.raw("GET", resumed, mgr)
+		var rm bulkManifest
+		json.Unmarshal(body, &rm)
+		if status != 200 || len(rm.Output) != 1 || rm.Output[0].Count != len(want) {
+			t.Errorf("resumed export: %d %s", status, body)
+		} else {
+			seen := map[string]bool{}
+			for _, p := range e.download(rm, mgr)["Patient"] {
+				if id := p["id"].(string); seen[id] || !want[id] {
+					t.Errorf("resumed export: patient %s twice or not of C0101", id)
+				} else {
+					seen[id] = true
+				}
+			}
+		}
+
+		// An export whose token is revoked stops, and says why.
+		tmp := e.token("manager")
+		_, h, _ = e.raw("GET", "/fhir/R4/Group/C0101/$export", tmp)
+		revoked := h.Get("Content-Location")
+		fhir.WaitExports()
+		rid = revoked[strings.LastIndex(revoked, "/")+1:]
+		if _, err := db.Exec(ctx, `UPDATE export_jobs SET state = 'running', holder = 'gone', heartbeat = ? WHERE id = ?`, old, rid); err != nil {
+			t.Fatal(err)
+		}
+		if res := e.do("DELETE", "/api/v1/auth/token", tmp, nil); res.status >= 300 {
+			t.Fatalf("sign out: %d %s", res.status, res.raw)
+		}
+		fhir.ResumeOnce(ctx, e.svc)
+		fhir.WaitExports()
+		if status, _, body := e.raw("GET", revoked, mgr); status != 500 || !strings.Contains(string(body), "revoked") {
+			t.Errorf("export with a revoked token: %d %s", status, body)
 		}
 
 		// Files are kept for the time set, then swept.

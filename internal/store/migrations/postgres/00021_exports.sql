@@ -9,6 +9,7 @@
 CREATE TABLE export_jobs (
     id               TEXT    PRIMARY KEY, -- random; the status URL's last segment
     owner            TEXT    NOT NULL,    -- the username that asked; only they may poll and download
+    session_id       TEXT    NOT NULL,    -- the token it runs with: each page is read with its current rights
     org_unit         TEXT    NOT NULL,
     types            TEXT    NOT NULL,    -- the resource types, space separated
     since            TEXT    NOT NULL,    -- _since, or ''
@@ -19,13 +20,14 @@ CREATE TABLE export_jobs (
     patients_total   INTEGER NOT NULL,
     error            TEXT    NOT NULL,
     holder           TEXT    NOT NULL,    -- the server running it
-    heartbeat        TEXT    NOT NULL,    -- when that server last wrote a page
+    heartbeat        TEXT    NOT NULL,    -- when that server last wrote a page; a stale one is taken over
     transaction_time TEXT    NOT NULL,
     created_at       TEXT    NOT NULL,
     keep_until       TEXT    NOT NULL
 );
 CREATE INDEX export_jobs_keep ON export_jobs (keep_until);
 CREATE INDEX export_jobs_owner ON export_jobs (owner, state);
+CREATE INDEX export_jobs_state ON export_jobs (state, heartbeat);
 
 CREATE TABLE export_chunks (
     job_id   TEXT    NOT NULL REFERENCES export_jobs (id) ON DELETE CASCADE,
