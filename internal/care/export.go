@@ -149,26 +149,25 @@ func (s *Service) StartExport(ctx context.Context, in ExportInput) (*ExportJob, 
 }
 
 // exportRow loads the actor's export; another user's reads as not found.
-func exportRow(ctx context.Context, tx *store.Tx, a *Actor, id string) (*ExportJob, int64, string, error) {
+func exportRow(ctx context.Context, tx *store.Tx, a *Actor, id string) (*ExportJob, int64, error) {
 	var j ExportJob
-	var types, tt, keep, heartbeat string
+	var types, tt, keep string
 	var cursor int64
 	err := tx.QueryRow(ctx, `SELECT org_unit, types, since, request, state, cursor, patients_done, patients_total, error,
-		heartbeat, transaction_time, keep_until FROM export_jobs WHERE id = ? AND owner = ?`, id, a.Username).Scan(
-		&j.OrgUnit, &types, &j.Since, &j.Request, &j.State, &cursor, &j.PatientsDone, &j.PatientsTotal, &j.Error,
-		&heartbeat, &tt, &keep)
+		transaction_time, keep_until FROM export_jobs WHERE id = ? AND owner = ?`, id, a.Username).Scan(
+		&j.OrgUnit, &types, &j.Since, &j.Request, &j.State, &cursor, &j.PatientsDone, &j.PatientsTotal, &j.Error, &tt, &keep)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, "", errNotFound("export")
+		return nil, 0, errNotFound("export")
 	}
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, err
 	}
 	j.ID, j.Types = id, strings.Fields(types)
 	j.TransactionTime, j.KeepUntil = store.MustTime(tt), store.MustTime(keep)
 	if j.KeepUntil.Before(tx.Now()) {
-		return nil, 0, "", errNotFound("export") // the sweep has not caught it yet
+		return nil, 0, errNotFound("export") // the sweep has not caught it yet
 	}
-	return &j, cursor, heartbeat, nil
+	return &j, cursor, nil
 }
 
 // ExportStatus returns the actor's export, with its outputs when done.
@@ -181,7 +180,7 @@ func (s *Service) ExportStatus(ctx context.Context, id string) (*ExportJob, erro
 	}
 	var out *ExportJob
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
-		j, _, _, err := exportRow(ctx, tx, a, id)
+		j, _, err := exportRow(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -238,7 +237,7 @@ func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]Expor
 	var last int64
 	err := s.readAct(ctx, "export.page", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID = "export", id
-		j, cursor, _, err := exportRow(ctx, tx, a, id)
+		j, cursor, err := exportRow(ctx, tx, a, id)
 		if ErrorKind(err) == NotFound {
 			return ErrExportGone // cancelled, or expired
 		}
@@ -417,7 +416,7 @@ func (s *Service) FailExport(ctx context.Context, id, message string) error {
 func (s *Service) endExport(ctx context.Context, owner, id, failure string) error {
 	return s.record(ctx, owner, "export.finish", func(tx *store.Tx, sub *subject) error {
 		sub.Type, sub.ID = "export", id
-		j, _, _, err := exportRow(ctx, tx, &Actor{Username: owner}, id)
+		j, _, err := exportRow(ctx, tx, &Actor{Username: owner}, id)
 		if ErrorKind(err) == NotFound {
 			return ErrExportGone
 		}
@@ -462,7 +461,7 @@ func (s *Service) ExportFile(ctx context.Context, id, typ string, write func(bod
 	var seqs []int64
 	err := s.act(ctx, "export.download", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID, sub.Detail = "export", id, typ
-		j, _, _, err := exportRow(ctx, tx, a, id)
+		j, _, err := exportRow(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -512,7 +511,7 @@ func (s *Service) ExportFile(ctx context.Context, id, typ string, write func(bod
 func (s *Service) CancelExport(ctx context.Context, id string) error {
 	return s.act(ctx, "export.cancel", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID = "export", id
-		if _, _, _, err := exportRow(ctx, tx, a, id); err != nil {
+		if _, _, err := exportRow(ctx, tx, a, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM export_chunks WHERE job_id = ?`, id); err != nil {
