@@ -401,14 +401,15 @@ type Filter struct {
 // Kinds are the kinds of action, the part of an action's name before the
 // dot, as the audit log's filter offers them.
 var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
-	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article"}
+	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "export"}
 
 // NotChanges are the actions that change nothing: reads, lists, searches,
 // counts and sign-ins, which Filter.ChangesOnly leaves out.
 var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.login", "contact.list",
 	"figures.dashboard", "figures.patients", "figures.read", "figures.screenings", "followup.list",
 	"patient.read", "patient.search", "patient.timeline", "worklist.count", "worklist.read",
-	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read"}
+	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read",
+	"export.page", "export.download", "patient.export"}
 
 // IsChange reports whether an action writes (is not one of NotChanges).
 func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }

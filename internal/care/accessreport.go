@@ -56,6 +56,7 @@ var accessWhat = map[string]string{
 	"followup.read":              "read a follow-up",
 	"assessment.read":            "read an assessment",
 	"alert.read":                 "read an alert",
+	"patient.export":             "exported the record (FHIR bulk export)",
 }
 
 // AccessWhat says in plain words what an audited action did to a record.
