@@ -26,6 +26,7 @@ import (
 	"kith/internal/catalog"
 	"kith/internal/demo"
 	"kith/internal/directory"
+	"kith/internal/fhir"
 	"kith/internal/jobs"
 	"kith/internal/progress"
 	"kith/internal/server"
@@ -37,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead, referralTargets string
 	var withDemo, trustProxy bool
 	var maxBody int64
-	var glassFor time.Duration
+	var glassFor, exportKeep time.Duration
 	var trainingHours float64
 	var subsidyFile string
 	fs := newFlagSet("serve", "kith serve [flags]")
@@ -58,8 +59,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&trainingHours, "training-hours", envFloat("KITH_TRAINING_HOURS", care.DefaultTrainingTarget),
 		"the yearly training hours each staff member should reach; the district sees who is below it (env KITH_TRAINING_HOURS)")
 	fs.StringVar(&subsidyFile, "subsidy-rules", env("KITH_SUBSIDY_RULES", ""), "JSON file of the guardian subsidy's conditions; default: under management all year and no emergency caused by neglect of care (env KITH_SUBSIDY_RULES)")
+	fs.DurationVar(&exportKeep, "export-keep", envDuration("KITH_EXPORT_KEEP", care.DefaultExportKeep),
+		"how long the files of a FHIR bulk export are kept for download (env KITH_EXPORT_KEEP)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if exportKeep <= 0 {
+		return &exitError{2, fmt.Errorf("serve: -export-keep must be positive, not %v", exportKeep)}
 	}
 	if trainingHours <= 0 || trainingHours > 1000 {
 		return &exitError{2, fmt.Errorf("serve: -training-hours must lie between 0 and 1000, not %v", trainingHours)}
@@ -123,6 +129,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		svc.SetSubsidyRules(rules)
 	}
+	svc.SetExportKeep(exportKeep)
 	if drugFile != "" {
 		d, err := catalog.LoadDrugs(drugFile)
 		if err != nil {
@@ -134,6 +141,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	go audit.RunSealer(ctx, db, time.Second)
 	svc.ServeStaleFigures(jobs.StaleFiguresFor)
 	go jobs.RunFigures(ctx, db, svc)
+	go fhir.ResumeExports(ctx, svc)
 
 	srv := &http.Server{
 		Addr:              addr,

@@ -402,7 +402,7 @@ type Filter struct {
 // dot, as the audit log's filter offers them.
 var Kinds = []string{"patient", "followup", "emergency", "assessment", "alert", "contact", "worklist", "figures",
 	"user", "unit", "auth", "audit", "break_glass", "account", "session", "announcement", "service", "article", "team", "plan", "conference",
-	"referral", "crisis", "registry"}
+	"referral", "crisis", "registry", "export"}
 
 // NotChanges are the actions that change nothing: reads, lists, searches,
 // counts and sign-ins, which Filter.ChangesOnly leaves out.
@@ -412,7 +412,7 @@ var NotChanges = []string{"alert.list", "assessment.list", "audit.read", "auth.l
 	"patient.access_report", "break_glass.list", "followup.read", "assessment.read", "alert.read",
 	"team.read", "team.my_patients", "team.my_work", "plan.read", "plan.list", "plan.my_interventions", "conference.list", "conference.my_decisions",
 	"referral.list", "referral.read", "crisis.list", "crisis.read", "figures.referrals",
-	"registry.import_check"}
+	"registry.import_check", "export.page", "export.download", "patient.export"}
 
 // IsChange reports whether an action writes (is not one of NotChanges).
 func IsChange(action string) bool { return !slices.Contains(NotChanges, action) }

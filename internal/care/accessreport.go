@@ -68,6 +68,7 @@ var accessWhat = map[string]string{
 	"plan.list":                  "read the rehabilitation plans",
 	"conference.patient":         "discussed the patient at a case conference",
 	"conference.list":            "read the case conferences",
+	"patient.export":             "exported the record (FHIR bulk export)",
 }
 
 // AccessWhat says in plain words what an audited action did to a record.

@@ -52,6 +52,8 @@ type Service struct {
 	trainingTarget float64
 	// subsidyRules are the guardian subsidy's conditions (SetSubsidyRules).
 	subsidyRules *clinical.SubsidyRules
+	// exportKeep: see SetExportKeep.
+	exportKeep time.Duration
 	// deferred holds, per read-only transaction of readAct, the writes
 	// to make in the audit entry's transaction (see deferredFor).
 	deferred sync.Map

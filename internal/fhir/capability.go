@@ -17,6 +17,7 @@ type CapabilityStatement struct {
 	Date         string         `json:"date"`
 	Kind         string         `json:"kind"`
 	Software     *software      `json:"software"`
+	Instantiates []string       `json:"instantiates,omitempty"`
 	FhirVersion  string         `json:"fhirVersion"`
 	Format       []string       `json:"format"`
 	Rest         []capabilityRS `json:"rest"`
@@ -38,9 +39,15 @@ type capabilitySecurity struct {
 
 type capabilityResource struct {
 	Type          string                `json:"type"`
-	Interaction   []capabilityInteract  `json:"interaction"`
+	Interaction   []capabilityInteract  `json:"interaction,omitempty"`
 	SearchInclude []string              `json:"searchInclude,omitempty"`
 	SearchParam   []capabilitySearchPar `json:"searchParam,omitempty"`
+	Operation     []capabilityOperation `json:"operation,omitempty"`
+}
+
+type capabilityOperation struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
 }
 
 type capabilityInteract struct {
@@ -74,6 +81,13 @@ func Capability() CapabilityStatement {
 			rest.Resource = append(rest.Resource, capabilityResource{Type: rt.Type})
 		}
 		res := &rest.Resource[i]
+		if rt.Interaction == operation {
+			res.Operation = append(res.Operation, capabilityOperation{rt.Operation, rt.Definition})
+			if rt.Operation == "export" {
+				cs.Instantiates = []string{"http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"}
+			}
+			continue
+		}
 		res.Interaction = append(res.Interaction, capabilityInteract{rt.Interaction})
 		if rt.Interaction == searchType {
 			res.SearchInclude = append(res.SearchInclude, rt.Includes...)

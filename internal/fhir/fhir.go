@@ -37,6 +37,7 @@ const (
 	searchType   = "search-type"
 	create       = "create"
 	capabilities = "capabilities"
+	operation    = "operation" // an operation such as $export, or a URL it hands out
 )
 
 // param is a search parameter of a resource type.
@@ -50,6 +51,9 @@ type route struct {
 	Interaction string
 	Params      []param  // search-type: the parameters taken
 	Includes    []string // search-type: the _include values taken
+	Operation   string   // operation: its name, such as export ("" for the URLs it hands out)
+	Definition  string   // operation: the canonical URL of its OperationDefinition
+	Path        string   // operation: the ServeMux pattern
 	Handle      func(h *handler, w http.ResponseWriter, r *http.Request) error
 }
 
@@ -64,6 +68,8 @@ func (rt route) pattern() string {
 		return "GET " + Base + "/" + rt.Type
 	case create:
 		return "POST " + Base + "/" + rt.Type
+	case operation:
+		return rt.Path
 	}
 	panic("fhir: unknown interaction " + rt.Interaction)
 }

@@ -66,10 +66,14 @@ func RunOnce(ctx context.Context, db *store.DB, svc *care.Service, holder string
 	if err != nil {
 		return true, err
 	}
+	exports, err := svc.SweepExports(ctx)
+	if err != nil {
+		return true, err
+	}
 	if err := db.Optimize(ctx); err != nil {
 		return true, err
 	}
-	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed,
+	slog.Info("sweeps done", "marked_lost", lost, "sessions_removed", sessions, "search_keys_filled", keyed, "exports_removed", exports,
 		"rate_limits_removed", buckets, "alerts_raised", alerts)
 	return true, nil
 }
