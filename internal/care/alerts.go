@@ -104,8 +104,8 @@ func (s *Service) Alerts(ctx context.Context, q AlertQuery, pg Page) ([]Alert, s
 		if !Allow(a, ReadAlerts, Target{Path: a.UnitPath}) {
 			return errForbidden()
 		}
-		lo, hi := store.Beneath(a.UnitPath)
-		where, args := "p.org_path >= ? AND p.org_path < ?"+state, []any{lo, hi}
+		where, args := alertScope(a)
+		where += state
 		if q.PatientID != 0 {
 			sub.Type, sub.ID = "patient", strconv.FormatInt(q.PatientID, 10)
 			where, args = where+" AND al.patient_id = ?", append(args, q.PatientID)
@@ -148,11 +148,21 @@ func (s *Service) OpenAlertCount(ctx context.Context) (int, error) {
 	if !Allow(a, ReadAlerts, Target{Path: a.UnitPath}) {
 		return 0, nil
 	}
-	lo, hi := store.Beneath(a.UnitPath)
+	where, args := alertScope(a)
 	var n int
 	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM alerts al JOIN patients p ON p.id = al.patient_id
-		WHERE al.acknowledged_at IS NULL AND p.org_path >= ? AND p.org_path < ?`, lo, hi).Scan(&n)
+		WHERE al.acknowledged_at IS NULL AND `+where, args...).Scan(&n)
 	return n, err
+}
+
+// alertScope is the SQL condition, on alerts al of patients p, for the
+// alerts that reach the actor, whose role reads alerts: those of the
+// patients of their jurisdiction and of the patients on whose care team
+// they are, wherever those live (the policy's team grant, teamActs).
+func alertScope(a *Actor) (string, []any) {
+	lo, hi := store.Beneath(a.UnitPath)
+	return `(p.org_path >= ? AND p.org_path < ? OR EXISTS (SELECT 1 FROM care_team_members m
+		WHERE m.patient_id = al.patient_id AND m.username = ?))`, []any{lo, hi, a.Username}
 }
 
 // AckInput acknowledges an alert: what was done about it.
@@ -174,7 +184,11 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id int64, in AckInput) (
 			return err
 		}
 		sub.Unit, sub.Path, sub.Detail = al.OrgUnit, al.path, "patient "+strconv.FormatInt(al.PatientID, 10)
-		if !Allow(a, ReadAlerts, Target{Path: al.path}) {
+		b, err := teamGrant(ctx, tx, a, al.PatientID)
+		if err != nil {
+			return err
+		}
+		if !Allow(b, ReadAlerts, Target{Path: al.path, Patient: al.PatientID}) {
 			return errHidden("alert")
 		}
 		var f fields

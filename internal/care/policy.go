@@ -102,7 +102,8 @@ type Target struct {
 //   - assessments: the clinical roles administer them (reading them is
 //     reading the record, redacted by View);
 //   - alerts: they reach the community managers and psychiatrists whose
-//     jurisdiction holds the patient, and no one else;
+//     jurisdiction holds the patient, and those on the patient's care team
+//     (a hospital's psychiatrist on it, say), and no one else;
 //   - residents' contact requests: the staff of the community's worklist
 //     (community managers, nurses, psychiatrists) read them and record the
 //     outcome;
@@ -247,7 +248,7 @@ func Allow(a *Actor, act Action, t Target) bool {
 
 // teamActs are what a care-team grant lets a member do on the patient's
 // record outside their jurisdiction, each as far as their role may.
-var teamActs = []Action{ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, Assess, WritePlan}
+var teamActs = []Action{ReadPatient, WritePatient, WriteFollowUp, WriteEmergency, Assess, WritePlan, ReadAlerts}
 
 // mayEver reports whether the actor's role may do act on anything at all:
 // the policy asked about a unit strictly beneath the actor's own. A write
