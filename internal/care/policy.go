@@ -136,14 +136,14 @@ type Target struct {
 //     rights (teamActs), even outside their jurisdiction;
 //   - rehabilitation plans: the clinical roles write and review them;
 //   - case conferences: the clinical roles record those held in their
-//     jurisdiction (each patient discussed must be one they may plan for).
+//     jurisdiction (each patient discussed must be one they may plan for);
 //   - referrals: community managers, nurses and psychiatrists make them
 //     for patients of their jurisdiction and answer those sent to their
 //     unit; a referral up grants the receiving institution's clinical
 //     staff (Actor.Referred) reading that one record, while it is open
 //     and 30 days after it closes, and nothing else;
 //   - crisis events: the staff who take the call or see it (community
-//     managers, nurses, psychiatrists, the care-and-help group) log them.
+//     managers, nurses, psychiatrists, the care-and-help group) log them;
 //   - events (education, support groups, lectures, training): every staff
 //     role reads those of its jurisdiction and of the units above it; the
 //     clinical roles and district administrators organise them; courses
@@ -151,7 +151,7 @@ type Target struct {
 //     psychiatrists;
 //   - the guardian subsidy: community managers propose and review it,
 //     district administrators approve it and mark it paid; both read the
-//     ledger.
+//     ledger;
 //   - import of an existing registry: district administrators within their
 //     district, who set the district up and answer for its register, and
 //     system administrators (the command line, which runs as the system).
