@@ -251,16 +251,7 @@ func auditResource(e *audit.Entry) *AuditEvent {
 }
 
 func (h *handler) readAuditEvent(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	e, err := h.svc.AuditEntry(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeResource(w, http.StatusOK, auditResource(e))
-	return nil
+	return readByID(w, r, h.svc.AuditEntry, auditResource)
 }
 
 func (h *handler) searchAuditEvents(w http.ResponseWriter, r *http.Request) error {

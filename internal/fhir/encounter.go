@@ -87,16 +87,7 @@ func encounterResource(fu *care.FollowUp) *Encounter {
 }
 
 func (h *handler) readEncounter(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	fu, err := h.svc.FollowUp(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeResource(w, http.StatusOK, encounterResource(fu))
-	return nil
+	return readByID(w, r, h.svc.FollowUp, encounterResource)
 }
 
 func (h *handler) searchEncounters(w http.ResponseWriter, r *http.Request) error {

@@ -457,6 +457,22 @@ func absURL(r *http.Request, path string) string {
 }
 
 // pathID reads a numeric resource id; a malformed one is a missing resource.
+// readByID serves the read of a resource whose id is Kith's numeric id: get
+// fetches the record through the service (the policy, the role's view, the
+// audit), res maps it to its FHIR resource.
+func readByID[T, R any](w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error), res func(T) R) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeResource(w, http.StatusOK, res(v))
+	return nil
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, ok := care.ParseID(r.PathValue("id"))
 	if !ok {

@@ -121,16 +121,7 @@ func patientResource(p *care.Patient) *Patient {
 }
 
 func (h *handler) readPatient(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	p, err := h.svc.Patient(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeResource(w, http.StatusOK, patientResource(p))
-	return nil
+	return readByID(w, r, h.svc.Patient, patientResource)
 }
 
 func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {

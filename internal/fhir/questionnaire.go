@@ -434,16 +434,7 @@ func flagResource(al *care.Alert) *Flag {
 }
 
 func (h *handler) readFlag(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	al, err := h.svc.Alert(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeResource(w, http.StatusOK, flagResource(al))
-	return nil
+	return readByID(w, r, h.svc.Alert, flagResource)
 }
 
 func (h *handler) searchFlags(w http.ResponseWriter, r *http.Request) error {
