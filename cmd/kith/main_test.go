@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,30 @@ func apiCall(t *testing.T, method, url, token, body string) *http.Response {
 	}
 	t.Cleanup(func() { res.Body.Close() })
 	return res
+}
+
+// TestBenchImportAndFHIR runs the benchmark command's import mode on a
+// small generated registry (every generated row must pass the importer's
+// checks) and its FHIR searches, as the README's figures are measured.
+func TestBenchImportAndFHIR(t *testing.T) {
+	dsn, data := storetest.DSN(t, store.SQLite), t.TempDir()
+	if out, err := runKith(t, "", "demo", "-patients", "0", "-db", dsn, "-data", data); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	out, err := runKith(t, "", "bench", "-import", "30", "-import-followups", "3", "-db", dsn, "-data", data)
+	if err != nil {
+		t.Fatalf("bench -import: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`kith import \(CSV, with checks and rules\) +120 `).MatchString(out) || !strings.Contains(out, "fhirbase") {
+		t.Errorf("bench -import did not import 120 records beside fhirbase's figure:\n%s", out)
+	}
+	out, err = runKith(t, "", "bench", "-n", "3", "-fhir", "-db", dsn, "-data", data)
+	if err != nil {
+		t.Fatalf("bench -fhir: %v\n%s", err, out)
+	}
+	for _, want := range []string{"FHIR Patient?name=", "FHIR Encounter?patient="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench -fhir output lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -363,15 +363,21 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	var n int
 	var clients, url, cpuProfile string
 	var duration time.Duration
-	var figures, staleFigures bool
-	fs := newFlagSet("bench", "kith bench [-n N] [flags]\n"+
-		"kith bench -clients 4,8,16 [-duration 20s] [-url URL] [flags]\n\n"+
+	var figures, staleFigures, fhirSearch bool
+	var importN, importFollowUps, importBatch int
+	fs := newFlagSet("bench", "kith bench [-n N] [-fhir] [flags]\n"+
+		"kith bench -clients 4,8,16 [-duration 20s] [-url URL] [flags]\n"+
+		"kith bench -import 100000 [-import-followups 10] [flags]\n\n"+
 		"Measures, through the service, the latency of: one community's overdue worklist, a name-prefix search in a\n"+
 		"district, a record page's data, and a follow-up submission (which writes). Use a database filled by\n"+
 		"kith demo -patients N, never a real one.\n\n"+
 		"With -clients, measures throughput instead: N clients post follow-ups over real HTTP (to Kith's server\n"+
 		"started in this process, or to -url) for -duration each, with tx/s and p50/p99, a district's figures read\n"+
-		"meanwhile, and on PostgreSQL pgbench's reference figures side by side in the same run.")
+		"meanwhile, and on PostgreSQL pgbench's reference figures side by side in the same run.\n\n"+
+		"With -fhir, also measures FHIR Patient?name= and Encounter?patient= over real HTTP.\n\n"+
+		"With -import, measures the import instead: writes a registry of N patients as the CSV template, imports it\n"+
+		"with every check and rule as kith import does, and reports records a second and the peak heap beside\n"+
+		"fhirbase's rate. Use a database made by kith demo -patients 0.")
 	c.register(fs)
 	fs.IntVar(&n, "n", 500, "runs of each operation")
 	fs.StringVar(&clients, "clients", "", "concurrent mode: the numbers of clients to measure, e.g. 4,8,16")
@@ -379,6 +385,10 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&url, "url", "", "concurrent mode: a running Kith to drive instead of one started in this process")
 	fs.BoolVar(&figures, "figures", true, "concurrent mode: read a district's figures meanwhile and report their latency")
 	fs.BoolVar(&staleFigures, "stale-figures", true, "concurrent mode, in-process: serve stale figure snapshots while refreshing them in the background, as kith serve does (false: recount when read)")
+	fs.BoolVar(&fhirSearch, "fhir", false, "also measure two FHIR searches over HTTP")
+	fs.IntVar(&importN, "import", 0, "import mode: the patients of the generated registry")
+	fs.IntVar(&importFollowUps, "import-followups", 10, "import mode: the follow-ups of each patient")
+	fs.IntVar(&importBatch, "import-batch", 0, "import mode: patients per transaction (default as kith import)")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server included when in-process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -413,6 +423,11 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if importN > 0 {
+		fmt.Fprintf(stdout, "kith bench -import on %s (%s)\n", db.String(), db.Engine())
+		_, err = bench.Import(ctx, db, svc, bench.ImportOptions{Patients: importN, FollowUps: importFollowUps, Batch: importBatch}, stdout)
+		return err
+	}
 	if len(counts) > 0 {
 		opts := bench.LoadOptions{Clients: counts, Duration: duration, URL: url, Figures: figures}
 		if staleFigures {
@@ -426,6 +441,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "kith bench on %s (%s), %d runs each\n", db.String(), db.Engine(), n)
-	_, err = bench.Run(ctx, db, svc, n, stdout)
+	if _, err = bench.Run(ctx, db, svc, n, stdout); err != nil || !fhirSearch {
+		return err
+	}
+	_, err = bench.FHIR(ctx, db, svc, n, stdout)
 	return err
 }

@@ -69,7 +69,6 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 	}
 	// The province-wide view reaches any patient.
 	everyone := psy("/")
-	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵"}
 	initials := []string{"wx", "lm", "zj", "lh", "cy", "yl", "hw", "zm"}
 	today := time.Now().Format("2006-01-02")
 	risk := 1
@@ -82,7 +81,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		}},
 		{"name-prefix search, one district", func() error {
 			d := districts[rng.IntN(len(districts))]
-			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: surnames[rng.IntN(len(surnames))]}, care.Page{})
+			_, _, err := svc.Patients(psy(d), care.PatientQuery{Q: benchSurnames[rng.IntN(len(benchSurnames))]}, care.Page{})
 			return err
 		}},
 		{"pinyin-initials search, one district", func() error {
@@ -185,24 +184,33 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		if op.name == "figures this quarter, all units (province)" {
 			runs = min(n, 100)
 		}
-		// A few runs to warm caches and pools.
-		for i := 0; i < min(3, runs); i++ {
-			if err := op.run(); err != nil {
-				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
-			}
+		r, err := measure(op, runs, w)
+		if err != nil {
+			return nil, err
 		}
-		lat := make([]time.Duration, 0, runs)
-		for i := 0; i < runs; i++ {
-			start := time.Now()
-			if err := op.run(); err != nil {
-				return nil, fmt.Errorf("bench: %s: %w", op.name, err)
-			}
-			lat = append(lat, time.Since(start))
-		}
-		slices.Sort(lat)
-		r := Result{Name: op.name, N: runs, P50: lat[runs/2], P99: lat[(runs*99)/100], Max: lat[runs-1]}
-		fmt.Fprintf(w, "%-50s %6d %10s %10s %10s\n", r.Name, r.N, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// measure runs op a few times to warm caches and pools, then runs times,
+// and writes a line of its latency percentiles to w.
+func measure(op op, runs int, w io.Writer) (Result, error) {
+	for i := 0; i < min(3, runs); i++ {
+		if err := op.run(); err != nil {
+			return Result{}, fmt.Errorf("bench: %s: %w", op.name, err)
+		}
+	}
+	lat := make([]time.Duration, 0, runs)
+	for i := 0; i < runs; i++ {
+		start := time.Now()
+		if err := op.run(); err != nil {
+			return Result{}, fmt.Errorf("bench: %s: %w", op.name, err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	r := Result{Name: op.name, N: runs, P50: lat[runs/2], P99: lat[(runs*99)/100], Max: lat[runs-1]}
+	fmt.Fprintf(w, "%-50s %6d %10s %10s %10s\n", r.Name, r.N, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
+	return r, nil
 }

@@ -87,6 +87,17 @@ func (s *Service) scoreAnswers(id string, answers []int) (*scored, error) {
 	return &scored{def: d, result: r, items: string(b)}, err
 }
 
+// assessmentColumns are the columns of scored.values, in order.
+var assessmentColumns = []string{"patient_id", "instrument", "version", "taken_on", "answers", "score", "band", "flags",
+	"follow_up_id", "author", "created_at"}
+
+// values is the row of a response of the patient, taken on date by a, of
+// the follow-up if not nil, in the order of assessmentColumns.
+func (sc *scored) values(a *Actor, patientID int64, date string, followUp *int64, at time.Time) []any {
+	return []any{patientID, sc.def.ID, sc.def.Version, date, sc.items, sc.result.Score, sc.result.Band,
+		strings.Join(sc.result.Flags, " "), followUp, a.Username, store.FormatTime(at)}
+}
+
 // Assess administers an instrument to a patient: the answers are scored by
 // the engine, stored item by item with the instrument version, and an alert
 // is raised when a flag calls for one.
@@ -129,10 +140,8 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 	as := &Assessment{PatientID: p.ID, Instrument: d.ID, Version: d.Version, Date: in.Date, Answers: in.Answers,
 		Score: r.Score, Subscales: r.Subscales, Band: r.Band, Flags: r.Flags, FollowUpID: followUp,
 		Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now()}
-	if err := tx.QueryRow(ctx, `INSERT INTO assessments (patient_id, instrument, version, taken_on, answers, score, band, flags,
-		follow_up_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.ID, d.ID, d.Version, in.Date, sc.items, r.Score, r.Band, strings.Join(r.Flags, " "), followUp,
-		a.Username, store.FormatTime(tx.Now())).Scan(&as.ID); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO assessments (`+strings.Join(assessmentColumns, ", ")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, sc.values(a, p.ID, in.Date, followUp, tx.Now())...).Scan(&as.ID); err != nil {
 		return nil, err
 	}
 	if raise && d.Alerts(r.Flags) {

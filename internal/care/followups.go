@@ -91,10 +91,6 @@ type FollowUpInput struct {
 	// only with NextDueReason.
 	NextDueOn     string `json:"next_due_on,omitempty"`
 	NextDueReason string `json:"next_due_reason,omitempty"`
-
-	// historic marks a follow-up of an imported history: its risk level
-	// raises no alert, the registry it comes from having acted on it then.
-	historic bool
 }
 
 // FollowUp is a recorded follow-up or attempt.
@@ -321,55 +317,16 @@ func (s *Service) CorrectFollowUp(ctx context.Context, patientID, followUpID int
 // insertFollowUp validates, classifies and stores a follow-up; replaces,
 // if not 0, is the follow-up it corrects.
 func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64) (*FollowUp, error) {
-	if p.Status == string(clinical.StatusDeceased) || p.Status == string(clinical.StatusMovedAway) {
-		return nil, errConflict("the patient is " + strings.ReplaceAll(p.Status, "_", " ") + "; follow-ups are closed")
-	}
-	f := s.fields()
-	date, assessment := in.validate(&f, p.RegisteredOn)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	fu := &FollowUp{PatientID: p.ID, Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now(), FollowUpInput: in}
-	var risk any
-	if *in.Reached {
-		class, rule := clinical.Classify(assessment)
-		prev, err := previousReached(ctx, tx, p.ID, in.Date, replaces)
-		if err != nil {
-			return nil, err
-		}
-		due, dueRule := clinical.NextDue(date, class, prev)
-		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(class), due.String(), string(dueRule)
-		r := string(rule)
-		fu.Rule = &r
-		fu.RuleAction, _ = clinical.Action(class)
-		if in.NextDueOn != "" {
-			chosen, _ := clinical.ParseDate(in.NextDueOn)
-			if err := clinical.CheckNextDueOverride(due, chosen, in.NextDueReason); err != nil {
-				return nil, invalid("next_due_reason", "a next follow-up later than the rules' "+due.String()+" needs a written reason")
-			}
-			fu.NextDueOn, fu.NextDueReason = chosen.String(), in.NextDueReason
-		}
-		risk = *in.RiskLevel
-	} else {
-		// R-NOT-REACHED: not a follow-up; the due date stays as it was.
-		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(clinical.NotReached), p.NextDueOn, p.NextDueRule
-	}
-	details := in
-	details.NextDueOn, details.NextDueReason = "", ""
-	blob, err := json.Marshal(details)
+	pl, err := s.planFollowUp(tx, a, p, in, func() (clinical.Classification, error) {
+		return previousReached(ctx, tx, p.ID, in.Date, replaces)
+	})
 	if err != nil {
 		return nil, err
 	}
-	rule := ""
-	if fu.Rule != nil {
-		rule = *fu.Rule
-	}
-	healthCheck := *in.Reached && in.HealthCheck != nil && in.HealthCheck.Done
+	fu := pl.fu
 	err = tx.QueryRow(ctx, `INSERT INTO follow_ups (patient_id, date, mode, reached, risk_level, classification, rule, next_due_on,
 		next_due_rule, next_due_reason, medication_adherence, details, author, created_at, health_check)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.ID, in.Date, in.Mode, *in.Reached, risk, fu.Classification, rule, fu.NextDueOn, fu.NextDueRule, fu.NextDueReason,
-		in.MedicationAdherence, string(blob), a.Username, store.FormatTime(tx.Now()), healthCheck).Scan(&fu.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, pl.values()[1:]...).Scan(&fu.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +341,7 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		// raises an alert, unless the version corrected already raised one.
 		risk := riskAnswers(*in.RiskLevel)
 		risk.Date = in.Date
-		raise := !in.historic
+		raise := true
 		if replaces != 0 {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
@@ -407,11 +364,6 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 			return nil, err
 		}
 	}
-	if in.historic {
-		// An imported history: the summary is recomputed once, after its
-		// last follow-up (importOne).
-		return fu, nil
-	}
 	if err := refreshSummary(ctx, tx, p.ID, a.Username, s.today()); err != nil {
 		return nil, err
 	}
@@ -419,6 +371,77 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		return nil, err
 	}
 	return fu, nil
+}
+
+// plannedFollowUp is a follow-up as the rules make it from the form, before
+// it is stored.
+type plannedFollowUp struct {
+	fu          *FollowUp
+	risk        any // the risk level, NULL for an attempt
+	rule        string
+	details     string
+	healthCheck bool
+}
+
+// followUpInsertColumns are the columns of plannedFollowUp.values, in order.
+var followUpInsertColumns = []string{"id", "patient_id", "date", "mode", "reached", "risk_level", "classification", "rule",
+	"next_due_on", "next_due_rule", "next_due_reason", "medication_adherence", "details", "author", "created_at", "health_check"}
+
+// values are the follow-up's row, in the order of followUpInsertColumns.
+func (pl *plannedFollowUp) values() []any {
+	fu := pl.fu
+	return []any{fu.ID, fu.PatientID, fu.Date, fu.Mode, *fu.Reached, pl.risk, fu.Classification, pl.rule, fu.NextDueOn,
+		fu.NextDueRule, fu.NextDueReason, fu.MedicationAdherence, pl.details, fu.Author, store.FormatTime(fu.CreatedAt), pl.healthCheck}
+}
+
+// planFollowUp checks a follow-up of patient p and applies the rules to it:
+// R-CLASS classifies a reached follow-up and R-NEXT sets the next due date,
+// which needs the classification of the previous reached follow-up (prev,
+// asked only then); an attempt keeps the patient's due date
+// (R-NOT-REACHED). Nothing is written.
+func (s *Service) planFollowUp(tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, prev func() (clinical.Classification, error)) (*plannedFollowUp, error) {
+	if p.Status == string(clinical.StatusDeceased) || p.Status == string(clinical.StatusMovedAway) {
+		return nil, errConflict("the patient is " + strings.ReplaceAll(p.Status, "_", " ") + "; follow-ups are closed")
+	}
+	f := s.fields()
+	date, assessment := in.validate(&f, p.RegisteredOn)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	fu := &FollowUp{PatientID: p.ID, Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now(), FollowUpInput: in}
+	pl := &plannedFollowUp{fu: fu}
+	if *in.Reached {
+		class, rule := clinical.Classify(assessment)
+		before, err := prev()
+		if err != nil {
+			return nil, err
+		}
+		due, dueRule := clinical.NextDue(date, class, before)
+		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(class), due.String(), string(dueRule)
+		r := string(rule)
+		fu.Rule, pl.rule = &r, r
+		fu.RuleAction, _ = clinical.Action(class)
+		if in.NextDueOn != "" {
+			chosen, _ := clinical.ParseDate(in.NextDueOn)
+			if err := clinical.CheckNextDueOverride(due, chosen, in.NextDueReason); err != nil {
+				return nil, invalid("next_due_reason", "a next follow-up later than the rules' "+due.String()+" needs a written reason")
+			}
+			fu.NextDueOn, fu.NextDueReason = chosen.String(), in.NextDueReason
+		}
+		pl.risk = *in.RiskLevel
+	} else {
+		// R-NOT-REACHED: not a follow-up; the due date stays as it was.
+		fu.Classification, fu.NextDueOn, fu.NextDueRule = string(clinical.NotReached), p.NextDueOn, p.NextDueRule
+	}
+	details := in
+	details.NextDueOn, details.NextDueReason = "", ""
+	blob, err := json.Marshal(details)
+	if err != nil {
+		return nil, err
+	}
+	pl.details = string(blob)
+	pl.healthCheck = *in.Reached && in.HealthCheck != nil && in.HealthCheck.Done
+	return pl, nil
 }
 
 // leftOn is the day a patient with this status left the register, or "".

@@ -211,33 +211,10 @@ func (s *Service) importOne(ctx context.Context, tx *store.Tx, a *Actor, r *Impo
 	if err != nil {
 		return c, err
 	}
-	for i := range fus {
-		fu := fus[i]
-		fu.historic = true
-		out, err := s.insertFollowUp(ctx, tx, a, p, fu, 0)
-		if err != nil {
-			var ce *Error
-			if errors.As(err, &ce) {
-				// Prefix the fields as the checks above did.
-				for j := range ce.Fields {
-					ce.Fields[j].Field = "follow_ups[" + strconv.Itoa(i) + "]." + ce.Fields[j].Field
-				}
-				if len(ce.Fields) == 0 {
-					ce.Fields = []FieldError{{Field: "follow_ups[" + strconv.Itoa(i) + "]", Message: ce.Message}}
-				}
-			}
-			return c, err
-		}
-		c.FollowUps++
-		// What refreshSummary would have left on the patient, which the
-		// next follow-up reads (an attempt keeps the due date; a death
-		// closes the record), without reading the row again.
-		if *fu.Reached {
-			p.NextDueOn, p.NextDueRule = out.NextDueOn, out.NextDueRule
-		} else if fu.NotReachedReason == string(clinical.ReasonDeceased) {
-			p.Status = string(clinical.StatusDeceased)
-		}
+	if err := s.insertHistory(ctx, tx, a, p, fus); err != nil {
+		return c, err
 	}
+	c.FollowUps += len(fus)
 	if len(fus) > 0 {
 		if err := refreshSummary(ctx, tx, id, a.Username, s.today()); err != nil {
 			return c, err
@@ -258,6 +235,69 @@ func (s *Service) importOne(ctx context.Context, tx *store.Tx, a *Actor, r *Impo
 		}
 	}
 	return c, nil
+}
+
+// insertHistory writes an imported patient's follow-ups, in date order, as
+// insertFollowUp would have recorded each on its day, by the same rules
+// (planFollowUp), but in bulk: the previous classification that R-NEXT
+// needs is the one planned before it, and the rows go in with a few
+// multi-row INSERTs instead of several statements each. The patient is new
+// to the register, so nothing else is on file for them.
+//
+// A history raises no alert: the registry it comes from acted on it then.
+// The summary is recomputed once, after it (importOne).
+func (s *Service) insertHistory(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, fus []FollowUpInput) error {
+	ids, err := tx.NextIDs(ctx, "follow_ups", len(fus))
+	if err != nil {
+		return err
+	}
+	var rows, risks [][]any
+	var prev clinical.Classification
+	died := -1
+	for i, in := range fus {
+		pl, err := s.planFollowUp(tx, a, p, in, func() (clinical.Classification, error) { return prev, nil })
+		if err != nil {
+			var ce *Error
+			if errors.As(err, &ce) {
+				// Prefixed as importOne's checks are.
+				for j := range ce.Fields {
+					ce.Fields[j].Field = "follow_ups[" + strconv.Itoa(i) + "]." + ce.Fields[j].Field
+				}
+				if len(ce.Fields) == 0 {
+					ce.Fields = []FieldError{{Field: "follow_ups[" + strconv.Itoa(i) + "]", Message: ce.Message}}
+				}
+			}
+			return err
+		}
+		pl.fu.ID = ids[i]
+		rows = append(rows, pl.values())
+		if *in.Reached {
+			// The follow-up's risk assessment (R-RISK), as insertFollowUp
+			// stores it.
+			sc, err := s.scoreAnswers("risk", riskAnswers(*in.RiskLevel).Answers)
+			if err != nil {
+				return err
+			}
+			risks = append(risks, sc.values(a, p.ID, in.Date, &ids[i], tx.Now()))
+			prev = clinical.Classification(pl.fu.Classification)
+			// What refreshSummary would have left on the patient, which
+			// the next follow-up reads (an attempt keeps the due date).
+			p.NextDueOn, p.NextDueRule = pl.fu.NextDueOn, pl.fu.NextDueRule
+		} else if in.NotReachedReason == string(clinical.ReasonDeceased) {
+			p.Status, died = string(clinical.StatusDeceased), i
+		}
+	}
+	if err := tx.InsertRows(ctx, "follow_ups", followUpInsertColumns, rows); err != nil {
+		return err
+	}
+	if err := tx.InsertRows(ctx, "assessments", assessmentColumns, risks); err != nil {
+		return err
+	}
+	if died >= 0 {
+		in := fus[died]
+		return setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username)
+	}
+	return nil
 }
 
 // FinishImport writes the import's one audit entry, with its counts; a dry

@@ -166,3 +166,64 @@ func IsUnavailable(err error) bool {
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }
+
+// NextIDs reserves n ids of table's id generator for rows the caller
+// inserts with explicit ids (InsertRows), so that rows which reference
+// each other can be written in bulk. On PostgreSQL they come from the
+// identity's sequence, and so never clash with a concurrent insert; on
+// SQLite the transaction holds the one write lock, and they follow the
+// largest id.
+func (tx *Tx) NextIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if n == 0 {
+		return ids, nil
+	}
+	if tx.engine == Postgres {
+		rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('`+table+`', 'id')) FROM generate_series(1, ?)`, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	var max int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM `+table).Scan(&max); err != nil {
+		return nil, err
+	}
+	for i := range n {
+		ids = append(ids, max+1+int64(i))
+	}
+	return ids, nil
+}
+
+// maxParams bounds the parameters of one statement of InsertRows, below
+// both engines' limits (SQLite's 32,766, PostgreSQL's 65,535).
+const maxParams = 30000
+
+// InsertRows inserts rows into table in the transaction with multi-row
+// INSERT statements, as many rows a statement as the parameters allow: one
+// round trip for hundreds of rows instead of one each.
+func (tx *Tx) InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	per := max(1, maxParams/len(columns))
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	for len(rows) > 0 {
+		k := min(per, len(rows))
+		args := make([]any, 0, k*len(columns))
+		for _, r := range rows[:k] {
+			args = append(args, r...)
+		}
+		if _, err := tx.Exec(ctx, head+strings.TrimSuffix(strings.Repeat(one+", ", k), ", "), args...); err != nil {
+			return err
+		}
+		rows = rows[k:]
+	}
+	return nil
+}
