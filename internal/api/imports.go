@@ -25,6 +25,11 @@ const MaxImportBody = 512 << 20
 // report once done. The body is streamed to a temporary file first: the
 // importer reads it in one pass, its memory flat in the file's size.
 func (h *handler) importRegistry(w http.ResponseWriter, r *http.Request) error {
+	// A caller who may not import is refused (and audited) before the
+	// query is checked or the upload read.
+	if err := h.svc.Precheck(r.Context(), care.ImportRegistry, 0); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	format := q.Get("format")
 	ext := map[string]string{"csv": ".csv", "xlsx": ".xlsx", "ndjson": ".ndjson"}[format]
@@ -34,11 +39,6 @@ func (h *handler) importRegistry(w http.ResponseWriter, r *http.Request) error {
 	dry := q.Get("dry_run")
 	if dry != "" && dry != "true" && dry != "false" {
 		return fieldErr("dry_run", "must be true or false")
-	}
-	// A caller who may not import is refused (and audited) before the
-	// upload is read.
-	if err := h.svc.Precheck(r.Context(), care.ImportRegistry, 0); err != nil {
-		return err
 	}
 	dir, err := os.MkdirTemp("", "kith-import-")
 	if err != nil {

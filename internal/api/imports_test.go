@@ -45,5 +45,22 @@ func TestImportEndpoint(t *testing.T) {
 		if res := e.do("POST", "/api/v1/imports?format=pdf", tok, csv); res.status != 422 {
 			t.Errorf("format pdf: %d %s", res.status, res.raw)
 		}
+		// Refused before the query is checked (probe finding 3).
+		if res := e.do("POST", "/api/v1/imports?format=pdf&dry_run=maybe", e.token("manager"), csv); res.status != 403 {
+			t.Errorf("a community manager's import of a pdf: %d %s", res.status, res.raw)
+		}
+		// A file that is not what its format says: a problem of the file,
+		// in plain words, with no parser text and no server error.
+		for _, tt := range []struct{ format, body, want string }{
+			{"csv", "姓名,出生日期\n甲,1970-01-01\n乙\"丙,1971-01-01\n", `cannot be read as CSV: a \" inside a value`},
+			{"xlsx", "PK\x03\x04 not a workbook", "cannot be read as an XLSX workbook"},
+			{"ndjson", "{not json\n", "is not a JSON resource"},
+		} {
+			res := e.do("POST", "/api/v1/imports?format="+tt.format+"&dry_run=true", tok, tt.body)
+			if res.status != 200 || !strings.Contains(res.raw, tt.want) || strings.Contains(res.raw, "bare") ||
+				strings.Contains(res.raw, "invalid character") || strings.Contains(res.raw, "zip") {
+				t.Errorf("an unreadable %s: %d %s", tt.format, res.status, res.raw)
+			}
+		}
 	})
 }

@@ -125,7 +125,7 @@ func TestProbeFindings(t *testing.T) {
 		}
 
 		// 3. Refused before validated: 403/404 whatever the body holds.
-		for _, body := range []string{`{}`, `{"name":"\u202e","sex":"x","birth_date":"9999-99-99"}`} {
+		for _, body := range []string{`{}`, `{"name":"\u202e","sex":"x","birth_date":"9999-99-99"}`, `{"name":`, `[1]`} {
 			for _, tt := range []struct {
 				method, path, token string
 				want                int
@@ -141,6 +141,18 @@ func TestProbeFindings(t *testing.T) {
 				{"POST", "/api/v1/patients/" + id + "/assessments", tok2, 404},
 				{"POST", "/api/v1/patients/" + id + "/break-glass", care, 403},
 				{"GET", "/api/v1/patients/" + id + "/access-report", tok2, 404},
+				{"POST", "/api/v1/patients/" + id + "/team", tok2, 404},
+				{"POST", "/api/v1/patients/" + id + "/team-contacts", tok2, 404},
+				{"POST", "/api/v1/patients/" + id + "/family", tok2, 404},
+				{"PUT", "/api/v1/patients/" + id + "/family/1", tok2, 404},
+				{"POST", "/api/v1/patients/" + id + "/emergencies/1/complete", tok2, 404},
+				{"POST", "/api/v1/services", tok, 403},
+				{"PUT", "/api/v1/services/1", tok, 403},
+				{"POST", "/api/v1/articles", care, 403},
+				{"POST", "/api/v1/events", care, 403},
+				{"POST", "/api/v1/courses", tok, 403},
+				{"POST", "/api/v1/referrals", care, 403},
+				{"POST", "/api/v1/subsidies", care, 403},
 			} {
 				if r := e.do(tt.method, tt.path, tt.token, body); r.status != tt.want {
 					t.Errorf("%s %s with %s: %d %s, want %d", tt.method, tt.path, body, r.status, r.raw, tt.want)

@@ -69,6 +69,13 @@ var accessWhat = map[string]string{
 	"conference.patient":         "discussed the patient at a case conference",
 	"conference.list":            "read the case conferences",
 	"patient.export":             "exported the record (FHIR bulk export)",
+	"patient.national_id.reveal": "looked at the national ID number in full",
+	"referral.create":            "referred the patient",
+	"subsidy.create":             "applied for a subsidy for the patient",
+	"family.read":                "read the family members",
+	"family.create":              "added a family member",
+	"family.update":              "changed a family member's details",
+	"family.delete":              "removed a family member",
 }
 
 // AccessWhat says in plain words what an audited action did to a record.

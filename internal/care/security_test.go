@@ -98,8 +98,41 @@ func TestRegistrationIsNoOracle(t *testing.T) {
 		}
 		_, _, err = svc.CreateUser(as(dadmin2), care.UserInput{Username: "zhang", FullName: "Zhang",
 			Role: "nurse", OrgUnit: "C3"})
-		if ce := problemOf(err); ce == nil || ce.Kind != care.Conflict || ce.ExistingID != "" || fieldOf(err) != "username" {
+		if ce := problemOf(err); ce == nil || ce.Kind != care.Conflict || ce.ExistingID != "" || fieldOf(err) != "username" ||
+			strings.Contains(ce.Error(), "C1") {
 			t.Errorf("username taken elsewhere: %+v", ce)
+		}
+		// The probe is recorded where the account is: D1's administrator
+		// sees it, with the prober and the unit probed from.
+		collisions := func(a *care.Actor) []audit.Entry {
+			t.Helper()
+			all, _, err := svc.AuditLog(as(a), care.AuditQuery{Kind: "user"}, care.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []audit.Entry
+			for _, e := range all {
+				if e.Action == "user.create_collision" {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		if list := collisions(dadmin1); len(list) != 1 || list[0].Actor != "dadmin2" || list[0].OrgPath != "/D1/S1/C1/" || list[0].SubjectID != "zhang" ||
+			!strings.Contains(list[0].Detail, "C3") {
+			t.Errorf("D1's administrator sees the username probe as %+v", list)
+		}
+		if list := collisions(dadmin2); len(list) != 0 {
+			t.Errorf("the prober's district sees the other district's account: %+v", list)
+		}
+		// A username taken inside the caller's own district: refused, no
+		// collision entry (the caller may see the account anyway).
+		_, _, err = svc.CreateUser(as(dadmin1), care.UserInput{Username: "zhang", FullName: "Zhang", Role: "nurse", OrgUnit: "C1"})
+		if ce := problemOf(err); ce == nil || ce.Kind != care.Conflict || fieldOf(err) != "username" {
+			t.Errorf("username taken in the same district: %+v", ce)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'user.create_collision'`); n != 1 {
+			t.Errorf("%d collision entries, want 1", n)
 		}
 	})
 }
@@ -370,7 +403,7 @@ func TestBreakGlass(t *testing.T) {
 		}
 		// The record shows it; the district's psychiatrists and administrator see it.
 		rec, err := svc.PatientRecord(as(manager), p.ID)
-		if err != nil || len(rec.BreakGlass) != 1 || rec.BreakGlass[0].FullName != "doc3" && rec.BreakGlass[0].Reason != "emergency" {
+		if err != nil || len(rec.BreakGlass) != 1 || rec.BreakGlass[0].FullName != "doc3" || rec.BreakGlass[0].Reason != "emergency" {
 			t.Errorf("record's break-glass list: %+v, %v", rec, err)
 		}
 		for _, a := range []*care.Actor{doctor1, dadmin1} {

@@ -262,6 +262,22 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 	if !allow(t) {
 		return nil, errForbidden()
 	}
+	// A username already taken: the answer names neither the account nor
+	// where it is. If the account lies outside what the caller may see,
+	// the attempt is recorded in that account's unit as well, where its
+	// district administrator sees it (a probe for who works where).
+	taken, err := userByName(ctx, tx, in.Username)
+	if err != nil {
+		return nil, err
+	}
+	if taken != nil {
+		if by != nil && !Allow(by, ReadUser, taken.target()) {
+			sub.also = append(sub.also, extraEntry{action: "user.create_collision", sub: subject{Type: "user",
+				ID: taken.Username, Unit: taken.OrgUnit, Path: taken.target().Path,
+				Detail: "account creation attempted in " + sub.Unit + " with this username"}})
+		}
+		return nil, errUsernameTaken()
+	}
 	var hash string
 	if in.Password != "" {
 		if hash, err = auth.HashPassword(in.Password); err != nil {
@@ -271,11 +287,8 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 	now := store.FormatTime(tx.Now())
 	_, err = tx.Exec(ctx, `INSERT INTO users (username, full_name, role, org_unit_id, language, password_hash, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.Username, in.FullName, string(role), unitID, in.Language, hash, false, now, now)
-	if store.IsUniqueViolation(err) {
-		// No existing_id and no word of where: the account may lie in
-		// another district, which this answer must not confirm.
-		return nil, &Error{Kind: Conflict, Message: "this username cannot be used; choose another",
-			Fields: []FieldError{{Field: "username", Message: "cannot be used; choose another"}}}
+	if store.IsUniqueViolation(err) { // taken meanwhile
+		return nil, errUsernameTaken()
 	}
 	if err != nil {
 		return nil, err
@@ -288,6 +301,14 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, in UserInput, su
 		}
 	}
 	return out, nil
+}
+
+// errUsernameTaken answers a username already in use, with no
+// existing_id and no word of where: the account may lie in another
+// district, which this answer must not confirm.
+func errUsernameTaken() error {
+	return &Error{Kind: Conflict, Message: "this username cannot be used; choose another",
+		Fields: []FieldError{{Field: "username", Message: "cannot be used; choose another"}}}
 }
 
 // User returns one account, if the actor may see it.

@@ -15,7 +15,8 @@ import (
 // above 0), and residents' self-screenings with two contact requests, all
 // through the service as its community manager, so that the assessment
 // pages, the home page's alerts and the contact worklist have something to
-// show; and care teams, plans and a case conference (careTeams). It needs
+// show; care teams, plans and a case conference (careTeams); and a
+// break-the-glass read from another community (breakGlass). It needs
 // Seed and Patients first.
 func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 	mgr := care.WithActor(ctx, &care.Actor{Username: "manager", Role: auth.CommunityManager, UnitCode: "C0101",
@@ -75,6 +76,9 @@ func Activity(ctx context.Context, svc *care.Service, today time.Time) error {
 		}
 	}
 	if err := careTeams(mgr, svc, list, today); err != nil {
+		return err
+	}
+	if err := breakGlass(ctx, svc, list); err != nil {
 		return err
 	}
 	if err := referralActivity(ctx, svc, today); err != nil {

@@ -120,6 +120,29 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 		if ds, err := svc.MyDecisions(mgr); err != nil || len(ds) != 1 {
 			t.Errorf("manager's decisions: %+v, %v", ds, err)
 		}
+		// A break-the-glass read from another community: on the district's
+		// list, on the record and in its access report.
+		dadmin := care.WithActor(ctx, &care.Actor{Username: "district", Role: auth.DistrictAdmin, UnitCode: demo.District, UnitPath: "/" + demo.District + "/"})
+		for _, who := range []context.Context{psy, dadmin} {
+			if g, err := svc.RecentGlass(who); err != nil || len(g) != 1 || g[0].Username != "manager2" {
+				t.Errorf("demo break-glass on the district's list: %+v, %v", g, err)
+			}
+		}
+		if g, _ := svc.RecentGlass(psy); len(g) == 1 {
+			if rec, err := svc.PatientRecord(mgr, g[0].PatientID); err != nil || len(rec.BreakGlass) != 1 {
+				t.Errorf("demo break-glass on the record: %v", err)
+			}
+			lines, _, err := svc.AccessReport(mgr, g[0].PatientID, care.Page{})
+			glass := 0
+			for _, l := range lines {
+				if l.BreakGlass && l.Username == "manager2" {
+					glass++
+				}
+			}
+			if err != nil || glass != 2 { // the grant and the read under it
+				t.Errorf("demo break-glass in the access report: %d lines, %v", glass, err)
+			}
+		}
 		// The community's work: every kind of event, attendance, a paid
 		// subsidy of last year.
 		for _, q := range []string{`SELECT count(DISTINCT kind) FROM events`, `SELECT count(*) FROM event_attendance WHERE present = ?`,

@@ -15,6 +15,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -150,8 +151,16 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		return rep, nil
 	}
 	var readers []reader
+	var bad *unreadable
 	for _, p := range spreadsheets {
 		r, err := openSheet(p, opt.Progress)
+		if errors.As(err, &bad) {
+			rep.add(bad.problem())
+			if r != nil {
+				r.close()
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -197,6 +206,12 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		for {
 			it, err := r.next()
 			if err == io.EOF {
+				break
+			}
+			if errors.As(err, &bad) {
+				// The rest of the file cannot be read: what came before
+				// is imported, and the report says where it stopped.
+				rep.add(bad.problem())
 				break
 			}
 			if err != nil {

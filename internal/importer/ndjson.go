@@ -225,7 +225,7 @@ func (n *ndjson) readFile(path string, progress func(int64)) error {
 		}
 		var r resource
 		if err := json.Unmarshal(b, &r); err != nil {
-			n.problems = append(n.problems, Problem{File: name, Line: line, Message: "not a JSON resource: " + err.Error()})
+			n.problems = append(n.problems, Problem{File: name, Line: line, Message: "is not a JSON resource"})
 			continue
 		}
 		bad := func(el, msg string) {

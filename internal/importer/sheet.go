@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,17 +164,55 @@ type sheet struct {
 	aline int
 }
 
+// unreadable is a file that is not what its name says (a CSV with a quote
+// out of place, an XLSX that is no workbook): a problem of the file, which
+// the report names, not a failure of the import. Its message is one of a
+// few fixed sentences, never the parser's own text.
+type unreadable struct {
+	file    string
+	line    int
+	message string
+}
+
+func (u *unreadable) Error() string { return fmt.Sprintf("%s:%d: %s", u.file, u.line, u.message) }
+
+func (u *unreadable) problem() Problem {
+	return Problem{File: u.file, Line: u.line, Message: u.message}
+}
+
+// readError turns an error of reading a spreadsheet into an unreadable
+// file, saying in plain words what is wrong where it can; line is where an
+// XLSX's reading stopped (a CSV's error knows its own).
+func (s *sheet) readError(line int, err error) error {
+	if _, ok := s.rows.(*xlsxRows); ok {
+		return &unreadable{file: s.name, line: line, message: "cannot be read as an XLSX workbook"}
+	}
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return err // the file could not be read at all: not the file's fault
+	}
+	msg := "cannot be read as CSV"
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		msg = "cannot be read as CSV: a \" inside a value that does not start with \""
+	case errors.Is(pe.Err, csv.ErrQuote):
+		msg = "cannot be read as CSV: a value in quotes is not closed, or text follows its closing \""
+	}
+	return &unreadable{file: s.name, line: pe.Line, message: msg}
+}
+
 func openSheet(path string, progress func(int64)) (reader, error) {
 	s := &sheet{name: filepath.Base(path)}
 	if Format(path) == "xlsx" {
+		bad := &unreadable{file: s.name, message: "cannot be read as an XLSX workbook"}
 		f, err := excelize.OpenFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+			return nil, bad
 		}
 		rows, err := f.Rows(f.GetSheetName(0))
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+			return nil, bad
 		}
 		st, _ := os.Stat(path)
 		s.rows = &xlsxRows{f: f, rows: rows, size: st.Size(), progress: progress}
@@ -200,7 +239,7 @@ func (s *sheet) header() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
+		return s.readError(1, err)
 	}
 	s.line = 1
 	s.head = h
@@ -250,8 +289,11 @@ func (s *sheet) read() ([]string, int, error) {
 	}
 	for {
 		r, err := s.rows.row()
-		if err != nil {
+		if err == io.EOF {
 			return nil, 0, err
+		}
+		if err != nil {
+			return nil, 0, s.readError(s.line+1, err)
 		}
 		s.line++
 		if slices.ContainsFunc(r, func(v string) bool { return strings.TrimSpace(v) != "" }) {
