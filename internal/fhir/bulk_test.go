@@ -171,7 +171,7 @@ func TestBulkExport(t *testing.T) {
 		if len(files["Encounter"]) != encounters || encounters == 0 {
 			t.Errorf("export holds %d encounters, the searches %d", len(files["Encounter"]), encounters)
 		}
-		for _, typ := range []string{"Condition", "Observation", "RelatedPerson"} {
+		for _, typ := range []string{"Condition", "Observation", "RelatedPerson", "CareTeam", "CarePlan", "Goal", "ServiceRequest"} {
 			if len(files[typ]) == 0 {
 				t.Errorf("the export has no %s", typ)
 			}
@@ -201,7 +201,7 @@ func TestBulkExport(t *testing.T) {
 		if len(cfiles["Patient"]) != len(want) {
 			t.Errorf("care-and-help export: %d patients, want %d", len(cfiles["Patient"]), len(want))
 		}
-		for _, typ := range []string{"Condition", "QuestionnaireResponse", "Flag"} {
+		for _, typ := range []string{"Condition", "QuestionnaireResponse", "Flag", "CarePlan", "Goal"} {
 			if len(cfiles[typ]) != 0 {
 				t.Errorf("care-and-help export holds %d %s", len(cfiles[typ]), typ)
 			}

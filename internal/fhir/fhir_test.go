@@ -260,7 +260,7 @@ func TestFHIR(t *testing.T) {
 			t.Fatalf("metadata: %d %s", meta.status, meta.raw)
 		}
 		if !strings.Contains(meta.raw, `{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"}]`) ||
-			!strings.Contains(meta.raw, `"searchInclude":["Encounter:subject"]`) || strings.Contains(meta.raw, `"CarePlan"`) {
+			!strings.Contains(meta.raw, `"searchInclude":["Encounter:subject"]`) || strings.Contains(meta.raw, `"MedicationRequest"`) {
 			t.Errorf("metadata does not list what is implemented: %s", meta.raw)
 		}
 		if res := e.do("GET", "/fhir/R4/Patient/1", "", nil); res.status != 401 || !isOutcome(res) {
@@ -627,14 +627,16 @@ func TestFHIRDemoValidates(t *testing.T) {
 		}
 		for _, id := range patients {
 			e.do("GET", "/fhir/R4/Patient/"+id, psy, nil)
-			for _, typ := range []string{"Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson"} {
+			for _, typ := range []string{"Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson",
+				"CareTeam", "CarePlan", "Goal", "ServiceRequest"} {
 				if res := e.do("GET", "/fhir/R4/"+typ+"?patient="+id+"&_count=200", psy, nil); res.status != 200 {
 					t.Errorf("%s?patient=%s: %d %s", typ, id, res.status, res.raw)
 				}
 			}
 		}
 		e.do("GET", "/fhir/R4/Organization?_count=200", psy, nil)
-		for _, typ := range []string{"Patient", "Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson"} {
+		for _, typ := range []string{"Patient", "Encounter", "Observation", "Condition", "QuestionnaireResponse", "Flag", "RelatedPerson",
+			"CareTeam", "CarePlan", "Goal", "ServiceRequest"} {
 			if !e.seen[typ] {
 				t.Errorf("the demo district gave no %s", typ)
 			}
