@@ -171,7 +171,8 @@ func TestBulkExport(t *testing.T) {
 		if len(files["Encounter"]) != encounters || encounters == 0 {
 			t.Errorf("export holds %d encounters, the searches %d", len(files["Encounter"]), encounters)
 		}
-		for _, typ := range []string{"Condition", "Observation", "RelatedPerson", "CareTeam", "CarePlan", "Goal", "ServiceRequest"} {
+		// (ServiceRequest: a district this small has no referrals; see TestFHIRFamilyTeamPlanReferral.)
+		for _, typ := range []string{"Condition", "Observation", "RelatedPerson", "CareTeam", "CarePlan", "Goal"} {
 			if len(files[typ]) == 0 {
 				t.Errorf("the export has no %s", typ)
 			}
