@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,9 +76,13 @@ type ExportOutput struct {
 // the actor's role may see it.
 type ExportRecord struct {
 	Patient     *Patient
-	FollowUps   []FollowUp   // current versions, oldest first
-	Assessments []Assessment // none for a view without assessments
-	Alerts      []Alert      // open alerts, for the roles they reach
+	FollowUps   []FollowUp         // current versions, oldest first
+	Assessments []Assessment       // none for a view without assessments
+	Alerts      []Alert            // open alerts, for the roles they reach
+	Family      []FamilyMember     // the guardian only for the care-and-help group
+	Team        *Team              // the care team (without its history)
+	Plans       []Plan             // every plan version; none for a view without plans
+	Referrals   []HospitalReferral // up and down, with their summaries as the view allows
 }
 
 // ExportChunk is a piece of one type's NDJSON.
@@ -347,6 +352,9 @@ func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]Expor
 					return err
 				}
 			}
+			if err := s.exportMore(ctx, tx, a, r, v, j.Since, want, &rec); err != nil {
+				return err
+			}
 			sub.also = append(sub.also, extraEntry{action: "patient.export", sub: subject{Type: "patient",
 				ID: strconv.FormatInt(r.ID, 10), Unit: r.OrgUnit, Path: r.path, Detail: "export " + id}})
 			out = append(out, rec)
@@ -355,6 +363,81 @@ func (s *Service) ExportPage(ctx context.Context, id string, limit int) ([]Expor
 		return nil
 	})
 	return out, last, err
+}
+
+// exportMore reads what the export carries of the patient's family, team,
+// plans and referrals, as the reads of them give it (Family, Team, Plans,
+// PatientReferrals) and only for the types wanted. With since, the family
+// members changed, plan versions written and referrals changed since then;
+// a team is one resource, exported whole.
+func (s *Service) exportMore(ctx context.Context, tx *store.Tx, a *Actor, r *patientRow, v View, since string, want map[string]bool,
+	rec *ExportRecord) error {
+	var err error
+	if want["RelatedPerson"] {
+		if rec.Family, err = familyOf(ctx, tx, r.ID, v); err != nil {
+			return err
+		}
+		if since != "" {
+			var changed map[int64]bool
+			if changed, err = idsSince(ctx, tx, `SELECT id FROM family_members WHERE patient_id = ? AND updated_at >= ?`, r.ID, since); err != nil {
+				return err
+			}
+			rec.Family = slices.DeleteFunc(rec.Family, func(m FamilyMember) bool { return !changed[m.ID] })
+		}
+	}
+	if want["CareTeam"] {
+		if rec.Team, err = teamOf(ctx, tx, a, r.ID, r.path); err != nil {
+			return err
+		}
+		rec.Team.PatientName, rec.Team.History = r.Name, nil
+	}
+	if (want["CarePlan"] || want["Goal"]) && v != ViewSafety && v != ViewNone {
+		cond, args := `p.patient_id = ?`, []any{r.ID}
+		if since != "" {
+			cond, args = cond+` AND p.created_at >= ?`, append(args, since)
+		}
+		if rec.Plans, err = plansWhere(ctx, tx, v, cond, args...); err != nil {
+			return err
+		}
+		for i := range rec.Plans {
+			rec.Plans[i].PatientName = r.Name
+		}
+	}
+	if want["ServiceRequest"] {
+		if rec.Referrals, err = patientReferrals(ctx, tx, a, r.ID, cursor{}, 1000); err != nil {
+			return err
+		}
+		if since != "" {
+			rec.Referrals = slices.DeleteFunc(rec.Referrals, func(h HospitalReferral) bool {
+				last := h.RequestedAt
+				for _, t := range []*time.Time{h.AnsweredAt, h.ClosedAt} {
+					if t != nil && t.After(last) {
+						last = *t
+					}
+				}
+				return store.FormatTime(last) < since
+			})
+		}
+	}
+	return nil
+}
+
+// idsSince runs a query for ids with the patient's id and an instant.
+func idsSince(ctx context.Context, tx *store.Tx, q string, patientID int64, since string) (map[int64]bool, error) {
+	rows, err := tx.Query(ctx, q, patientID, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // ExportWrite stores a page's chunks and moves the job's cursor past its

@@ -221,3 +221,57 @@ func (s *Service) AuditEntry(ctx context.Context, seq int64) (*audit.Entry, erro
 	}
 	return &list[0], nil
 }
+
+// PatientReferrals lists a patient's referrals, up and down, newest first,
+// to those who may read the record (whose history lists them too): a
+// patient the actor may not read is not found, as for the follow-ups.
+// Each comes with its summaries as the actor's view allows (finish).
+func (s *Service) PatientReferrals(ctx context.Context, patientID int64, p Page) ([]HospitalReferral, string, error) {
+	limit, after, err := p.start("|")
+	if err != nil {
+		return nil, "", err
+	}
+	var out []HospitalReferral
+	err = s.readAct(ctx, "referral.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
+			return err
+		}
+		out, err = patientReferrals(ctx, tx, a, patientID, after, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(r HospitalReferral) string {
+		return store.FormatTime(r.RequestedAt) + "|" + strconv.FormatInt(r.ID, 10)
+	})
+	return out, next, nil
+}
+
+// patientReferrals reads up to limit of a patient's referrals after the
+// cursor, newest first, finished for the actor.
+func patientReferrals(ctx context.Context, tx *store.Tx, a *Actor, patientID int64, after cursor, limit int) ([]HospitalReferral, error) {
+	cond, args := `r.patient_id = ?`, []any{patientID}
+	if after.set {
+		cond += ` AND (r.requested_at < ? OR (r.requested_at = ? AND r.id < ?))`
+		args = append(args, after.key, after.key, after.id)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+referralColumns+referralFrom+` WHERE `+cond+`
+		ORDER BY r.requested_at DESC, r.id DESC LIMIT `+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HospitalReferral
+	for rows.Next() {
+		r, err := scanReferral(rows)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.finish(a, tx.Now(), true); err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}

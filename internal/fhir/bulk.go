@@ -41,7 +41,8 @@ const NDJSON = "application/fhir+ndjson"
 
 // exportTypes are the resource types an export holds, in the manifest's
 // order: the patient first, then what refers to them.
-var exportTypes = []string{"Patient", "RelatedPerson", "Condition", "Encounter", "Observation", "QuestionnaireResponse", "Flag"}
+var exportTypes = []string{"Patient", "RelatedPerson", "Condition", "Encounter", "Observation", "QuestionnaireResponse", "Flag",
+	"CareTeam", "CarePlan", "Goal", "ServiceRequest"}
 
 // ExportPageSize is how many patients an export reads, maps and writes at
 // a time: the most it holds in memory.
@@ -240,8 +241,8 @@ func (h *handler) exportChunks(r *http.Request, recs []care.ExportRecord, want m
 	for _, rec := range recs {
 		p := rec.Patient
 		add("Patient", patientResource(p))
-		if rp := guardianResource(p); rp != nil {
-			add("RelatedPerson", rp)
+		for i := range rec.Family {
+			add("RelatedPerson", relatedPersonResource(&rec.Family[i]))
 		}
 		for i := range p.Diagnoses {
 			add("Condition", conditionResource(p, i))
@@ -260,6 +261,19 @@ func (h *handler) exportChunks(r *http.Request, recs []care.ExportRecord, want m
 		}
 		for i := range rec.Alerts {
 			add("Flag", flagResource(&rec.Alerts[i]))
+		}
+		if rec.Team != nil {
+			add("CareTeam", careTeamResource(rec.Team))
+		}
+		for i := range rec.Plans {
+			pl := &rec.Plans[i]
+			add("CarePlan", carePlanResource(pl))
+			for j := range pl.Goals {
+				add("Goal", goalResource(pl, &pl.Goals[j]))
+			}
+		}
+		for i := range rec.Referrals {
+			add("ServiceRequest", serviceRequestResource(&rec.Referrals[i]))
 		}
 	}
 	var out []care.ExportChunk

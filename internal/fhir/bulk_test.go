@@ -190,7 +190,8 @@ func TestBulkExport(t *testing.T) {
 		if len(files["Encounter"]) != encounters || encounters == 0 {
 			t.Errorf("export holds %d encounters, the searches %d", len(files["Encounter"]), encounters)
 		}
-		for _, typ := range []string{"Condition", "Observation", "RelatedPerson"} {
+		// (ServiceRequest: a district this small has no referrals; see TestFHIRFamilyTeamPlanReferral.)
+		for _, typ := range []string{"Condition", "Observation", "RelatedPerson", "CareTeam", "CarePlan", "Goal"} {
 			if len(files[typ]) == 0 {
 				t.Errorf("the export has no %s", typ)
 			}
@@ -220,7 +221,7 @@ func TestBulkExport(t *testing.T) {
 		if len(cfiles["Patient"]) != len(want) {
 			t.Errorf("care-and-help export: %d patients, want %d", len(cfiles["Patient"]), len(want))
 		}
-		for _, typ := range []string{"Condition", "QuestionnaireResponse", "Flag"} {
+		for _, typ := range []string{"Condition", "QuestionnaireResponse", "Flag", "CarePlan", "Goal"} {
 			if len(cfiles[typ]) != 0 {
 				t.Errorf("care-and-help export holds %d %s", len(cfiles[typ]), typ)
 			}

@@ -346,6 +346,35 @@ func page(r *http.Request) (care.Page, error) {
 	return p, nil
 }
 
+// pageOf cuts to the page asked for a list the service returns whole
+// because a patient has a handful (family members, a team, plan versions
+// and their goals): every search pages alike, so _count and next links
+// work here too. The token of a next link is the offset of the page after.
+func pageOf[T any](r *http.Request, items []T) ([]T, string, error) {
+	pg, err := page(r)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pg.Limit
+	if limit == 0 {
+		limit = care.DefaultLimit
+	}
+	start := 0
+	if pg.Token != "" {
+		n, err := strconv.Atoi(pg.Token)
+		if err != nil || n < 1 || strconv.Itoa(n) != pg.Token {
+			return nil, "", badParam("_page", "is not a token this server gave out")
+		}
+		start = min(n, len(items))
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next, nil
+}
+
 // checkParams refuses a search parameter the route does not take: a
 // client that filters by something ignored would read too much and not know.
 func checkParams(r *http.Request, rt *route) error {

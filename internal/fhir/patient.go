@@ -56,7 +56,8 @@ type Patient struct {
 func (p *Patient) ref() string { return "Patient/" + p.ID }
 
 // contact is the guardian as Patient.contact, which the registration form
-// (POST Patient) reads; the same person is also a RelatedPerson.
+// (POST Patient) reads; the same person is also a RelatedPerson (with the
+// rest of the family).
 type contact struct {
 	Relationship []CodeableConcept `json:"relationship,omitempty"`
 	Name         *HumanName        `json:"name,omitempty"`
@@ -195,11 +196,18 @@ func (h *handler) searchPatients(w http.ResponseWriter, r *http.Request) error {
 // after +.
 var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]*$`)
 
-// RelatedPerson is the patient's guardian; its id is the patient's id with
-// "-guardian" after it. (The family members of issue 13 are not mapped yet.)
+// RelatedPerson is one of the patient's family members. The guardian's id
+// is the patient's id with "-guardian" after it, as before families were
+// kept (the id names the part, so it stays when another member becomes
+// the guardian); another member's is the patient's id, "-" and the
+// member's id. Every one carries the member's id as an identifier, which
+// stays when the guardian changes. The care-and-help group, whose view
+// holds the guardian's contact and nothing else of the family, reads the
+// guardian only, as the service gives it.
 type RelatedPerson struct {
 	ResourceType string            `json:"resourceType"`
 	ID           string            `json:"id"`
+	Identifier   []Identifier      `json:"identifier,omitempty"`
 	Active       bool              `json:"active"`
 	Patient      Reference         `json:"patient"`
 	Relationship []CodeableConcept `json:"relationship,omitempty"`
@@ -209,36 +217,61 @@ type RelatedPerson struct {
 
 func (p *RelatedPerson) ref() string { return "RelatedPerson/" + p.ID }
 
-// guardianResource maps the patient's guardian, or nil when there is none.
-func guardianResource(p *care.Patient) *RelatedPerson {
-	g := p.Guardian
-	if g.Name == "" {
-		return nil
+// familyID is a family member's RelatedPerson id.
+func familyID(m *care.FamilyMember) string {
+	pid := strconv.FormatInt(m.PatientID, 10)
+	if m.IsGuardian {
+		return pid + "-guardian"
 	}
-	rp := &RelatedPerson{ResourceType: "RelatedPerson", ID: strconv.FormatInt(p.ID, 10) + "-guardian", Active: true,
-		Patient: Reference{Reference: "Patient/" + strconv.FormatInt(p.ID, 10)}, Name: []HumanName{{Text: g.Name}},
-		Telecom: phones(g.Phone)}
-	rel := CodeableConcept{Coding: []Coding{{System: systemRoleCode, Code: "GUARD", Display: "guardian"}}, Text: g.Relation}
+	return pid + "-" + strconv.FormatInt(m.ID, 10)
+}
+
+// relatedPersonResource maps a family member: the guardian's relationship
+// is coded GUARD (guardian), another member's FAMMEMB (family member), both
+// of HL7 v3 RoleCode, with Kith's words for the relation as the text.
+func relatedPersonResource(m *care.FamilyMember) *RelatedPerson {
+	rp := &RelatedPerson{ResourceType: "RelatedPerson", ID: familyID(m), Active: true,
+		Identifier: []Identifier{{System: systemFamilyMember, Value: strconv.FormatInt(m.ID, 10)}},
+		Patient:    Reference{Reference: "Patient/" + strconv.FormatInt(m.PatientID, 10)}, Telecom: phones(m.Phone)}
+	if m.Name != "" {
+		rp.Name = []HumanName{{Text: m.Name}}
+	}
+	rel := CodeableConcept{Coding: []Coding{{System: systemRoleCode, Code: "FAMMEMB", Display: "family member"}}, Text: m.Relation}
+	if m.IsGuardian {
+		rel.Coding = []Coding{{System: systemRoleCode, Code: "GUARD", Display: "guardian"}}
+	}
 	rp.Relationship = []CodeableConcept{rel}
 	return rp
 }
 
+// readRelatedPerson reads {patient}-guardian or {patient}-{member} from the
+// patient's family. A member who has since become the guardian (or stopped
+// being it) is found under the other id: the answer says which.
 func (h *handler) readRelatedPerson(w http.ResponseWriter, r *http.Request) error {
-	idPart, ok := strings.CutSuffix(r.PathValue("id"), "-guardian")
-	id, valid := care.ParseID(idPart)
-	if !ok || !valid {
+	pidPart, rest, _ := strings.Cut(r.PathValue("id"), "-")
+	pid, ok := care.ParseID(pidPart)
+	mid, isMember := care.ParseID(rest)
+	if !ok || (!isMember && rest != "guardian") {
 		return &care.Error{Kind: care.NotFound, Message: "not found"}
 	}
-	p, err := h.svc.Patient(r.Context(), id)
+	family, err := h.svc.Family(r.Context(), pid)
 	if err != nil {
 		return err
 	}
-	rp := guardianResource(p)
-	if rp == nil {
+	for i := range family {
+		m := &family[i]
+		switch {
+		case !isMember && m.IsGuardian, isMember && m.ID == mid && !m.IsGuardian:
+			writeResource(w, http.StatusOK, relatedPersonResource(m))
+			return nil
+		case isMember && m.ID == mid:
+			return &care.Error{Kind: care.NotFound, Message: "this family member is the guardian now: RelatedPerson/" + familyID(m)}
+		}
+	}
+	if !isMember {
 		return &care.Error{Kind: care.NotFound, Message: "the patient has no guardian on record"}
 	}
-	writeResource(w, http.StatusOK, rp)
-	return nil
+	return &care.Error{Kind: care.NotFound, Message: "family member not found"}
 }
 
 func (h *handler) searchRelatedPersons(w http.ResponseWriter, r *http.Request) error {
@@ -249,13 +282,20 @@ func (h *handler) searchRelatedPersons(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.Patient(r.Context(), id)
+	if _, err := page(r); err != nil {
+		return err
+	}
+	family, err := h.svc.Family(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	b := searchset(r, "")
-	if rp := guardianResource(p); rp != nil {
-		b.add(r, rp, "match")
+	items, next, err := pageOf(r, family)
+	if err != nil {
+		return err
+	}
+	b := searchset(r, next)
+	for i := range items {
+		b.add(r, relatedPersonResource(&items[i]), "match")
 	}
 	writeResource(w, http.StatusOK, b)
 	return nil

@@ -28,6 +28,18 @@ const (
 	systemDiagnosis      = "urn:kith:fhir:diagnosis"         // the six target codes of R-TARGET
 	extConfirmDuplicate  = "urn:kith:fhir:confirm-duplicate" // registration: a possible duplicate is confirmed
 	extRegisteredOn      = "urn:kith:fhir:registered-on"     // the date the patient was put on the register
+	systemFamilyMember   = "urn:kith:fhir:family-member"     // a family member's id, which stays when the guardian changes
+	systemTeamRole       = "urn:kith:fhir:team-role"         // care-team roles (key_worker, psychiatrist, …) and key-worker
+	systemContactKind    = "urn:kith:fhir:team-contact"      // a team contact who is not staff: family, volunteer, partner
+	systemPlanDomain     = "urn:kith:fhir:plan-domain"       // the domains of a plan's needs and goals
+	systemPlanVersion    = "urn:kith:fhir:care-plan"         // a plan version: the patient's id, "-v" and the version
+	systemReferral       = "urn:kith:fhir:referral"          // the kinds of referral: up (to a hospital), down (a discharge)
+	systemUrgency        = "urn:kith:fhir:urgency"           // a referral up's urgency: emergency, urgent, routine
+	extRefStatus         = "urn:kith:fhir:referral-status"   // Kith's status of a referral: requested, accepted, declined, …
+	extRefOutcome        = "urn:kith:fhir:referral-outcome"  // a completed referral up's outcome: admitted, outpatient, returned
+	extGoalBaseline      = "urn:kith:fhir:goal-baseline"     // a goal's value on its measure when the plan was written
+	extAgreedByPatient   = "urn:kith:fhir:agreed-by-patient" // the patient agreed to the plan
+	extAgreedByFamily    = "urn:kith:fhir:agreed-by-family"  // the family agreed to the plan
 
 	systemICD10       = "http://hl7.org/fhir/sid/icd-10"
 	systemLOINC       = "http://loinc.org"
@@ -42,6 +54,7 @@ const (
 	systemOrgType     = "http://terminology.hl7.org/CodeSystem/organization-type"
 	systemAuditType   = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 	systemFlagCat     = "http://terminology.hl7.org/CodeSystem/flag-category"
+	systemGoalAchieve = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 	// extOrdinalValue is the score of an answer option (the Structured Data
 	// Capture convention for scored questionnaires, in R4's core).
 	extOrdinalValue = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
@@ -132,4 +145,6 @@ type Extension struct {
 	ValueDecimal *float64 `json:"valueDecimal,omitempty"`
 	ValueBoolean *bool    `json:"valueBoolean,omitempty"`
 	ValueDate    string   `json:"valueDate,omitempty"`
+	ValueString  string   `json:"valueString,omitempty"`
+	ValueCode    string   `json:"valueCode,omitempty"`
 }

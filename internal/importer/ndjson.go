@@ -34,6 +34,28 @@ type concept struct {
 	Text   string   `json:"text"`
 }
 
+// systemRoleCode is HL7 v3 RoleCode, whose GUARD marks the guardian.
+const systemRoleCode = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+
+// guardianRelation reports whether a RelatedPerson is the guardian: its
+// relationship is coded GUARD, or not coded in RoleCode at all (a source
+// that writes the guardian only). Kith's export writes the rest of the
+// family too, coded FAMMEMB.
+func guardianRelation(rel []concept) bool {
+	coded := false
+	for _, c := range rel {
+		for _, x := range c.Coding {
+			if x.System == systemRoleCode {
+				if x.Code == "GUARD" {
+					return true
+				}
+				coded = true
+			}
+		}
+	}
+	return !coded
+}
+
 // code returns the code of the given system, or else the first.
 func (c *concept) code(systems ...string) string {
 	if c == nil {
@@ -250,6 +272,9 @@ func (n *ndjson) readFile(path string, progress func(int64)) error {
 			}
 			p.in = in
 		case "RelatedPerson":
+			if !guardianRelation(r.Relationship) {
+				continue // another family member: Kith imports the guardian
+			}
 			if p := subject(r.Patient, "patient"); p != nil {
 				p.guardian = at{name, line}
 				p.in.Guardian.Name, p.in.Guardian.Phone = "", phone(r.Telecom)
