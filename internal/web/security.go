@@ -103,8 +103,16 @@ func (s *server) accessReport(w http.ResponseWriter, r *http.Request, p *page) e
 	return s.render(w, p, http.StatusOK, "access_report", accessData{Patient: pt, Lines: lines, Next: next, Printed: time.Now()})
 }
 
-// What says an access report line in plain words, in the page's language.
-func (p *page) What(x care.Access) string { return p.lookup("access.what."+x.Action, x.What) }
+// What says an access report line in plain words, in the page's language:
+// its own sentence where the catalogue has one, else the audit log's name
+// of the action, so that an action added later (a referral, a plan, a
+// family member read) is never shown by its code.
+func (p *page) What(x care.Access) string {
+	if s := p.lookup("access.what."+x.Action, ""); s != "" {
+		return s
+	}
+	return p.Action(x.Action)
+}
 
 // homeGlass lists the district's break-the-glass events of the last days
 // for those they are reported to (psychiatrists, district administrators).
