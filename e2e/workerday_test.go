@@ -16,13 +16,15 @@ import (
 // the first patient's follow-up form pre-filled from the last follow-up,
 // change one thing, "save and next patient", and land on the next
 // patient's form. Every page fits the phone's width and shows no rule
-// identifier (R-…) in its text.
+// identifier (R-…), no action by its code and no Latin-script word on its
+// controls.
 func TestWorkerDay(t *testing.T) {
 	srv := startKithWithPatients(t, 300) // before the browser's minute starts
 	ctx := browser(t)
 	j := &journey{t: t, ctx: ctx}
 	consoleErrors := watchConsole(t, ctx)
 	ruleID := regexp.MustCompile(`R-[A-Z]`)
+	actionCode := regexp.MustCompile(`\b[a-z]+(?:[._][a-z]+)+\b`)
 	// check looks at the page as it is: no sideways scrolling, and no rule
 	// identifier in the visible text (a tooltip may hold one). The journey
 	// goes on after a failed check, to find every page's faults at once.
@@ -41,6 +43,19 @@ func TestWorkerDay(t *testing.T) {
 			r := []rune(text)
 			i := len([]rune(text[:strings.Index(text, m)]))
 			t.Errorf("%s: shows a rule identifier: %q", step, string(r[max(0, i-30):min(len(r), i+30)]))
+		}
+		// No action named by its code (followup.create, plan_review), and
+		// no Latin-script word on what a worker acts on: buttons, section
+		// titles, column heads, tabs (the scales' names, such as PHQ-9, are
+		// their names in Chinese too).
+		if m := actionCode.FindString(text); m != "" {
+			t.Errorf("%s: shows an action by its code: %q", step, m)
+		}
+		controls, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll(
+			"main button, main a[role=button], main summary, main th, main legend, main h1, main h2, main nav.tabs a"))
+			.map(e => e.innerText.trim()).filter(s => /[A-Za-z]{2,}/.test(s.replace(/PHQ|GAD|SDSS|K10/g, ""))).join(" | ")`))
+		if err != nil || controls != "" {
+			t.Errorf("%s: Latin-script words on controls: %q, %v", step, controls, err)
 		}
 	}
 

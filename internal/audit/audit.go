@@ -118,6 +118,9 @@ type Entry struct {
 	// ActorName is the acting user's full name, as List finds it; it is
 	// not part of the entry or its hash (a user may be renamed).
 	ActorName string `json:"actor_name,omitempty"`
+	// SubjectName is, where the subject is a user, their full name, found
+	// and kept as ActorName is, so the log names people, not usernames.
+	SubjectName string `json:"subject_name,omitempty"`
 }
 
 // canonical is the encoding that is hashed: the fields in a fixed order as
@@ -421,7 +424,8 @@ func IsChange(action string) bool { return !slices.Contains(NotChanges, action) 
 // the chain when sealed and its actor's full name where the actor is a user.
 func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	q := `SELECT ` + columns + `, COALESCE(s.pos, 0), COALESCE(s.hash, ''), COALESCE(p.hash, ''),
-		COALESCE((SELECT u.full_name FROM users u WHERE u.username = l.actor), '')
+		COALESCE((SELECT u.full_name FROM users u WHERE u.username = l.actor), ''),
+		COALESCE((SELECT u.full_name FROM users u WHERE l.subject_type = 'user' AND u.username = l.subject_id), '')
 		FROM audit_log l LEFT JOIN audit_seals s ON s.seq = l.seq LEFT JOIN audit_seals p ON p.pos = s.pos - 1
 		WHERE 1=1`
 	var args []any
@@ -476,11 +480,11 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	for rows.Next() {
 		var e Entry
 		var pos int64
-		var hash, prev, name string
-		if e, err = scan(rows, &pos, &hash, &prev, &name); err != nil {
+		var hash, prev, name, subject string
+		if e, err = scan(rows, &pos, &hash, &prev, &name, &subject); err != nil {
 			return nil, err
 		}
-		e.Pos, e.Hash, e.PrevHash, e.ActorName = pos, hash, prev, name
+		e.Pos, e.Hash, e.PrevHash, e.ActorName, e.SubjectName = pos, hash, prev, name, subject
 		out = append(out, e)
 	}
 	return out, rows.Err()

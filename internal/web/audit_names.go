@@ -30,3 +30,20 @@ func (p *page) IsChange(action string) bool { return audit.IsChange(action) }
 
 // SubjectType names what an audit entry concerns (patient, worklist…).
 func (p *page) SubjectType(t string) string { return p.lookup("audit.subject."+t, t) }
+
+// Subject says what an audit entry concerns: the kind of subject and, for
+// an account, the person's name (the username stays in the tooltip); for a
+// worklist, which one in words; else the subject's number or code.
+func (p *page) Subject(e audit.Entry) string {
+	id := e.SubjectID
+	switch {
+	case e.SubjectType == "user" && e.SubjectName != "":
+		id = e.SubjectName
+	case e.SubjectType == "worklist" && id != "":
+		id = p.Enum("worklist", id)
+	}
+	if id == "" {
+		return p.SubjectType(e.SubjectType)
+	}
+	return p.SubjectType(e.SubjectType) + " " + id
+}

@@ -15,7 +15,7 @@ var helpRules = []clinical.Rule{clinical.RuleClassStable, clinical.RuleClassBasi
 	clinical.RuleAlertHighRisk, clinical.RuleAlertReferral}
 
 type helpRule struct {
-	ID, Words, En, Zh string
+	ID, Words, Text string
 }
 
 // firstFollowUp explains R-FIRST, which CLINICAL.md's rules imply rather
@@ -23,8 +23,9 @@ type helpRule struct {
 var firstFollowUp = [2]string{"First follow-up: 14 days after registration, until a follow-up reaches the patient.",
 	"首次随访：登记后14天内随访，直至首次访到患者。"}
 
-// helpRulesPage explains each rule in words, in both languages, with its
-// identifier, which the other pages keep in tooltips.
+// helpRulesPage explains each rule in words, in the page's language only
+// (no English on a Chinese page), with its identifier in the tooltip as on
+// the other pages.
 func (s *server) helpRulesPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	var list []helpRule
 	for _, id := range helpRules {
@@ -32,7 +33,7 @@ func (s *server) helpRulesPage(w http.ResponseWriter, r *http.Request, p *page) 
 		if id == "R-FIRST" {
 			en, zh = firstFollowUp[0], firstFollowUp[1]
 		}
-		list = append(list, helpRule{ID: string(id), Words: p.Rule(string(id)).Words, En: en, Zh: zh})
+		list = append(list, helpRule{ID: string(id), Words: p.Rule(string(id)).Words, Text: p.pick(en, zh)})
 	}
 	return s.render(w, p, http.StatusOK, "help_rules", list)
 }

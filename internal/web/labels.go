@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kith/internal/catalog"
 	"kith/internal/clinical"
 )
 
@@ -75,10 +76,17 @@ func (p *page) pick(en, zh string) string {
 func (p *page) Sep() string { return p.pick(", ", "、") }
 
 // Diagnosis names a recorded diagnosis code: one of the six disorders of
-// R-TARGET with its ICD-10 codes, or an ICD-10 code as it is.
+// R-TARGET with its ICD-10 codes (their "with" said in the page's
+// language), or an ICD-10 code with its name from the catalogue, so that
+// no one reads a bare code; a code the catalogue lacks is shown as it is.
 func (p *page) Diagnosis(code string) string {
 	if d := clinical.Diagnosis(code); d.Valid() {
-		return p.Enum("diagnosis", code) + " (" + d.ICD10() + ")"
+		return p.Enum("diagnosis", code) + " (" + strings.ReplaceAll(d.ICD10(), " with ", p.pick(" with ", " 伴 ")) + ")"
+	}
+	for _, c := range catalog.ICD10() {
+		if c.Code == code {
+			return c.Name(p.Lang) + " (" + code + ")"
+		}
 	}
 	return code
 }

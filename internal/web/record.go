@@ -45,6 +45,9 @@ type recordData struct {
 	Referral recordReferral
 	// AccessReport says whether the user may print the access report.
 	AccessReport bool
+	// FamilyDetail is whether the family table has its lives-with and
+	// notes columns (not in the care group's view, which has neither).
+	FamilyDetail bool
 	// ContactFirst marks, for the care group, a patient with an open alert:
 	// contact the community doctor before visiting.
 	ContactFirst bool
@@ -141,6 +144,10 @@ func (s *server) showRecord(w http.ResponseWriter, r *http.Request, p *page, id 
 	d.Can.Plan = may(p.User, care.WritePlan)
 	d.Can.Conference = may(p.User, care.WriteConference)
 	d.Plan, d.ShowPlan = record.Plan, v != care.ViewSafety
+	// The care group sees the guardian only, without notes or whether they
+	// live together: those columns go rather than stand blank or say "does
+	// not live with" for everyone.
+	d.FamilyDetail = v != care.ViewSafety
 	if due, err := clinical.ParseDate(pt.NextDueOn); err == nil && pt.Status == string(clinical.StatusManaged) {
 		_, d.DaysOverdue = clinical.Overdue(due, s.svc.Today())
 	}

@@ -101,6 +101,18 @@ type referralsData struct {
 	Filter      *form
 }
 
+// AnyUp is whether a referral listed goes up to a hospital, the only kind
+// with an answer due by: a list of discharges alone drops that column
+// rather than show it blank.
+func (d referralsData) AnyUp() bool {
+	for _, x := range d.Items {
+		if x.Direction == "up" {
+			return true
+		}
+	}
+	return false
+}
+
 var referralBoxes = []string{"", "received", "sent", "late"}
 
 // referrals lists the referrals sent to or about the user's unit: all,

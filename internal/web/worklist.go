@@ -83,6 +83,21 @@ type worklistData struct {
 	CanFollowUp bool
 	// Safety is the care group's view: no classification column.
 	Safety bool
+	// Overdue is whether any patient listed is overdue: a list of patients
+	// due this week, or of open alerts, has no days-overdue column that
+	// would stand blank.
+	Overdue bool
+}
+
+// UnitName names a community by its name, not its code, from the units
+// the user may choose (their jurisdiction); a code outside it stays as it is.
+func (d worklistData) UnitName(code string) string {
+	for _, u := range d.Units {
+		if u.Code == code {
+			return u.Name
+		}
+	}
+	return code
 }
 
 var worklistFilterFields = []string{"as_of", "org_unit"}
@@ -130,6 +145,9 @@ func (s *server) worklist(w http.ResponseWriter, r *http.Request, p *page) error
 		}
 	}
 	d.Items = items
+	for _, it := range items {
+		d.Overdue = d.Overdue || it.DaysOverdue > 0
+	}
 	if next != "" {
 		d.NextURL = worklistURL(kind, f, next)
 	}
