@@ -66,7 +66,6 @@ var accessWhat = map[string]string{
 	"plan.review":                "reviewed the rehabilitation plan",
 	"plan.read":                  "read the rehabilitation plan",
 	"plan.list":                  "read the rehabilitation plans",
-	"family.read":                "read the family",
 	"referral.read":              "read a referral",
 	"referral.list":              "read the referrals",
 	"conference.patient":         "discussed the patient at a case conference",
