@@ -179,6 +179,7 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		}
 	}()
 	var batch []*item
+	analyseAt := 1
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -192,6 +193,14 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 			return err
 		}
 		rep.Counts.Add(counts)
+		if !opt.DryRun && rep.Counts.Patients >= analyseAt {
+			// The tables have grown tenfold since the planner last
+			// looked at them (or it never has).
+			if err := svc.AnalyzeImported(ctx); err != nil {
+				return err
+			}
+			analyseAt = 10 * rep.Counts.Patients
+		}
 		if opt.AfterBatch != nil {
 			opt.AfterBatch(rep.Counts)
 		}

@@ -124,6 +124,19 @@ func (db *DB) SyncIdentity(ctx context.Context, table string) error {
 	return err
 }
 
+// Analyze refreshes the planner's statistics of tables that are growing
+// fast, without the vacuum of Optimize: on PostgreSQL ANALYZE, which
+// samples a table and replans the statements prepared on it; on SQLite
+// PRAGMA optimize, which analyses only where the statistics are stale.
+func (db *DB) Analyze(ctx context.Context, tables ...string) error {
+	q := "PRAGMA optimize"
+	if db.engine == Postgres {
+		q = "ANALYZE " + strings.Join(tables, ", ")
+	}
+	_, err := db.w.ExecContext(ctx, q)
+	return err
+}
+
 // Optimize refreshes the query planner's statistics where they are stale.
 // SQLite keeps none unless asked (PRAGMA optimize runs ANALYZE on the tables
 // that need it); without them it may choose a plan hundreds of times slower
