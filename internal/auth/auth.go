@@ -63,11 +63,23 @@ func CheckPassword(p string) string {
 // argon2id parameters: the RFC 9106 second recommendation (64 MiB, 3 passes)
 // scaled to one lane per core of a small server.
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
 	argonThreads = 2
 	argonKeyLen  = 32
 )
+
+// argonTime and argonMemory are variables only so that tests which create
+// many accounts can make hashing cheap (CheapHashingForTests).
+var (
+	argonTime   uint32 = 3
+	argonMemory uint32 = 64 * 1024
+)
+
+// CheapHashingForTests makes HashPassword cheap (one pass over 1 MiB), for
+// test binaries that create many accounts: at the real cost each hash takes
+// a tenth of a second or more on a small shared machine. Verification reads
+// the parameters from each stored hash, so hashes made either way verify.
+// Never called outside tests.
+func CheapHashingForTests() { argonTime, argonMemory = 1, 1024 }
 
 // HashPassword returns an encoded argon2id hash of password in the PHC
 // string format, so parameters can change without breaking stored hashes.
