@@ -102,7 +102,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 	}
 	var reader string
 	if opts.Figures {
-		if reader, err = token(ctx, client, base, "bench-da-"+strings.ToLower(district)); err != nil {
+		if reader, err = token(ctx, client, base, "bench-fig-"+strings.ToLower(district)); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +146,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 
 // benchDistrict picks the district with the most patients under
 // management (a district at work, not the small demo one), makes sure a
-// psychiatrist and a district administrator of its own exist (created
+// psychiatrist to write and another to read the figures exist (created
 // through the service, with the demo password), and lists its patients.
 func benchDistrict(ctx context.Context, db *store.DB, svc *care.Service) (code string, ids []int64, err error) {
 	if err := db.QueryRow(ctx, `SELECT d.code FROM org_units d JOIN patients p ON p.org_path >= d.path AND p.org_path < d.path || '~'
@@ -156,7 +156,9 @@ func benchDistrict(ctx context.Context, db *store.DB, svc *care.Service) (code s
 	admin := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.Admin})
 	for _, u := range []care.UserInput{
 		{Username: "bench-psy-" + strings.ToLower(code), FullName: "Bench Psychiatrist " + code, Role: string(auth.Psychiatrist), OrgUnit: code},
-		{Username: "bench-da-" + strings.ToLower(code), FullName: "Bench District Administrator " + code, Role: string(auth.DistrictAdmin), OrgUnit: code},
+		// The figures' reader is a psychiatrist too: a district
+		// administrator must sign in with a second factor.
+		{Username: "bench-fig-" + strings.ToLower(code), FullName: "Bench Figure Reader " + code, Role: string(auth.Psychiatrist), OrgUnit: code},
 	} {
 		var n int
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM users WHERE username = ?`, u.Username).Scan(&n); err != nil {
@@ -236,6 +238,7 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
+	var firstProbeErr string // written by the one reader goroutine, read after wg.Wait
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(seed uint64) {
@@ -269,7 +272,9 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 				start := time.Now()
 				code, err := call("GET", url, reader, nil)
 				if err != nil || code != http.StatusOK {
-					probeErrs.Add(1)
+					if probeErrs.Add(1) == 1 {
+						firstProbeErr = fmt.Sprintf("status %d, %v", code, err)
+					}
 					continue
 				}
 				probe = append(probe, time.Since(start))
@@ -282,6 +287,9 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 	elapsed := time.Since(start)
 	if v := firstErr.Load(); v != nil {
 		fmt.Fprintf(os.Stderr, "bench: first failed follow-up: %s\n", v)
+	}
+	if firstProbeErr != "" {
+		fmt.Fprintf(os.Stderr, "bench: first failed figures read: %s\n", firstProbeErr)
 	}
 	r := summarise(fmt.Sprintf("Kith: POST follow-up over HTTP"), n, lats, elapsed)
 	r.Errors = errs.Load()

@@ -487,37 +487,34 @@ func setStatus(ctx context.Context, tx *store.Tx, id int64, status, on, reason, 
 // since it count towards R-LOST, which also ends when the patient is
 // reached again.
 func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, asOf clinical.Date) error {
+	// One statement reads all the summary depends on: each is a round
+	// trip, and this runs with every follow-up saved (issue 16).
 	var status, registered string
-	if err := tx.QueryRow(ctx, `SELECT status, registered_on FROM patients WHERE id = ?`, id).Scan(&status, &registered); err != nil {
-		return err
-	}
 	var last struct {
 		date, class, due, rule, adherence string
 		risk                              sql.NullInt64
 	}
-	err := tx.QueryRow(ctx, `SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level FROM follow_ups
-		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1`, id, true).
-		Scan(&last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var streak int
+	var emergencyDue, discharged, flagOn sql.NullString
+	err := tx.QueryRow(ctx, `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
+		COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
+		(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date > COALESCE(l.date, '')),
+		(SELECT min(follow_up_by) FROM emergencies e WHERE e.patient_id = p.id AND e.occurred_at > COALESCE(l.date, '')),
+		`+dischargedSQL+`, `+openFlagSQL+`
+		FROM patients p LEFT JOIN (SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level
+			FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1) l ON 1 = 1
+		WHERE p.id = ?`, false, clinical.HighRiskLevel, true, id, true, id).
+		Scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
+			&streak, &emergencyDue, &discharged, &flagOn)
+	if err != nil {
 		return err
 	}
 	if last.due == "" {
 		reg, _ := clinical.ParseDate(registered)
 		last.due = reg.AddDays(firstFollowUpDays).String()
 	}
-	var streak int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date > ?`,
-		id, false, last.date).Scan(&streak); err != nil {
-		return err
-	}
-	if last.due, last.rule, err = warningDue(ctx, tx, id, last.date, last.due, last.rule); err != nil {
-		return err
-	}
-	var emergencyDue sql.NullString
-	if err := tx.QueryRow(ctx, `SELECT min(follow_up_by) FROM emergencies WHERE patient_id = ? AND occurred_at > ?`,
-		id, last.date).Scan(&emergencyDue); err != nil {
-		return err
-	}
+	last.due, last.rule = warningDue(last.date, last.due, last.rule, discharged.String, flagOn.String)
 	if emergencyDue.Valid && emergencyDue.String < last.due {
 		last.due, last.rule = emergencyDue.String, string(clinical.RuleEmergency)
 	}

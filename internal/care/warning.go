@@ -87,50 +87,56 @@ func followUpAlerts(ctx context.Context, tx *store.Tx, patientID, followUpID int
 
 // warningDue applies R-DISCHARGE and R-ALERT-DUE to the due date that the
 // last reached follow-up (on lastDate; "" if none) set: a discharge back to
-// the community since then starts the schedule afresh, and the earliest
-// flag not answered since it was raised, by a later reached follow-up, a
-// follow-up recording a referral or a referral up, brings the date forward. A follow-up's risk flag whose
-// follow-up was corrected counts only while the correction keeps the risk
-// at 3 or more; a correction answers nothing, being no new contact. refreshSummary calls it in the
-// transaction that changed what it reads.
-func warningDue(ctx context.Context, tx *store.Tx, id int64, lastDate, due, rule string) (string, string, error) {
-	var discharged, flagOn sql.NullString
-	if err := tx.QueryRow(ctx, `SELECT max(discharged_on) FROM referrals WHERE patient_id = ? AND direction = 'down'
-		AND status <> 'cancelled'`, id).Scan(&discharged); err != nil {
-		return "", "", err
-	}
-	if err := tx.QueryRow(ctx, `SELECT min(a.taken_on) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
-		LEFT JOIN follow_ups fx ON fx.id = a.follow_up_id
-		WHERE al.patient_id = ? AND al.kind = 'flag'
-		AND (fx.superseded_by IS NULL OR EXISTS (SELECT 1 FROM follow_ups fy WHERE fy.id = fx.superseded_by AND fy.risk_level >= ?))
-		AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = al.patient_id AND f.reached = ? AND f.superseded_by IS NULL
-			AND f.date >= a.taken_on AND ((f.created_at > al.raised_at AND NOT EXISTS (SELECT 1 FROM follow_ups o WHERE o.superseded_by = f.id))
-				OR f.details LIKE ?))
-		AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = al.patient_id AND r.direction = 'up'
-			AND r.status <> 'cancelled' AND r.requested_at >= al.raised_at)`, id, clinical.HighRiskLevel, true, referredLike).Scan(&flagOn); err != nil {
-		return "", "", err
-	}
+// the community since then (discharged, the latest discharge's date, or "")
+// starts the schedule afresh, and the earliest flag not answered since it
+// was raised (flagOn, the date it was raised on, or "") brings the date
+// forward. refreshSummary reads both in the transaction that changed what
+// they depend on (summaryInputs).
+func warningDue(lastDate, due, rule, discharged, flagOn string) (string, string) {
 	d, _ := clinical.ParseDate(due)
 	last, _ := clinical.ParseDate(lastDate)
 	r := clinical.Rule(rule)
-	if discharged.Valid {
-		on, _ := clinical.ParseDate(discharged.String)
+	if discharged != "" {
+		on, _ := clinical.ParseDate(discharged)
 		d, r = clinical.DischargeDue(on, last, d, r)
 	}
-	if flagOn.Valid {
-		on, _ := clinical.ParseDate(flagOn.String)
+	if flagOn != "" {
+		on, _ := clinical.ParseDate(flagOn)
 		d, r = clinical.AlertDue(on, false, d, r)
 	}
 	if d.IsZero() {
-		return due, rule, nil
+		return due, rule
 	}
-	return d.String(), string(r), nil
+	return d.String(), string(r)
 }
+
+// The latest discharge back to the community, and the earliest open flag:
+// a flag not answered since it was raised, by a later reached follow-up, a
+// follow-up recording a referral or a referral up. A follow-up's risk flag
+// whose follow-up was corrected counts only while the correction keeps the
+// risk at 3 or more; a correction answers
+// nothing, being no new contact. Both are scalar subqueries on patient p;
+// openFlagSQL's arguments are clinical.HighRiskLevel and true.
+const (
+	dischargedSQL = `(SELECT max(discharged_on) FROM referrals WHERE patient_id = p.id AND direction = 'down'
+		AND status <> 'cancelled')`
+	openFlagSQL = `(SELECT min(a.taken_on) FROM alerts al JOIN assessments a ON a.id = al.assessment_id
+		LEFT JOIN follow_ups fx ON fx.id = a.follow_up_id
+		WHERE al.patient_id = p.id AND al.kind = 'flag'
+		AND (fx.superseded_by IS NULL OR EXISTS (SELECT 1 FROM follow_ups fy WHERE fy.id = fx.superseded_by AND fy.risk_level >= ?))
+		AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = al.patient_id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date >= a.taken_on AND ((f.created_at > al.raised_at AND NOT EXISTS (SELECT 1 FROM follow_ups o WHERE o.superseded_by = f.id))
+				OR f.details LIKE '` + referredLike + `'))
+		AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = al.patient_id AND r.direction = 'up'
+			AND r.status <> 'cancelled' AND r.requested_at >= al.raised_at))`
+)
 
 // referredLike matches the details of a follow-up that records a referral
 // (the form's item "referral: yes", FollowUpInput.Referral), which answers a
 // flag on or before its date: R-CLASS-UNSTABLE's "refer at once" done. The
-// details are the form as encoding/json writes it, in field order.
+// details are the form as encoding/json writes it, in field order. It is
+// written into the query, not bound: SQLite compiles a statement again at
+// every run whose LIKE pattern is a bound value.
 const referredLike = `%"referral":{"referred":true%`
 
 // SweepAlerts raises the alerts that time alone calls for, as of now: a

@@ -68,6 +68,8 @@ func (db *DB) writeLoop() {
 		select {
 		case first := <-db.writes:
 			db.runGroup(first)
+			// Between groups the writer's connection is free.
+			db.wStmts.prepare(context.Background())
 		case <-db.quit:
 			return
 		}
@@ -80,7 +82,7 @@ func (db *DB) runGroup(first *writeReq) {
 		first.result <- fmt.Errorf("store: begin: %w", err)
 		return
 	}
-	tx := &Tx{tx: sqlTx, engine: db.engine, detached: true}
+	tx := &Tx{tx: sqlTx, engine: db.engine, detached: true, stmts: db.wStmts}
 	var done []*writeReq
 	for next := first; next != nil; {
 		err := runSaved(tx, next)

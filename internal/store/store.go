@@ -22,7 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -53,6 +54,8 @@ type DB struct {
 	quit      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+	// SQLite's prepared statements, per pool (stmts.go); nil on PostgreSQL.
+	wStmts, rStmts *stmtCache
 	// stale is the optional read-only pool on a standby (OpenStandby),
 	// for reads that may lag the primary; nil without one.
 	stale     *sql.DB
@@ -77,7 +80,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // synchronous(FULL) because an acknowledged patient record must survive a
 // power cut, not just a crash of the process.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
+	"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
@@ -96,8 +99,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
+	// Keep them all: opening one reads the whole schema (the default
+	// keeps two idle, and with more readers than that every session
+	// lookup opened a connection, 11 % of the CPU under load).
+	r.SetMaxIdleConns(4)
 	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path,
-		writes: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+		writes: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{}),
+		wStmts: newStmtCache(w), rStmts: newStmtCache(r)}
 	go db.writeLoop()
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -105,21 +113,41 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statistics for tables that grew since they were last analysed,
 	// with a bounded effort, as SQLite advises at connection start.
-	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+	if err := db.analyzeSQLite(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", db.name, err)
 	}
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	p, err := sql.Open("pgx", dsn)
+// pgPool opens a pool on a PostgreSQL URL with JIT compilation off (unless
+// the URL sets jit itself). PostgreSQL compiles a query's expressions when
+// its estimated cost passes jit_above_cost, and compiles again at every
+// execution: for the short queries of a follow-up whose estimates are high
+// (a plan with a seq scan it will never run) that was 70 ms of a
+// 0.1 ms query, and 8 clients' follow-ups fell to 21 a second (issue 16).
+// Kith's largest counts run over one community or on snapshots, where JIT
+// gains little.
+func pgPool(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := cfg.RuntimeParams["jit"]; !ok {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(20)
 	p.SetMaxIdleConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)
+	return p, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := pgPool(dsn)
+	if err != nil {
+		return nil, err
+	}
 	db := &DB{engine: Postgres, w: p, r: p, name: redact(dsn)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -157,6 +185,8 @@ func (db *DB) Close() error {
 		db.closeOnce.Do(func() { close(db.quit) })
 		<-db.stopped
 	}
+	db.wStmts.close()
+	db.rStmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -243,6 +273,8 @@ type Tx struct {
 	engine   Engine
 	now      time.Time
 	readOnly bool
+	// stmts holds the pool's prepared statements (SQLite only).
+	stmts *stmtCache
 	// detached: the transaction is shared by a group of callers (group
 	// commit), so one caller's context ending must not interrupt it.
 	detached bool
@@ -268,6 +300,9 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 
 // Exec runs a statement written with ? placeholders.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := tx.stmts.lookup(query); s != nil {
+		return tx.tx.StmtContext(tx.ctx(ctx), s).ExecContext(tx.ctx(ctx), args...)
+	}
 	return tx.tx.ExecContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
@@ -278,6 +313,9 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow runs a query that returns at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := tx.stmts.lookup(query); s != nil {
+		return tx.tx.StmtContext(tx.ctx(ctx), s).QueryRowContext(tx.ctx(ctx), args...)
+	}
 	return tx.tx.QueryRowContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
@@ -336,13 +374,10 @@ func (db *DB) OpenStandby(ctx context.Context, dsn string) error {
 	if db.engine != Postgres || !(strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")) {
 		return errors.New("store: a read pool needs PostgreSQL, for both the database and the read pool")
 	}
-	p, err := sql.Open("pgx", dsn)
+	p, err := pgPool(dsn)
 	if err != nil {
 		return err
 	}
-	p.SetMaxOpenConns(20)
-	p.SetMaxIdleConns(20)
-	p.SetConnMaxIdleTime(5 * time.Minute)
 	if err := p.PingContext(ctx); err != nil {
 		p.Close()
 		return fmt.Errorf("store: open read pool %s: %w", redact(dsn), err)
@@ -389,12 +424,25 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, f
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = db.try(ctx, pool, opts, fn)
+		db.stmtsOf(pool).prepare(ctx)
 		if err == nil || !isRetryable(err) {
 			return err
 		}
 		slog.Warn("transaction retried", "attempt", i+1, "error", err)
 	}
 	return err
+}
+
+// stmtsOf returns the prepared statements of pool, nil if it keeps none.
+func (db *DB) stmtsOf(pool *sql.DB) *stmtCache {
+	switch pool {
+	case nil:
+	case db.w:
+		return db.wStmts
+	case db.r:
+		return db.rStmts
+	}
+	return nil
 }
 
 func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
@@ -404,7 +452,8 @@ func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: readOnly}
+	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: readOnly,
+		stmts: db.stmtsOf(pool)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
@@ -430,6 +479,9 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow runs a read query that returns at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := db.rStmts.lookup(query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return db.r.QueryRowContext(ctx, rebind(db.engine, query), args...)
 }
 
