@@ -317,8 +317,11 @@ func (s *Service) CorrectFollowUp(ctx context.Context, patientID, followUpID int
 // insertFollowUp validates, classifies and stores a follow-up; replaces,
 // if not 0, is the follow-up it corrects.
 func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64) (*FollowUp, error) {
+	var prev reachedFollowUp // read for a reached follow-up only
 	pl, err := s.planFollowUp(tx, a, p, in, func() (clinical.Classification, error) {
-		return previousReached(ctx, tx, p.ID, in.Date, replaces)
+		var err error
+		prev, err = previousReached(ctx, tx, p.ID, in.Date, replaces)
+		return prev.class, err
 	})
 	if err != nil {
 		return nil, err
@@ -354,7 +357,7 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 			return nil, err
 		}
 		if replaces == 0 {
-			if err := followUpAlerts(ctx, tx, p.ID, fu.ID, in); err != nil {
+			if err := followUpAlerts(ctx, tx, p.ID, in, prev); err != nil {
 				return nil, err
 			}
 		}
@@ -452,18 +455,30 @@ func leftOn(status, on string) string {
 	return ""
 }
 
-// previousReached returns the classification of the last reached follow-up
-// on or before date (R-NEXT-BASIC-PERSIST looks at it), ignoring superseded
-// versions and the one being corrected.
-func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date string, replaces int64) (clinical.Classification, error) {
+// reachedFollowUp is what the rules read of a patient's previous reached
+// follow-up; found is false when there is none.
+type reachedFollowUp struct {
+	found     bool
+	class     clinical.Classification
+	risk      sql.NullInt64
+	adherence string
+}
+
+// previousReached returns the last reached follow-up on or before date,
+// ignoring superseded versions and the one being corrected: its
+// classification for R-NEXT-BASIC-PERSIST, its risk level and adherence for
+// the alerts (followUpAlerts), in one read.
+func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date string, replaces int64) (reachedFollowUp, error) {
+	var r reachedFollowUp
 	var c string
-	err := tx.QueryRow(ctx, `SELECT classification FROM follow_ups
+	err := tx.QueryRow(ctx, `SELECT classification, risk_level, medication_adherence FROM follow_ups
 		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
-		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, date, replaces).Scan(&c)
+		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, date, replaces).Scan(&c, &r.risk, &r.adherence)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return r, nil
 	}
-	return clinical.Classification(c), err
+	r.found, r.class = err == nil, clinical.Classification(c)
+	return r, err
 }
 
 // setStatus changes a patient's status and records it in the history. A

@@ -3,7 +3,6 @@ package care
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strconv"
 	"time"
 
@@ -55,31 +54,23 @@ func raiseAlert(ctx context.Context, tx *store.Tx, patientID int64, kind, detail
 }
 
 // followUpAlerts raises the alerts a new reached follow-up calls for
-// against the reached follow-up before it: the risk level rose by 2 or more
-// (R-ALERT-RISE), medication stopped (R-ALERT-MED).
-func followUpAlerts(ctx context.Context, tx *store.Tx, patientID, followUpID int64, in FollowUpInput) error {
-	var risk sql.NullInt64
-	var adherence string
-	err := tx.QueryRow(ctx, `SELECT risk_level, medication_adherence FROM follow_ups
-		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
-		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, in.Date, followUpID).Scan(&risk, &adherence)
-	if errors.Is(err, sql.ErrNoRows) {
+// against prev, the reached follow-up before it: the risk level rose by 2
+// or more (R-ALERT-RISE), medication stopped (R-ALERT-MED).
+func followUpAlerts(ctx context.Context, tx *store.Tx, patientID int64, in FollowUpInput, prev reachedFollowUp) error {
+	if !prev.found {
 		return nil
 	}
-	if err != nil {
-		return err
+	var risk *int
+	if prev.risk.Valid {
+		n := int(prev.risk.Int64)
+		risk = &n
 	}
-	var prev *int
-	if risk.Valid {
-		n := int(risk.Int64)
-		prev = &n
-	}
-	if in.RiskLevel != nil && clinical.RiskRose(prev, *in.RiskLevel) {
-		if err := raiseAlert(ctx, tx, patientID, AlertRiskRise, strconv.Itoa(*prev)+" → "+strconv.Itoa(*in.RiskLevel), nil); err != nil {
+	if in.RiskLevel != nil && clinical.RiskRose(risk, *in.RiskLevel) {
+		if err := raiseAlert(ctx, tx, patientID, AlertRiskRise, strconv.Itoa(*risk)+" → "+strconv.Itoa(*in.RiskLevel), nil); err != nil {
 			return err
 		}
 	}
-	if clinical.MedicationStopped(clinical.Adherence(adherence), clinical.Adherence(in.MedicationAdherence)) {
+	if clinical.MedicationStopped(clinical.Adherence(prev.adherence), clinical.Adherence(in.MedicationAdherence)) {
 		return raiseAlert(ctx, tx, patientID, AlertMedicationStop, "", nil)
 	}
 	return nil
@@ -90,8 +81,8 @@ func followUpAlerts(ctx context.Context, tx *store.Tx, patientID, followUpID int
 // the community since then (discharged, the latest discharge's date, or "")
 // starts the schedule afresh, and the earliest flag not answered since it
 // was raised (flagOn, the date it was raised on, or "") brings the date
-// forward. refreshSummary reads both in the transaction that changed what
-// they depend on (summaryInputs).
+// forward. refreshSummary reads both, in one statement with the rest of the
+// summary, in the transaction that changed what they depend on.
 func warningDue(lastDate, due, rule, discharged, flagOn string) (string, string) {
 	d, _ := clinical.ParseDate(due)
 	last, _ := clinical.ParseDate(lastDate)
