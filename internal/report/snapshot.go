@@ -89,7 +89,7 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 	// A managed or lost patient has not left the register, so left_on
 	// needs no test here, and patients_open answers this alone.
 	to := scope.Period.To.String()
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
+	if err := tx.QueryRowReplanned(ctx, `SELECT COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
 		FROM patients p WHERE p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.status IN ('managed', 'lost')
 		AND p.registered_on <= ?`, scope.AsOf.String(), lo, hi, true, to).Scan(&c.Overdue, &c.Lost); err != nil {
