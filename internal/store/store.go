@@ -439,7 +439,9 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, f
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = db.try(ctx, pool, opts, fn)
-		db.stmtsOf(pool).prepare(ctx)
+		// Not cancelled with the request: a statement that failed to
+		// prepare is never tried again.
+		db.stmtsOf(pool).prepare(context.WithoutCancel(ctx))
 		if err == nil || !isRetryable(err) {
 			return err
 		}
