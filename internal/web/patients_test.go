@@ -223,6 +223,11 @@ func TestPatientPages(t *testing.T) {
 				"not_reached_reason": {"working_away"}})
 			rec = manager.page(resp.Header.Get("Location"), http.StatusOK)
 			contains(t, rec, "Attempt of 2026-03-05 recorded: not reached (Working away).", "The next follow-up stays due on 2026-03-15.")
+			// The timeline says why, in the page's language and punctuation.
+			contains(t, rec, "not reached: Working away")
+			zhRec := zh.page(base, http.StatusOK)
+			contains(t, zhRec, "未访到：")
+			lacks(t, zhRec, "未访到:", "not reached")
 
 			// No page has inline script or style, which the CSP forbids.
 			for _, p := range []string{"/", "/patients", "/patients/new", "/worklist", base + "/edit", base + "/status",
