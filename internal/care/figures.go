@@ -409,7 +409,12 @@ func (s *Service) WarmFigures(ctx context.Context) error {
 	}
 	for _, root := range roots {
 		for _, p := range periods {
-			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: today}); err != nil {
+			// Judged on the day the readers judge it (Service.scope).
+			asOf := today
+			if p.To.Before(asOf) {
+				asOf = p.To
+			}
+			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: asOf}); err != nil {
 				return err
 			}
 		}

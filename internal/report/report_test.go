@@ -40,11 +40,12 @@ func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 			}
 			periods = append(periods, p)
 		}
-		compare := func(when string) {
+		overdue := map[clinical.Date]int64{}
+		compare := func(when string, asOf clinical.Date) {
 			t.Helper()
 			for _, path := range []string{"/D01/", "/D01/S02/", "/D01/S01/C0101/"} {
 				for _, p := range periods {
-					scope := report.Scope{Path: path, Period: p, AsOf: today}
+					scope := report.Scope{Path: path, Period: p, AsOf: asOf}
 					var direct, cached kpi.Counts
 					err := db.Transact(ctx, func(tx *store.Tx) error {
 						var err error
@@ -63,11 +64,14 @@ func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 					if direct.Registered == 0 {
 						t.Errorf("%s %s: nobody registered", path, p)
 					}
+					if path == "/D01/" {
+						overdue[asOf] = direct.Overdue
+					}
 				}
 			}
 		}
-		compare("cold")
-		compare("warm")
+		compare("cold", today)
+		compare("warm", today)
 		// A follow-up and a death in C0101 change its figures; the snapshots follow.
 		mgr := care.WithActor(ctx, &care.Actor{Username: "manager", Role: auth.CommunityManager, UnitCode: "C0101", UnitPath: "/D01/S01/C0101/"})
 		list, _, err := svc.Patients(mgr, care.PatientQuery{Status: "managed"}, care.Page{Limit: 2})
@@ -85,6 +89,13 @@ func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 			NotReachedReason: "deceased", DeathDate: today.String(), DeathCause: "stroke"}); err != nil {
 			t.Fatal(err)
 		}
-		compare("after writes")
+		compare("after writes", today)
+		// A month on, with nothing written, more are overdue: a snapshot
+		// counted on another day is stale (R-KPI overdue, judged on the day).
+		later := today.AddDays(30)
+		compare("a month on", later)
+		if overdue[later] <= overdue[today] {
+			t.Errorf("overdue a month on %d, today %d: the check proves nothing", overdue[later], overdue[today])
+		}
 	})
 }

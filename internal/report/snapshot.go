@@ -20,8 +20,9 @@ import (
 // with the time it was computed, and RefreshStale, run in the background,
 // recomputes them outside the writer (counting in a read transaction,
 // saving in a short write). A busy district then never makes a reader wait
-// for a recount, nor a recount hold SQLite's writer. Overdue and lost depend
-// on the day, not the period, and are counted live.
+// for a recount, nor a recount hold SQLite's writer. Overdue depends on the
+// day it is judged on as well (Scope.AsOf): a snapshot keeps the day it was
+// counted on, and is stale on any other.
 
 // Touch records, in the caller's transaction, that patient's community's
 // figures may have changed.
@@ -85,16 +86,6 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population i
 	if c, err = sumSnapshots(ctx, tx, scope, population, recount, counts); err != nil {
 		return c, asOf, err
 	}
-	lo, hi := store.Beneath(scope.Path)
-	// A managed or lost patient has not left the register, so left_on
-	// needs no test here, and patients_open answers this alone.
-	to := scope.Period.To.String()
-	if err := tx.QueryRowReplanned(ctx, `SELECT COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
-		FROM patients p WHERE p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.status IN ('managed', 'lost')
-		AND p.registered_on <= ?`, scope.AsOf.String(), lo, hi, true, to).Scan(&c.Overdue, &c.Lost); err != nil {
-		return c, asOf, fmt.Errorf("report: overdue: %w", err)
-	}
 	return c, asOf, planCounts(ctx, tx, scope, &c)
 }
 
@@ -114,6 +105,8 @@ func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int
 		c.Stable += x.Stable
 		c.HealthChecked += x.HealthChecked
 		c.Emergencies += x.Emergencies
+		c.Overdue += x.Overdue
+		c.Lost += x.Lost
 	}
 	if len(recount) > fewStale { // a grouped pass: counts has them all
 		for _, x := range counts {
@@ -124,7 +117,8 @@ func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int
 	lo, hi := store.Beneath(scope.Path)
 	q := `SELECT COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
 		COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
-		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0)
+		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0),
+		COALESCE(sum(s.overdue), 0), COALESCE(sum(s.lost), 0)
 		FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
 		WHERE s.period = ? AND o.path >= ? AND o.path < ?`
 	args := []any{scope.Period.String(), lo, hi}
@@ -137,7 +131,7 @@ func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int
 	}
 	var x kpi.Counts
 	if err := tx.QueryRow(ctx, q, args...).Scan(&x.Registered, &x.Managed, &x.Standardised, &x.Medicated,
-		&x.RegularMedication, &x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies); err != nil {
+		&x.RegularMedication, &x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies, &x.Overdue, &x.Lost); err != nil {
 		return c, fmt.Errorf("report: snapshots: %w", err)
 	}
 	add(x)
@@ -181,8 +175,9 @@ func staleSnapshots(ctx context.Context, tx *store.Tx, scope Scope) ([]stale, er
 	rows, err := tx.Query(ctx, `SELECT o.id, o.path, COALESCE(v.version, 0), COALESCE(s.computed_at, '') FROM org_units o
 		LEFT JOIN figure_versions v ON v.unit_id = o.id
 		LEFT JOIN figure_snapshots s ON s.unit_id = o.id AND s.period = ?
-		WHERE o.level = 'community' AND o.path >= ? AND o.path < ? AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0))`,
-		period, lo, hi)
+		WHERE o.level = 'community' AND o.path >= ? AND o.path < ?
+		AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0) OR s.counted_on <> ?)`,
+		period, lo, hi, scope.AsOf.String())
 	if err != nil {
 		return nil, fmt.Errorf("report: stale snapshots: %w", err)
 	}
@@ -230,15 +225,16 @@ func saveSnapshots(ctx context.Context, tx *store.Tx, scope Scope, list []stale,
 	for _, st := range list {
 		c := counts[st.id]
 		if _, err := tx.Exec(ctx, `INSERT INTO figure_snapshots (unit_id, period, version, registered, managed, standardised,
-			medicated, regular_medication, face_to_face, stable, health_checked, emergencies, computed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			medicated, regular_medication, face_to_face, stable, health_checked, emergencies, overdue, lost, counted_on, computed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (unit_id, period) DO UPDATE SET version = excluded.version, registered = excluded.registered,
 			managed = excluded.managed, standardised = excluded.standardised, medicated = excluded.medicated,
 			regular_medication = excluded.regular_medication, face_to_face = excluded.face_to_face, stable = excluded.stable,
-			health_checked = excluded.health_checked, emergencies = excluded.emergencies, computed_at = excluded.computed_at
+			health_checked = excluded.health_checked, emergencies = excluded.emergencies, overdue = excluded.overdue,
+			lost = excluded.lost, counted_on = excluded.counted_on, computed_at = excluded.computed_at
 			WHERE figure_snapshots.version <= excluded.version`,
 			st.id, period, st.version, c.Registered, c.Managed, c.Standardised, c.Medicated, c.RegularMedication, c.FaceToFace,
-			c.Stable, c.HealthChecked, c.Emergencies, now); err != nil {
+			c.Stable, c.HealthChecked, c.Emergencies, c.Overdue, c.Lost, scope.AsOf.String(), now); err != nil {
 			return fmt.Errorf("report: save snapshot: %w", err)
 		}
 	}
