@@ -92,7 +92,7 @@ const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = 
 
 // planCounts counts the rehabilitation figures of issue 11 into c, over
 // the register at the period's end (registeredWhere). They are few rows
-// and counted live, like overdue and lost, rather than snapshotted:
+// and counted live rather than snapshotted:
 //   - plan coverage: patients under management with a plan active at the
 //     period's end;
 //   - reviews on time: reviews due in the period done by their due date, of
