@@ -171,7 +171,9 @@ func writeRegistry(path string, o ImportOptions, communities []string, idBase in
 		reg := today.AddDays(-(o.FollowUps*31 + 30 + rng.IntN(60)))
 		rec[col["national_id"]] = first + string(ch)
 		rec[col["source_id"]] = "bench-" + strconv.FormatInt(n, 10)
-		rec[col["name"]] = benchSurnames[rng.IntN(len(benchSurnames))] + "测" + strconv.Itoa(i%1000)
+		// Unique, so that no two are a possible duplicate (same name and
+		// birth date), which an import asks a person to confirm.
+		rec[col["name"]] = benchSurnames[rng.IntN(len(benchSurnames))] + "测" + strconv.Itoa(i)
 		rec[col["sex"]] = sex
 		rec[col["birth_date"]] = birth.String()
 		rec[col["phone"]] = "13" + strconv.Itoa(100000000+rng.IntN(899999999))
