@@ -52,11 +52,17 @@ func (s *Service) figureScope(ctx context.Context, tx *store.Tx, a *Actor, code 
 }
 
 func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
-	asOf := s.today()
-	if p.To.Before(asOf) {
-		asOf = p.To
+	return report.Scope{Path: u.Path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures}
+}
+
+// judgedOn is the day overdue is judged on for period p: its last day, or
+// today if it has not ended. Readers and the snapshots' refresh both use it,
+// so that a snapshot counted for one is current for the other.
+func judgedOn(p kpi.Period, today clinical.Date) clinical.Date {
+	if p.To.Before(today) {
+		return p.To
 	}
-	return report.Scope{Path: u.Path, Period: p, AsOf: asOf, MaxStale: s.staleFigures}
+	return today
 }
 
 // ServeStaleFigures lets the figures of a district or the province be
@@ -409,12 +415,7 @@ func (s *Service) WarmFigures(ctx context.Context) error {
 	}
 	for _, root := range roots {
 		for _, p := range periods {
-			// Judged on the day the readers judge it (Service.scope).
-			asOf := today
-			if p.To.Before(asOf) {
-				asOf = p.To
-			}
-			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: asOf}); err != nil {
+			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: judgedOn(p, today)}); err != nil {
 				return err
 			}
 		}

@@ -105,9 +105,9 @@ func warningDue(lastDate, due, rule, discharged, flagOn string) (string, string)
 // a flag not answered since it was raised, by a later reached follow-up, a
 // follow-up recording a referral or a referral up. A follow-up's risk flag
 // whose follow-up was corrected counts only while the correction keeps the
-// risk at 3 or more; a correction answers
-// nothing, being no new contact. Both are scalar subqueries on patient p;
-// openFlagSQL's arguments are clinical.HighRiskLevel and true.
+// risk at 3 or more; a correction answers nothing, being no new contact.
+// Both are scalar subqueries on patient p; openFlagSQL's arguments are
+// clinical.HighRiskLevel and true.
 const (
 	dischargedSQL = `(SELECT max(discharged_on) FROM referrals WHERE patient_id = p.id AND direction = 'down'
 		AND status <> 'cancelled')`

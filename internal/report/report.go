@@ -84,11 +84,13 @@ func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (k
 	return c, planCounts(ctx, tx, scope, &c)
 }
 
+// planActiveAt is the condition that plan version cp was active at a day
+// (the argument, twice): started by then and not yet superseded.
+const planActiveAt = `cp.start_on <= ? AND (cp.superseded_at IS NULL OR substr(cp.superseded_at, 1, 10) > ?)`
+
 // activePlanAt is the condition that patient p had a rehabilitation plan
-// version active at a day (the argument, twice): started by then and not
-// yet superseded.
-const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = p.id AND cp.start_on <= ?
-	AND (cp.superseded_at IS NULL OR substr(cp.superseded_at, 1, 10) > ?))`
+// version active at a day (the argument, twice).
+const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = p.id AND ` + planActiveAt + `)`
 
 // planCounts counts the rehabilitation figures of issue 11 into c, over
 // the register at the period's end (registeredWhere). They are few rows
@@ -107,8 +109,7 @@ func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) e
 	// Driven by the plans, not by every patient of the unit: a district's
 	// figures read under write load spent most of their time here.
 	if err := tx.QueryRowReplanned(ctx, `SELECT count(DISTINCT p.id) FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
-		WHERE `+registeredWhere+` AND p.status = 'managed' AND cp.start_on <= ?
-		AND (cp.superseded_at IS NULL OR substr(cp.superseded_at, 1, 10) > ?)`, append(where, to, to)...).Scan(&c.PlanCovered); err != nil {
+		WHERE `+registeredWhere+` AND p.status = 'managed' AND `+planActiveAt, append(where, to, to)...).Scan(&c.PlanCovered); err != nil {
 		return fmt.Errorf("report: plan coverage: %w", err)
 	}
 	if err := tx.QueryRowReplanned(ctx, `SELECT COALESCE(sum(CASE WHEN r.reviewed_on <= r.due_on THEN 1 ELSE 0 END), 0), count(*)
