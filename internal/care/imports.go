@@ -70,196 +70,371 @@ var errDryRun = errors.New("dry run")
 // run does all the same work and rolls it back, so that it reports exactly
 // what the import would meet.
 //
+// The batch is looked up and written as a whole, not record by record
+// (issue 14: one record at a time, the round trips to the database were
+// most of an import's time): a few statements find what the batch's
+// records meet on the register, the checks and rules run in Go, and the
+// rows go in with multi-row INSERTs. The records are still judged one after
+// another, in the batch's order, with the checks of registration and of
+// the follow-up form: a record that repeats an earlier one of the batch
+// finds it as it would on the register.
+//
 // The batches write no audit entry of their own: the import is one action,
 // audited once by FinishImport with its counts.
 func (s *Service) ImportBatch(ctx context.Context, recs []ImportRecord, dryRun bool) (ImportCounts, []ImportProblem, error) {
-	var counts ImportCounts
-	var problems []ImportProblem
 	a := ActorFrom(ctx)
 	if a == nil {
-		return counts, nil, errUnauthenticated
+		return ImportCounts{}, nil, errUnauthenticated
 	}
 	if !mayEver(a, ImportRegistry) {
-		return counts, nil, s.act(ctx, "registry.import", func(tx *store.Tx, a *Actor, sub *subject) error {
+		return ImportCounts{}, nil, s.act(ctx, "registry.import", func(tx *store.Tx, a *Actor, sub *subject) error {
 			sub.Type, sub.Unit, sub.Path = "import", a.UnitCode, a.UnitPath
 			return errForbidden()
 		})
 	}
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		counts, problems = ImportCounts{}, nil
-		for i := range recs {
-			if _, err := tx.Exec(ctx, `SAVEPOINT kith_import`); err != nil {
+	var b *importBatch
+	var err error
+	for range 3 {
+		err = s.db.TransactBulk(ctx, func(tx *store.Tx) error {
+			b = &importBatch{s: s, tx: tx, a: a, today: s.today()}
+			if err := b.run(ctx, recs); err != nil {
 				return err
 			}
-			c, err := s.importOne(ctx, tx, a, &recs[i])
-			var ce *Error
-			if errors.As(err, &ce) {
-				if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT kith_import`); err != nil {
-					return err
-				}
-				counts.Rejected++
-				if ce.Kind == Forbidden {
-					ce.Fields = []FieldError{{Field: "org_unit", Message: "is outside your jurisdiction"}}
-				}
-				if len(ce.Fields) == 0 {
-					problems = append(problems, ImportProblem{Record: i, Message: ce.Message})
-				}
-				for _, f := range ce.Fields {
-					problems = append(problems, ImportProblem{Record: i, Field: f.Field, Message: f.Message})
-				}
-			} else if err != nil {
-				return err
-			} else {
-				counts.Add(c)
+			if dryRun {
+				return errDryRun
 			}
-			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT kith_import`); err != nil {
-				return err
-			}
+			return nil
+		})
+		// A national ID put on the register by someone else since the
+		// batch looked: run again, it is then found there.
+		if !store.IsUniqueViolation(err) {
+			break
 		}
-		if dryRun {
-			return errDryRun
-		}
-		return nil
-	})
+	}
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
-	return counts, problems, unavailable(err)
+	if err != nil {
+		return ImportCounts{}, nil, unavailable(err)
+	}
+	return b.counts, b.problems, nil
 }
 
-// importOne imports one record: nothing if the patient is on the register
-// already, else the patient and their history, whose follow-ups are
-// classified and scheduled by the rules in date order as if recorded then.
-func (s *Service) importOne(ctx context.Context, tx *store.Tx, a *Actor, r *ImportRecord) (ImportCounts, error) {
-	var c ImportCounts
-	in := r.Patient
+// importBatch is one batch of an import, in its transaction.
+type importBatch struct {
+	s        *Service
+	tx       *store.Tx
+	a        *Actor
+	today    clinical.Date
+	counts   ImportCounts
+	problems []ImportProblem
+	// What the batch finds on the register (found, by lookUp) and what it
+	// has put there so far (accepted, and the same three maps in ours):
+	// source keys and national ID hashes to the patient's org path, and
+	// birth date and name key to the org paths of those so called.
+	found, ours onRegister
+	units       map[string]*unitRow
+	accepted    []*imported
+}
+
+type onRegister struct {
+	keys, hashes map[string]string
+	people       map[[2]string][]string
+}
+
+func newOnRegister() onRegister {
+	return onRegister{keys: map[string]string{}, hashes: map[string]string{}, people: map[[2]string][]string{}}
+}
+
+// imported is a record of the batch on its way to the register.
+type imported struct {
+	i         int // index in the batch
+	key       string
+	in        PatientInput // normalized
+	nid, hash string       // the national ID normalized and its lookup hash
+	severe    bool
+	fus       []FollowUpInput // in date order
+	final     string          // deceased or moved away after the history
+	unit      *unitRow
+	planned   []*plannedFollowUp
+	risks     []*scored // the risk assessment of each planned follow-up, nil if not reached
+	statuses  [][3]string
+	state     patientState
+	last      *plannedFollowUp // the last reached follow-up, nil if none
+	streak    int
+}
+
+func (b *importBatch) run(ctx context.Context, recs []ImportRecord) error {
+	b.found, b.ours = newOnRegister(), newOnRegister()
+	var todo []*imported
+	for i := range recs {
+		r, err := b.check(i, &recs[i])
+		if err != nil {
+			if err := b.reject(i, err); err != nil {
+				return err
+			}
+			continue
+		}
+		todo = append(todo, r)
+	}
+	if err := b.lookUp(ctx, todo); err != nil {
+		return err
+	}
+	for _, r := range todo {
+		if err := b.admit(r); err != nil {
+			if err := b.reject(r.i, err); err != nil {
+				return err
+			}
+		}
+	}
+	return b.write(ctx)
+}
+
+// reject reports what is wrong with record i; an error that is not the
+// record's (the database's, say) ends the batch.
+func (b *importBatch) reject(i int, err error) error {
+	var ce *Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	b.counts.Rejected++
+	if ce.Kind == Forbidden {
+		ce.Fields = []FieldError{{Field: "org_unit", Message: "is outside your jurisdiction"}}
+	}
+	if len(ce.Fields) == 0 {
+		b.problems = append(b.problems, ImportProblem{Record: i, Message: ce.Message})
+	}
+	for _, f := range ce.Fields {
+		b.problems = append(b.problems, ImportProblem{Record: i, Field: f.Field, Message: f.Message})
+	}
+	return nil
+}
+
+// check validates a record by itself, as the registration and follow-up
+// forms do, before anything is looked up.
+func (b *importBatch) check(i int, rec *ImportRecord) (*imported, error) {
+	r := &imported{i: i, key: rec.Key, in: rec.Patient}
+	in := &r.in
 	in.Diagnoses = slices.Clone(in.Diagnoses)
 	in.ConfirmDuplicate, in.ContactRequestID = false, 0
-	fus := slices.Clone(r.FollowUps)
-	slices.SortStableFunc(fus, func(x, y FollowUpInput) int { return strings.Compare(x.Date, y.Date) })
+	r.fus = slices.Clone(rec.FollowUps)
+	slices.SortStableFunc(r.fus, func(x, y FollowUpInput) int { return strings.Compare(x.Date, y.Date) })
 	if in.RegisteredOn == "" {
 		// A registry that does not say when a patient was registered:
 		// the first follow-up's day, else today.
-		for _, fu := range fus {
+		for _, fu := range r.fus {
 			if fu.Date != "" {
 				in.RegisteredOn = fu.Date
 				break
 			}
 		}
 	}
-
-	// Everything wrong with the record, before anything is written.
-	f := s.fields()
-	check := in
-	check.Diagnoses = slices.Clone(in.Diagnoses)
-	nid, _ := check.normalize(&f)
-	for i := range fus {
-		ff := s.fields()
-		fu := fus[i]
-		fu.validate(&ff, check.RegisteredOn)
+	f := b.s.fields()
+	r.nid, r.severe = in.normalize(&f)
+	for i := range r.fus {
+		ff := b.s.fields()
+		fu := r.fus[i]
+		fu.validate(&ff, in.RegisteredOn)
 		for _, e := range ff.list {
 			f.add("follow_ups["+strconv.Itoa(i)+"]."+e.Field, e.Message)
 		}
 	}
 	if err := f.err(); err != nil {
-		return c, err
+		return nil, err
 	}
-
-	// On the register already: by the source's identifier, or the national ID.
-	var existing int64
-	var path string
-	if r.Key != "" {
-		err := tx.QueryRow(ctx, `SELECT p.id, p.org_path FROM import_sources i JOIN patients p ON p.id = i.patient_id
-			WHERE i.source_key = ?`, r.Key).Scan(&existing, &path)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return c, err
-		}
+	if r.nid != "" {
+		r.hash = b.s.nationalIDHash(r.nid)
 	}
-	if existing == 0 && nid != "" {
-		err := tx.QueryRow(ctx, `SELECT id, org_path FROM patients WHERE national_id_hash = ?`, s.nationalIDHash(nid)).Scan(&existing, &path)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return c, err
-		}
-	}
-	if existing != 0 {
-		if !Allow(a, ImportRegistry, Target{Path: path}) {
-			return c, invalid("national_id", "is on the register outside your jurisdiction: the district that holds the patient must help")
-		}
-		c.Existing = 1
-		return c, nil
-	}
-
-	// A patient who has died or moved away is registered as managed, their
-	// history added, then given that status.
-	final := ""
-	if len(fus) > 0 && (in.Status == string(clinical.StatusDeceased) || in.Status == string(clinical.StatusMovedAway)) {
-		final, in.Status = in.Status, string(clinical.StatusManaged)
-	}
-	var sub subject
-	id, err := s.register(ctx, tx, a, &in, &sub, ImportRegistry)
-	if err != nil {
-		return c, err
-	}
-	c.Patients = 1
-	if r.Key != "" {
-		if _, err := tx.Exec(ctx, `INSERT INTO import_sources (source_key, patient_id, created_at) VALUES (?, ?, ?)`,
-			r.Key, id, store.FormatTime(tx.Now())); err != nil {
-			return c, err
-		}
-	}
-	p, err := patientByID(ctx, tx, id)
-	if err != nil {
-		return c, err
-	}
-	if err := s.insertHistory(ctx, tx, a, p, fus); err != nil {
-		return c, err
-	}
-	c.FollowUps += len(fus)
-	if len(fus) > 0 {
-		if err := refreshSummary(ctx, tx, id, a.Username, s.today()); err != nil {
-			return c, err
-		}
-		if err := report.Touch(ctx, tx, id); err != nil {
-			return c, err
-		}
-	}
-	if final != "" {
-		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM patients WHERE id = ?`, id).Scan(&status); err != nil {
-			return c, err
-		}
-		if status != final {
-			if err := setStatus(ctx, tx, id, final, fus[len(fus)-1].Date, "imported", a.Username); err != nil {
-				return c, err
-			}
-		}
-	}
-	return c, nil
+	return r, nil
 }
 
-// insertHistory writes an imported patient's follow-ups, in date order, as
-// insertFollowUp would have recorded each on its day, by the same rules
-// (planFollowUp), but in bulk: the previous classification that R-NEXT
-// needs is the one planned before it, and the rows go in with a few
-// multi-row INSERTs instead of several statements each. The patient is new
-// to the register, so nothing else is on file for them.
-//
-// A history raises no alert: the registry it comes from acted on it then.
-// The summary is recomputed once, after it (importOne).
-func (s *Service) insertHistory(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, fus []FollowUpInput) error {
-	ids, err := tx.NextIDs(ctx, "follow_ups", len(fus))
+// lookUp reads, for the records that passed check, what they meet on the
+// register: patients with their source keys or national IDs, people of
+// their names and birth dates, and their org units. One statement each.
+func (b *importBatch) lookUp(ctx context.Context, todo []*imported) error {
+	var keys, hashes, codes, people []any
+	for _, r := range todo {
+		if r.key != "" {
+			keys = append(keys, r.key)
+		}
+		if r.hash != "" {
+			hashes = append(hashes, r.hash)
+		}
+		codes = append(codes, strings.TrimSpace(r.in.OrgUnit))
+		people = append(people, r.in.BirthDate, strings.ToLower(r.in.Name))
+	}
+	scan := func(q string, args []any, row func(*sql.Rows) error) error {
+		if len(args) == 0 {
+			return nil
+		}
+		rows, err := b.tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := scan(`SELECT i.source_key, p.org_path FROM import_sources i JOIN patients p ON p.id = i.patient_id
+		WHERE i.source_key IN (`+marks(len(keys))+`)`, keys, func(rows *sql.Rows) error {
+		var k, path string
+		err := rows.Scan(&k, &path)
+		b.found.keys[k] = path
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	var rows, risks [][]any
+	err = scan(`SELECT national_id_hash, org_path FROM patients WHERE national_id_hash IN (`+marks(len(hashes))+`)`, hashes,
+		func(rows *sql.Rows) error {
+			var h, path string
+			err := rows.Scan(&h, &path)
+			b.found.hashes[h] = path
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	err = scan(`SELECT p.birth_date, p.name_key, p.org_path FROM patients p
+		JOIN (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(people)/2), ", ")+`) v
+		ON p.birth_date = v.column1 AND p.name_key = v.column2`, people, func(rows *sql.Rows) error {
+		var who [2]string
+		var path string
+		err := rows.Scan(&who[0], &who[1], &path)
+		b.found.people[who] = append(b.found.people[who], path)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.units = map[string]*unitRow{}
+	return scan(`SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code IN (`+marks(len(codes))+`)`, codes,
+		func(rows *sql.Rows) error {
+			u, err := scanUnitRow(rows)
+			b.units[u.Code] = u
+			return err
+		})
+}
+
+// marks is n placeholders, comma-separated.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// admit takes a checked record on, in the batch's order: nothing if the
+// patient is on the register already, else the patient with their
+// history, whose follow-ups are classified and scheduled by the rules in
+// date order as if recorded then.
+func (b *importBatch) admit(r *imported) error {
+	// On the register already: by the source's identifier, or the
+	// national ID.
+	path, found := lookup(r.key, b.found.keys, b.ours.keys)
+	if !found {
+		path, found = lookup(r.hash, b.found.hashes, b.ours.hashes)
+	}
+	if found {
+		if !Allow(b.a, ImportRegistry, Target{Path: path}) {
+			return invalid("national_id", "is on the register outside your jurisdiction: the district that holds the patient must help")
+		}
+		b.counts.Existing++
+		return nil
+	}
+
+	// The community, as registration checks it.
+	f := b.s.fields()
+	code := strings.TrimSpace(r.in.OrgUnit)
+	u := b.units[code]
+	switch {
+	case code == "":
+		f.add("org_unit", "is required")
+	case u == nil:
+		f.add("org_unit", "no org unit has this code")
+	case u.Level != Community:
+		f.add("org_unit", "must be a community")
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	if !Allow(b.a, ImportRegistry, Target{Path: u.Path}) {
+		return errForbidden()
+	}
+	r.unit = u
+
+	// Someone of the same name and birth date in the district: a person
+	// must confirm it is not the same (registration's check).
+	district := u.Path[:strings.Index(u.Path[1:], "/")+2]
+	lo, hi := store.Beneath(district)
+	who := [2]string{r.in.BirthDate, strings.ToLower(r.in.Name)}
+	for _, p := range append(b.found.people[who], b.ours.people[who]...) {
+		if p >= lo && p < hi {
+			return &Error{Kind: Conflict, Message: "a patient with the same name and birth date is on the register of this district",
+				Fields: []FieldError{{Field: "confirm_duplicate", Message: "confirm to register a possible duplicate"}}}
+		}
+	}
+
+	if err := b.plan(r); err != nil {
+		return err
+	}
+	if r.key != "" {
+		b.ours.keys[r.key] = u.Path
+	}
+	if r.hash != "" {
+		b.ours.hashes[r.hash] = u.Path
+	}
+	b.ours.people[who] = append(b.ours.people[who], u.Path)
+	b.accepted = append(b.accepted, r)
+	b.counts.Patients++
+	b.counts.FollowUps += len(r.fus)
+	return nil
+}
+
+// lookup finds key in the first map that has it.
+func lookup(key string, ms ...map[string]string) (string, bool) {
+	if key == "" {
+		return "", false
+	}
+	for _, m := range ms {
+		if v, ok := m[key]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// plan applies the rules to the record's history, as insertFollowUp would
+// have to each follow-up on its day (planFollowUp): the previous
+// classification R-NEXT needs is the one planned before it. Then it works
+// out where the history leaves the patient, as refreshSummary would after
+// it: the summary of the last reached follow-up, the due date, and the
+// status. The patient is new to the register, so nothing else bears on
+// them: no alert (a history raises none: the registry it comes from acted
+// on it then), no referral, no emergency.
+func (b *importBatch) plan(r *imported) error {
+	in := &r.in
+	if len(r.fus) > 0 && (in.Status == string(clinical.StatusDeceased) || in.Status == string(clinical.StatusMovedAway)) {
+		// A patient who has died or moved away is registered as managed,
+		// their history added, then given that status.
+		r.final, in.Status = in.Status, string(clinical.StatusManaged)
+	}
+	reg, _ := clinical.ParseDate(in.RegisteredOn)
+	p := &patientRow{}
+	p.Status, p.RegisteredOn = in.Status, in.RegisteredOn
+	p.NextDueOn = reg.AddDays(firstFollowUpDays).String()
+	r.state = patientState{status: in.Status, leftOn: leftOn(in.Status, in.RegisteredOn), due: p.NextDueOn}
+	r.statuses = [][3]string{{in.Status, in.RegisteredOn, "registered"}}
+	set := func(status, on, reason string) {
+		r.state.status, r.state.leftOn = status, leftOn(status, on)
+		r.statuses = append(r.statuses, [3]string{status, on, reason})
+	}
+
 	var prev clinical.Classification
-	died := -1
-	for i, in := range fus {
-		pl, err := s.planFollowUp(tx, a, p, in, func() (clinical.Classification, error) { return prev, nil })
+	for i, fu := range r.fus {
+		pl, err := b.s.planFollowUp(b.tx, b.a, p, fu, func() (clinical.Classification, error) { return prev, nil })
 		if err != nil {
 			var ce *Error
 			if errors.As(err, &ce) {
-				// Prefixed as importOne's checks are.
 				for j := range ce.Fields {
 					ce.Fields[j].Field = "follow_ups[" + strconv.Itoa(i) + "]." + ce.Fields[j].Field
 				}
@@ -269,35 +444,143 @@ func (s *Service) insertHistory(ctx context.Context, tx *store.Tx, a *Actor, p *
 			}
 			return err
 		}
-		pl.fu.ID = ids[i]
-		rows = append(rows, pl.values())
-		if *in.Reached {
-			// The follow-up's risk assessment (R-RISK), as insertFollowUp
-			// stores it.
-			sc, err := s.scoreAnswers("risk", riskAnswers(*in.RiskLevel).Answers)
-			if err != nil {
+		var risk *scored
+		if *fu.Reached {
+			// The follow-up's risk assessment (R-RISK), as
+			// insertFollowUp stores it.
+			if risk, err = b.s.scoreAnswers("risk", riskAnswers(*fu.RiskLevel).Answers); err != nil {
 				return err
 			}
-			risks = append(risks, sc.values(a, p.ID, in.Date, &ids[i], tx.Now()))
 			prev = clinical.Classification(pl.fu.Classification)
 			// What refreshSummary would have left on the patient, which
 			// the next follow-up reads (an attempt keeps the due date).
 			p.NextDueOn, p.NextDueRule = pl.fu.NextDueOn, pl.fu.NextDueRule
-		} else if in.NotReachedReason == string(clinical.ReasonDeceased) {
-			p.Status, died = string(clinical.StatusDeceased), i
+			r.last = pl
+		} else if fu.NotReachedReason == string(clinical.ReasonDeceased) {
+			p.Status = string(clinical.StatusDeceased)
+			set(p.Status, fu.DeathDate, "died: "+fu.DeathCause)
+		}
+		r.planned = append(r.planned, pl)
+		r.risks = append(r.risks, risk)
+	}
+	if len(r.fus) == 0 {
+		return nil
+	}
+
+	// refreshSummary's reading: the last reached follow-up, the attempts
+	// since (all of them if none was reached), the due date it set (the
+	// first follow-up's if none).
+	lastDate := ""
+	if r.last != nil {
+		lastDate = r.last.fu.Date
+		r.state.due, r.state.dueRule = r.last.fu.NextDueOn, r.last.fu.NextDueRule
+	}
+	for _, pl := range r.planned {
+		if !*pl.fu.Reached && pl.fu.Date > lastDate {
+			r.streak++
 		}
 	}
-	if err := tx.InsertRows(ctx, "follow_ups", followUpInsertColumns, rows); err != nil {
-		return err
+	r.state.due, r.state.dueRule = warningDue(lastDate, r.state.due, r.state.dueRule, "", "")
+	lastReached, _ := clinical.ParseDate(lastDate)
+	lost := clinical.Lost(r.streak, lastReached, reg, b.today)
+	switch {
+	case r.state.status == string(clinical.StatusManaged) && lost:
+		set(string(clinical.StatusLost), b.today.String(), string(clinical.RuleLost))
+	case r.state.status == string(clinical.StatusLost) && !lost:
+		set(string(clinical.StatusManaged), b.today.String(), "reached again")
 	}
-	if err := tx.InsertRows(ctx, "assessments", assessmentColumns, risks); err != nil {
-		return err
-	}
-	if died >= 0 {
-		in := fus[died]
-		return setStatus(ctx, tx, p.ID, string(clinical.StatusDeceased), in.DeathDate, "died: "+in.DeathCause, a.Username)
+	if r.final != "" && r.state.status != r.final {
+		set(r.final, r.fus[len(r.fus)-1].Date, "imported")
 	}
 	return nil
+}
+
+// importPatientColumns are patientColumns with the id and the summary of
+// the history.
+var importPatientColumns = append(slices.Clone(patientColumns), "id", "last_followup_on", "last_classification",
+	"last_risk_level", "last_adherence", "not_reached_streak")
+
+// write inserts the accepted records, table by table.
+func (b *importBatch) write(ctx context.Context) error {
+	if len(b.accepted) == 0 {
+		return nil
+	}
+	n := 0
+	for _, r := range b.accepted {
+		n += len(r.planned)
+	}
+	pids, err := b.tx.NextIDs(ctx, "patients", len(b.accepted))
+	if err != nil {
+		return err
+	}
+	fids, err := b.tx.NextIDs(ctx, "follow_ups", n)
+	if err != nil {
+		return err
+	}
+	at, now, by := b.tx.Now(), store.FormatTime(b.tx.Now()), b.a.Username
+	var patients, diagnoses, guardians, statuses, sources, fus, risks [][]any
+	var units []int64
+	k := 0
+	for j, r := range b.accepted {
+		id := pids[j]
+		var sealed string
+		var nidHash any
+		if r.nid != "" {
+			if sealed, err = b.s.sealNationalID(r.nid); err != nil {
+				return err
+			}
+			nidHash = r.hash
+		}
+		row := b.s.patientValues(&r.in, r.unit, r.nid, sealed, nidHash, r.severe, r.state, at)
+		var lastDate, class, adherence string
+		var risk any
+		if r.last != nil {
+			lastDate, class, adherence, risk = r.last.fu.Date, r.last.fu.Classification, r.last.fu.MedicationAdherence, r.last.risk
+		}
+		patients = append(patients, append(row, id, lastDate, class, risk, adherence, r.streak))
+		for _, d := range r.in.Diagnoses {
+			diagnoses = append(diagnoses, []any{id, d.Code, d.DiagnosedOn, d.Institution})
+		}
+		if g := r.in.Guardian; strings.TrimSpace(g.Name+g.Relation+g.Phone) != "" {
+			guardians = append(guardians, []any{id, g.Name, g.Relation, g.Phone, false, true, "", now, now})
+		}
+		for _, st := range r.statuses {
+			statuses = append(statuses, []any{id, st[0], st[1], st[2], by, now})
+		}
+		if r.key != "" {
+			sources = append(sources, []any{r.key, id, now})
+		}
+		for i, pl := range r.planned {
+			pl.fu.ID, pl.fu.PatientID = fids[k], id
+			fus = append(fus, pl.values())
+			if r.risks[i] != nil {
+				risks = append(risks, r.risks[i].values(b.a, id, pl.fu.Date, &fids[k], at))
+			}
+			k++
+		}
+		if !slices.Contains(units, r.unit.id) {
+			units = append(units, r.unit.id)
+		}
+	}
+	for _, t := range []struct {
+		table   string
+		columns []string
+		rows    [][]any
+	}{
+		{"patients", importPatientColumns, patients},
+		{"patient_diagnoses", []string{"patient_id", "code", "diagnosed_on", "institution"}, diagnoses},
+		{"family_members", []string{"patient_id", "name", "relation", "phone", "lives_with", "is_guardian", "notes",
+			"created_at", "updated_at"}, guardians},
+		{"patient_status_history", []string{"patient_id", "status", "changed_on", "reason", "actor", "at"}, statuses},
+		{"import_sources", []string{"source_key", "patient_id", "created_at"}, sources},
+		{"follow_ups", followUpInsertColumns, fus},
+		{"assessments", assessmentColumns, risks},
+	} {
+		if err := b.tx.InsertRows(ctx, t.table, t.columns, t.rows); err != nil {
+			return err
+		}
+	}
+	return report.TouchUnits(ctx, b.tx, units)
 }
 
 // AnalyzeImported refreshes the planner's statistics of the tables an

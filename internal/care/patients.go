@@ -337,17 +337,11 @@ func (s *Service) register(ctx context.Context, tx *store.Tx, a *Actor, in *Pati
 				return err
 			}
 		}
-		now := store.FormatTime(tx.Now())
-		initials, phoneKey, tail := s.SearchColumns(in.Name, in.Phone, nid)
 		reg, _ := ParseDate(in.RegisteredOn)
 		due := reg.AddDate(0, 0, firstFollowUpDays).Format(store.DateLayout)
-		err = tx.QueryRow(ctx, `INSERT INTO patients (org_unit_id, org_path, name, name_key, sex, birth_date, national_id_enc,
-			national_id_hash, phone, address, guardian_name, guardian_relation, guardian_phone, consent, consent_on, status,
-			registered_on, severe, next_due_on, next_due_rule, created_at, updated_at, left_on, name_initials, phone_key, national_id_tail,
-			search_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
-			unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone, in.Address,
-			in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, in.Status, in.RegisteredOn,
-			severe, due, "", now, now, leftOn(in.Status, in.RegisteredOn), initials, phoneKey, tail).Scan(&id)
+		row := s.patientValues(in, unit, nid, sealed, nidHash, severe,
+			patientState{status: in.Status, leftOn: leftOn(in.Status, in.RegisteredOn), due: due}, tx.Now())
+		err = tx.QueryRow(ctx, insertPatientSQL, row...).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return errConflict("a patient with this national ID is already on the register")
 		}
@@ -372,6 +366,36 @@ func (s *Service) register(ctx context.Context, tx *store.Tx, a *Actor, in *Pati
 		return addStatus(ctx, tx, id, in.Status, in.RegisteredOn, "registered", a.Username)
 	}()
 	return id, err
+}
+
+// patientColumns are the columns of a new patient's row, in the order of
+// patientValues: registration inserts one (register), an import many
+// (importBatch.write).
+var patientColumns = []string{"org_unit_id", "org_path", "name", "name_key", "sex", "birth_date", "national_id_enc",
+	"national_id_hash", "phone", "address", "guardian_name", "guardian_relation", "guardian_phone", "consent", "consent_on",
+	"status", "registered_on", "severe", "next_due_on", "next_due_rule", "created_at", "updated_at", "left_on",
+	"name_initials", "phone_key", "national_id_tail", "search_keys"}
+
+var insertPatientSQL = "INSERT INTO patients (" + strings.Join(patientColumns, ", ") + ") VALUES (" +
+	strings.TrimSuffix(strings.Repeat("?, ", len(patientColumns)), ", ") + ") RETURNING id"
+
+// patientState is what a new patient's row says of where they stand: a
+// registration's is as registered, an import's what their history led to.
+type patientState struct {
+	status, leftOn, due, dueRule string
+}
+
+// patientValues is the row of a patient put on the register, validated
+// (in normalized, the unit checked), in the order of patientColumns. nid is
+// the national ID normalized, sealed and nidHash its stored forms (nidHash
+// nil without one).
+func (s *Service) patientValues(in *PatientInput, unit *unitRow, nid, sealed string, nidHash any, severe bool,
+	st patientState, at time.Time) []any {
+	now := store.FormatTime(at)
+	initials, phoneKey, tail := s.SearchColumns(in.Name, in.Phone, nid)
+	return []any{unit.id, unit.Path, in.Name, strings.ToLower(in.Name), in.Sex, in.BirthDate, sealed, nidHash, in.Phone,
+		in.Address, in.Guardian.Name, in.Guardian.Relation, in.Guardian.Phone, in.Consent, in.ConsentOn, st.status,
+		in.RegisteredOn, severe, st.due, st.dueRule, now, now, st.leftOn, initials, phoneKey, tail, 1}
 }
 
 // collision answers a registration that matches a record the actor may not

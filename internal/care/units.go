@@ -114,13 +114,18 @@ func scanUnit(sc interface{ Scan(...any) error }) (Unit, error) {
 
 // unitByCode loads a unit by code; it returns nil if there is none.
 func unitByCode(ctx context.Context, tx *store.Tx, code string) (*unitRow, error) {
-	row := tx.QueryRow(ctx, `SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code = ?`, code)
-	var r unitRow
-	var created, updated string
-	err := row.Scan(&r.id, &r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Path, &r.Population, &created, &updated)
+	r, err := scanUnitRow(tx.QueryRow(ctx, `SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code = ?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
+	return r, err
+}
+
+// scanUnitRow scans u.id and unitColumns.
+func scanUnitRow(sc interface{ Scan(...any) error }) (*unitRow, error) {
+	var r unitRow
+	var created, updated string
+	err := sc.Scan(&r.id, &r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Path, &r.Population, &created, &updated)
 	r.CreatedAt, r.UpdatedAt = store.MustTime(created), store.MustTime(updated)
 	return &r, err
 }

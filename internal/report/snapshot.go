@@ -32,6 +32,22 @@ func Touch(ctx context.Context, tx *store.Tx, patientID int64) error {
 	return err
 }
 
+// TouchUnits is Touch for the communities of many patients at once (an
+// import's batch), given by their unit ids.
+func TouchUnits(ctx context.Context, tx *store.Tx, units []int64) error {
+	if len(units) == 0 {
+		return nil
+	}
+	args := make([]any, len(units))
+	for i, u := range units {
+		args[i] = u
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO figure_versions (unit_id, version) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, 1), ", len(units)), ", ")+`
+		ON CONFLICT (unit_id) DO UPDATE SET version = figure_versions.version + 1`, args...)
+	return err
+}
+
 // fewStale is how many stale communities are recomputed one by one rather
 // than in one grouped pass over the whole unit.
 const fewStale = 20

@@ -278,6 +278,9 @@ type Tx struct {
 	// detached: the transaction is shared by a group of callers (group
 	// commit), so one caller's context ending must not interrupt it.
 	detached bool
+	// conn is the transaction's connection, kept by TransactBulk on
+	// PostgreSQL for COPY; nil otherwise.
+	conn *sql.Conn
 }
 
 func (tx *Tx) ctx(ctx context.Context) context.Context {
@@ -344,7 +347,17 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes != nil {
 		return db.groupTransact(ctx, fn)
 	}
-	return db.transact(ctx, db.w, nil, fn)
+	return db.transact(ctx, db.w, nil, false, fn)
+}
+
+// TransactBulk is Transact for a transaction that writes rows by the
+// thousand, as an import's batch does: on PostgreSQL, its InsertRows go by
+// COPY, which takes rows several times faster than INSERT.
+func (db *DB) TransactBulk(ctx context.Context, fn func(*Tx) error) error {
+	if db.engine != Postgres {
+		return db.Transact(ctx, fn)
+	}
+	return db.transact(ctx, db.w, nil, true, fn)
 }
 
 // TransactSnapshot is Transact with one snapshot for the whole transaction
@@ -355,13 +368,13 @@ func (db *DB) TransactSnapshot(ctx context.Context, fn func(*Tx) error) error {
 	if db.engine == SQLite {
 		return db.Transact(ctx, fn)
 	}
-	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
+	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, false, fn)
 }
 
 // Read runs fn in a read-only transaction on the reader pool, so that all its
 // queries see one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
+	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, false, fn)
 }
 
 // Freshness says where a read's data came from and how current it is.
@@ -415,7 +428,7 @@ func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, err
 		return f, err
 	}
 	var f Freshness
-	err := db.transact(ctx, db.stale, &sql.TxOptions{ReadOnly: true}, func(tx *Tx) error {
+	err := db.transact(ctx, db.stale, &sql.TxOptions{ReadOnly: true}, false, func(tx *Tx) error {
 		db.staleReads.Add(1)
 		// On a standby, the data is as of the last transaction replayed;
 		// a server not in recovery (the read pool fell back to a primary,
@@ -434,11 +447,11 @@ func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, err
 	return f, err
 }
 
-func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, bulk bool, fn func(*Tx) error) error {
 	const attempts = 4
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.try(ctx, pool, opts, fn)
+		err = db.try(ctx, pool, opts, bulk, fn)
 		// Not cancelled with the request: a statement that failed to
 		// prepare is never tried again.
 		db.stmtsOf(pool).prepare(context.WithoutCancel(ctx))
@@ -462,15 +475,26 @@ func (db *DB) stmtsOf(pool *sql.DB) *stmtCache {
 	return nil
 }
 
-func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, bulk bool, fn func(*Tx) error) (err error) {
 	readOnly := opts != nil && opts.ReadOnly
 	start := time.Now()
-	sqlTx, err := pool.BeginTx(ctx, opts)
+	var conn *sql.Conn
+	var sqlTx *sql.Tx
+	if bulk {
+		// The transaction's connection is kept, for COPY (InsertRows).
+		if conn, err = pool.Conn(ctx); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer conn.Close()
+		sqlTx, err = conn.BeginTx(ctx, opts)
+	} else {
+		sqlTx, err = pool.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: readOnly,
-		stmts: db.stmtsOf(pool)}
+		stmts: db.stmtsOf(pool), conn: conn}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"slices"
 	"testing"
@@ -77,4 +78,54 @@ func TestNoJIT(t *testing.T) {
 	if err != nil || jit != "off" {
 		t.Errorf("jit = %q, %v; want off", jit, err)
 	}
+}
+
+// TestTransactBulk: rows an import writes by COPY (PostgreSQL) or INSERT
+// belong to the transaction: kept when it commits, gone when it fails, and
+// the transaction's other statements see them.
+func TestTransactBulk(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cols := []string{"code", "name", "level", "path", "population", "created_at", "updated_at"}
+		rows := func(prefix string) [][]any {
+			var rs [][]any
+			for i := range 3 {
+				code := fmt.Sprintf("%s%d", prefix, i)
+				rs = append(rs, []any{code, "单位" + code, "district", "/" + code + "/", int64(10), "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"})
+			}
+			return rs
+		}
+		count := func(prefix string) int {
+			var n int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code LIKE ?`, prefix+"%").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		failed := errors.New("stop")
+		err := db.TransactBulk(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertRows(ctx, "org_units", cols, rows("BX")); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code LIKE 'BX%'`).Scan(&n); err != nil || n != 3 {
+				t.Errorf("inside the transaction: %d rows, %v", n, err)
+			}
+			return failed
+		})
+		if !errors.Is(err, failed) {
+			t.Fatal(err)
+		}
+		if n := count("BX"); n != 0 {
+			t.Fatalf("a failed transaction left %d rows", n)
+		}
+		if err := db.TransactBulk(ctx, func(tx *store.Tx) error {
+			return tx.InsertRows(ctx, "org_units", cols, rows("BY"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count("BY"); n != 3 {
+			t.Fatalf("a committed transaction kept %d rows, want 3", n)
+		}
+	})
 }
