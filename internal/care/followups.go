@@ -318,7 +318,7 @@ func (s *Service) CorrectFollowUp(ctx context.Context, patientID, followUpID int
 // if not 0, is the follow-up it corrects.
 func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64) (*FollowUp, error) {
 	var prev reachedFollowUp // read for a reached follow-up only
-	pl, err := s.planFollowUp(tx, a, p, in, func() (clinical.Classification, error) {
+	pl, err := s.planFollowUp(tx.Now(), a, p, in, func() (clinical.Classification, error) {
 		var err error
 		prev, err = previousReached(ctx, tx, p.ID, in.Date, replaces)
 		return prev.class, err
@@ -402,7 +402,7 @@ func (pl *plannedFollowUp) values() []any {
 // which needs the classification of the previous reached follow-up (prev,
 // asked only then); an attempt keeps the patient's due date
 // (R-NOT-REACHED). Nothing is written.
-func (s *Service) planFollowUp(tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, prev func() (clinical.Classification, error)) (*plannedFollowUp, error) {
+func (s *Service) planFollowUp(at time.Time, a *Actor, p *patientRow, in FollowUpInput, prev func() (clinical.Classification, error)) (*plannedFollowUp, error) {
 	if p.Status == string(clinical.StatusDeceased) || p.Status == string(clinical.StatusMovedAway) {
 		return nil, errConflict("the patient is " + strings.ReplaceAll(p.Status, "_", " ") + "; follow-ups are closed")
 	}
@@ -411,7 +411,7 @@ func (s *Service) planFollowUp(tx *store.Tx, a *Actor, p *patientRow, in FollowU
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	fu := &FollowUp{PatientID: p.ID, Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now(), FollowUpInput: in}
+	fu := &FollowUp{PatientID: p.ID, Author: a.Username, AuthorName: a.FullName, CreatedAt: at, FollowUpInput: in}
 	pl := &plannedFollowUp{fu: fu}
 	if *in.Reached {
 		class, rule := clinical.Classify(assessment)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"kith/internal/clinical"
 	"kith/internal/report"
@@ -82,6 +83,44 @@ var errDryRun = errors.New("dry run")
 // The batches write no audit entry of their own: the import is one action,
 // audited once by FinishImport with its counts.
 func (s *Service) ImportBatch(ctx context.Context, recs []ImportRecord, dryRun bool) (ImportCounts, []ImportProblem, error) {
+	return s.ImportPrepared(ctx, s.PrepareImport(ctx, recs), dryRun)
+}
+
+// PreparedImport is a batch of an import with the work done that needs
+// nothing from the database: each record checked by itself, and its
+// history put through the rules. An importer prepares the next batch while
+// the last one is written (PrepareImport, then ImportPrepared).
+type PreparedImport struct {
+	todo     []*imported
+	problems []ImportProblem
+	rejected int
+}
+
+// PrepareImport checks records by themselves, as the registration and
+// follow-up forms do, and plans their histories by the rules, for
+// ImportPrepared. It reads and writes nothing.
+func (s *Service) PrepareImport(ctx context.Context, recs []ImportRecord) *PreparedImport {
+	p := &PreparedImport{}
+	a := ActorFrom(ctx)
+	if a == nil {
+		return p
+	}
+	at, today := s.now(), s.today()
+	for i := range recs {
+		r, err := s.checkImport(i, &recs[i])
+		if err == nil {
+			r.planErr = s.planImport(r, a, at, today)
+			p.todo = append(p.todo, r)
+			continue
+		}
+		p.rejected++
+		p.problems = appendProblems(p.problems, i, err)
+	}
+	return p
+}
+
+// ImportPrepared imports a prepared batch (PrepareImport); see ImportBatch.
+func (s *Service) ImportPrepared(ctx context.Context, p *PreparedImport, dryRun bool) (ImportCounts, []ImportProblem, error) {
 	a := ActorFrom(ctx)
 	if a == nil {
 		return ImportCounts{}, nil, errUnauthenticated
@@ -96,8 +135,9 @@ func (s *Service) ImportBatch(ctx context.Context, recs []ImportRecord, dryRun b
 	var err error
 	for range 3 {
 		err = s.db.TransactBulk(ctx, func(tx *store.Tx) error {
-			b = &importBatch{s: s, tx: tx, a: a, today: s.today()}
-			if err := b.run(ctx, recs); err != nil {
+			b = &importBatch{s: s, tx: tx, a: a}
+			b.counts.Rejected, b.problems = p.rejected, slices.Clone(p.problems)
+			if err := b.run(ctx, p.todo); err != nil {
 				return err
 			}
 			if dryRun {
@@ -117,6 +157,7 @@ func (s *Service) ImportBatch(ctx context.Context, recs []ImportRecord, dryRun b
 	if err != nil {
 		return ImportCounts{}, nil, unavailable(err)
 	}
+	slices.SortStableFunc(b.problems, func(x, y ImportProblem) int { return x.Record - y.Record })
 	return b.counts, b.problems, nil
 }
 
@@ -125,7 +166,6 @@ type importBatch struct {
 	s        *Service
 	tx       *store.Tx
 	a        *Actor
-	today    clinical.Date
 	counts   ImportCounts
 	problems []ImportProblem
 	// What the batch finds on the register (found, by lookUp) and what it
@@ -155,6 +195,7 @@ type imported struct {
 	severe    bool
 	fus       []FollowUpInput // in date order
 	final     string          // deceased or moved away after the history
+	planErr   error           // what the rules found wrong with the history
 	unit      *unitRow
 	planned   []*plannedFollowUp
 	risks     []*scored // the risk assessment of each planned follow-up, nil if not reached
@@ -164,55 +205,45 @@ type imported struct {
 	streak    int
 }
 
-func (b *importBatch) run(ctx context.Context, recs []ImportRecord) error {
+func (b *importBatch) run(ctx context.Context, todo []*imported) error {
 	b.found, b.ours = newOnRegister(), newOnRegister()
-	var todo []*imported
-	for i := range recs {
-		r, err := b.check(i, &recs[i])
-		if err != nil {
-			if err := b.reject(i, err); err != nil {
-				return err
-			}
-			continue
-		}
-		todo = append(todo, r)
-	}
 	if err := b.lookUp(ctx, todo); err != nil {
 		return err
 	}
 	for _, r := range todo {
 		if err := b.admit(r); err != nil {
-			if err := b.reject(r.i, err); err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) {
 				return err
 			}
+			b.counts.Rejected++
+			b.problems = appendProblems(b.problems, r.i, err)
 		}
 	}
 	return b.write(ctx)
 }
 
-// reject reports what is wrong with record i; an error that is not the
-// record's (the database's, say) ends the batch.
-func (b *importBatch) reject(i int, err error) error {
+// appendProblems adds what err says is wrong with record i.
+func appendProblems(problems []ImportProblem, i int, err error) []ImportProblem {
 	var ce *Error
 	if !errors.As(err, &ce) {
-		return err
+		ce = &Error{Message: err.Error()}
 	}
-	b.counts.Rejected++
 	if ce.Kind == Forbidden {
 		ce.Fields = []FieldError{{Field: "org_unit", Message: "is outside your jurisdiction"}}
 	}
 	if len(ce.Fields) == 0 {
-		b.problems = append(b.problems, ImportProblem{Record: i, Message: ce.Message})
+		problems = append(problems, ImportProblem{Record: i, Message: ce.Message})
 	}
 	for _, f := range ce.Fields {
-		b.problems = append(b.problems, ImportProblem{Record: i, Field: f.Field, Message: f.Message})
+		problems = append(problems, ImportProblem{Record: i, Field: f.Field, Message: f.Message})
 	}
-	return nil
+	return problems
 }
 
-// check validates a record by itself, as the registration and follow-up
-// forms do, before anything is looked up.
-func (b *importBatch) check(i int, rec *ImportRecord) (*imported, error) {
+// checkImport validates a record by itself, as the registration and
+// follow-up forms do.
+func (s *Service) checkImport(i int, rec *ImportRecord) (*imported, error) {
 	r := &imported{i: i, key: rec.Key, in: rec.Patient}
 	in := &r.in
 	in.Diagnoses = slices.Clone(in.Diagnoses)
@@ -229,10 +260,10 @@ func (b *importBatch) check(i int, rec *ImportRecord) (*imported, error) {
 			}
 		}
 	}
-	f := b.s.fields()
+	f := s.fields()
 	r.nid, r.severe = in.normalize(&f)
 	for i := range r.fus {
-		ff := b.s.fields()
+		ff := s.fields()
 		fu := r.fus[i]
 		fu.validate(&ff, in.RegisteredOn)
 		for _, e := range ff.list {
@@ -243,7 +274,7 @@ func (b *importBatch) check(i int, rec *ImportRecord) (*imported, error) {
 		return nil, err
 	}
 	if r.nid != "" {
-		r.hash = b.s.nationalIDHash(r.nid)
+		r.hash = s.nationalIDHash(r.nid)
 	}
 	return r, nil
 }
@@ -374,8 +405,8 @@ func (b *importBatch) admit(r *imported) error {
 		}
 	}
 
-	if err := b.plan(r); err != nil {
-		return err
+	if r.planErr != nil {
+		return r.planErr
 	}
 	if r.key != "" {
 		b.ours.keys[r.key] = u.Path
@@ -403,7 +434,7 @@ func lookup(key string, ms ...map[string]string) (string, bool) {
 	return "", false
 }
 
-// plan applies the rules to the record's history, as insertFollowUp would
+// planImport applies the rules to the record's history, as insertFollowUp would
 // have to each follow-up on its day (planFollowUp): the previous
 // classification R-NEXT needs is the one planned before it. Then it works
 // out where the history leaves the patient, as refreshSummary would after
@@ -411,7 +442,7 @@ func lookup(key string, ms ...map[string]string) (string, bool) {
 // status. The patient is new to the register, so nothing else bears on
 // them: no alert (a history raises none: the registry it comes from acted
 // on it then), no referral, no emergency.
-func (b *importBatch) plan(r *imported) error {
+func (s *Service) planImport(r *imported, a *Actor, at time.Time, today clinical.Date) error {
 	in := &r.in
 	if len(r.fus) > 0 && (in.Status == string(clinical.StatusDeceased) || in.Status == string(clinical.StatusMovedAway)) {
 		// A patient who has died or moved away is registered as managed,
@@ -431,7 +462,7 @@ func (b *importBatch) plan(r *imported) error {
 
 	var prev clinical.Classification
 	for i, fu := range r.fus {
-		pl, err := b.s.planFollowUp(b.tx, b.a, p, fu, func() (clinical.Classification, error) { return prev, nil })
+		pl, err := s.planFollowUp(at, a, p, fu, func() (clinical.Classification, error) { return prev, nil })
 		if err != nil {
 			var ce *Error
 			if errors.As(err, &ce) {
@@ -448,7 +479,7 @@ func (b *importBatch) plan(r *imported) error {
 		if *fu.Reached {
 			// The follow-up's risk assessment (R-RISK), as
 			// insertFollowUp stores it.
-			if risk, err = b.s.scoreAnswers("risk", riskAnswers(*fu.RiskLevel).Answers); err != nil {
+			if risk, err = s.scoreAnswers("risk", riskAnswers(*fu.RiskLevel).Answers); err != nil {
 				return err
 			}
 			prev = clinical.Classification(pl.fu.Classification)
@@ -482,12 +513,12 @@ func (b *importBatch) plan(r *imported) error {
 	}
 	r.state.due, r.state.dueRule = warningDue(lastDate, r.state.due, r.state.dueRule, "", "")
 	lastReached, _ := clinical.ParseDate(lastDate)
-	lost := clinical.Lost(r.streak, lastReached, reg, b.today)
+	lost := clinical.Lost(r.streak, lastReached, reg, today)
 	switch {
 	case r.state.status == string(clinical.StatusManaged) && lost:
-		set(string(clinical.StatusLost), b.today.String(), string(clinical.RuleLost))
+		set(string(clinical.StatusLost), today.String(), string(clinical.RuleLost))
 	case r.state.status == string(clinical.StatusLost) && !lost:
-		set(string(clinical.StatusManaged), b.today.String(), "reached again")
+		set(string(clinical.StatusManaged), today.String(), "reached again")
 	}
 	if r.final != "" && r.state.status != r.final {
 		set(r.final, r.fus[len(r.fus)-1].Date, "imported")
@@ -551,7 +582,7 @@ func (b *importBatch) write(ctx context.Context) error {
 			sources = append(sources, []any{r.key, id, now})
 		}
 		for i, pl := range r.planned {
-			pl.fu.ID, pl.fu.PatientID = fids[k], id
+			pl.fu.ID, pl.fu.PatientID, pl.fu.CreatedAt = fids[k], id, at
 			fus = append(fus, pl.values())
 			if r.risks[i] != nil {
 				risks = append(risks, r.risks[i].values(b.a, id, pl.fu.Date, &fids[k], at))

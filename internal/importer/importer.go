@@ -178,26 +178,44 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 			r.close()
 		}
 	}()
-	var batch []*item
+	// The files are read, and each batch checked and planned
+	// (care.PrepareImport), in a goroutine of their own, a batch ahead of
+	// the one being written: the two take turns on the processor and the
+	// database otherwise.
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan chunk, 1)
+	go func() {
+		defer close(chunks)
+		read(ctx, svc, readers, opt.BatchSize, chunks)
+	}()
+	defer func() {
+		// The reader is done with the files before they are closed.
+		cancel()
+		for range chunks {
+		}
+	}()
 	analyseAt := 1
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	for c := range chunks {
+		if c.err != nil {
+			return nil, c.err
 		}
-		recs := make([]care.ImportRecord, len(batch))
-		for i, it := range batch {
-			recs[i] = it.rec
+		for _, p := range c.problems {
+			rep.add(p)
 		}
-		counts, problems, err := svc.ImportBatch(ctx, recs, opt.DryRun)
+		rep.Counts.Rejected += c.rejected
+		if len(c.batch) == 0 {
+			continue
+		}
+		counts, problems, err := svc.ImportPrepared(ctx, c.prepared, opt.DryRun)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rep.Counts.Add(counts)
 		if !opt.DryRun && rep.Counts.Patients >= analyseAt {
 			// The tables have grown tenfold since the planner last
 			// looked at them (or it never has).
 			if err := svc.AnalyzeImported(ctx); err != nil {
-				return err
+				return nil, err
 			}
 			analyseAt = 10 * rep.Counts.Patients
 		}
@@ -205,12 +223,53 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 			opt.AfterBatch(rep.Counts)
 		}
 		for _, p := range problems {
-			file, line, col := batch[p.Record].locate(p.Field)
+			file, line, col := c.batch[p.Record].locate(p.Field)
 			rep.add(Problem{File: file, Line: line, Column: col, Message: p.Message})
 		}
-		batch = batch[:0]
-		return nil
 	}
+	what := "import of " + strings.Join(baseNames(paths), ", ")
+	if err := svc.FinishImport(ctx, what, rep.Counts, opt.DryRun); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// chunk is what read sends: a batch of items prepared for the service, or
+// the problems of what could not be read (before the batch, in the order
+// of the files), or the error that ends the import.
+type chunk struct {
+	batch    []*item
+	prepared *care.PreparedImport
+	problems []Problem
+	rejected int // records the reading rejected
+	err      error
+}
+
+// read reads the items of the readers in batches of size, prepares each
+// (care.PrepareImport) and sends it, until the readers are done or ctx is.
+func read(ctx context.Context, svc *care.Service, readers []reader, size int, out chan<- chunk) {
+	send := func(c chunk) bool {
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var c chunk
+	flush := func() bool {
+		if len(c.batch) > 0 {
+			recs := make([]care.ImportRecord, len(c.batch))
+			for i, it := range c.batch {
+				recs[i] = it.rec
+			}
+			c.prepared = svc.PrepareImport(ctx, recs)
+		}
+		ok := send(c)
+		c = chunk{}
+		return ok
+	}
+	var bad *unreadable
 	for _, r := range readers {
 		for {
 			it, err := r.next()
@@ -220,35 +279,27 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 			if errors.As(err, &bad) {
 				// The rest of the file cannot be read: what came before
 				// is imported, and the report says where it stopped.
-				rep.add(bad.problem())
+				c.problems = append(c.problems, bad.problem())
 				break
 			}
 			if err != nil {
-				return nil, err
+				send(chunk{err: err})
+				return
 			}
 			if len(it.problems) > 0 {
-				rep.Counts.Rejected++
-				for _, p := range it.problems {
-					rep.add(p)
-				}
+				c.rejected++
+				c.problems = append(c.problems, it.problems...)
 				continue
 			}
-			batch = append(batch, it)
-			if len(batch) >= opt.BatchSize {
-				if err := flush(); err != nil {
-					return nil, err
-				}
+			c.batch = append(c.batch, it)
+			if len(c.batch) >= size && !flush() {
+				return
 			}
 		}
-		if err := flush(); err != nil {
-			return nil, err
+		if !flush() {
+			return
 		}
 	}
-	what := "import of " + strings.Join(baseNames(paths), ", ")
-	if err := svc.FinishImport(ctx, what, rep.Counts, opt.DryRun); err != nil {
-		return nil, err
-	}
-	return rep, nil
 }
 
 func baseNames(paths []string) []string {
