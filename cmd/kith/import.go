@@ -27,7 +27,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		"row has a problem (each is printed with its file, row or line, and column or FHIR element).")
 	c.register(fs)
 	fs.BoolVar(&dryRun, "dry-run", false, "check the files and report what would be created; write nothing")
-	fs.IntVar(&batch, "batch", 200, "patients per transaction")
+	fs.IntVar(&batch, "batch", 500, "patients per transaction")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func (r *Report) Failed() bool { return len(r.Problems) > 0 }
 // Options are an import's settings.
 type Options struct {
 	DryRun bool
-	// BatchSize is how many patients one transaction imports (default 200).
+	// BatchSize is how many patients one transaction imports (default 500).
 	BatchSize int
 	// Progress, if set, is told of the work done, in the units of Size.
 	Progress func(n int64)
@@ -133,7 +133,7 @@ func Size(paths []string) int64 {
 // file error); problems with the records are in the report.
 func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*Report, error) {
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 200
+		opt.BatchSize = 500
 	}
 	rep := &Report{DryRun: opt.DryRun}
 	var spreadsheets, ndjson []string
