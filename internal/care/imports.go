@@ -75,7 +75,8 @@ var errDryRun = errors.New("dry run")
 // (issue 14: one record at a time, the round trips to the database were
 // most of an import's time): a few statements find what the batch's
 // records meet on the register, the checks and rules run in Go, and the
-// rows go in with multi-row INSERTs. The records are still judged one after
+// rows go in by COPY on PostgreSQL, multi-row INSERTs on SQLite
+// (store.TransactBulk, Tx.InsertRows). The records are still judged one after
 // another, in the batch's order, with the checks of registration and of
 // the follow-up form: a record that repeats an earlier one of the batch
 // finds it as it would on the register.
@@ -354,10 +355,10 @@ func (b *importBatch) lookUp(ctx context.Context, todo []*imported) error {
 // marks is n placeholders, comma-separated.
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
-// admit takes a checked record on, in the batch's order: nothing if the
-// patient is on the register already, else the patient with their
-// history, whose follow-ups are classified and scheduled by the rules in
-// date order as if recorded then.
+// admit takes a prepared record on, in the batch's order: nothing if the
+// patient is on the register already, else, if registration's checks
+// against the register pass and the rules found nothing wrong with the
+// history (planImport), the patient and their planned history, for write.
 func (b *importBatch) admit(r *imported) error {
 	// On the register already: by the source's identifier, or the
 	// national ID.
