@@ -38,8 +38,11 @@ func TestCareTeamAndPlan(t *testing.T) {
 	}
 	j.load("open the record", chromedp.Navigate(srv.URL+record))
 	j.load("open the care team", chromedp.Click(chromedp.CSS(`#team a[href$="/team"]`)))
-	j.do("fill in a member",
-		chromedp.SendKeys(chromedp.ID("f-username"), "nurse"),
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('datalist#colleagues option[value^="Li Na 李娜（"]').length`)); err != nil || n != 1 {
+		j.fail("colleagues are suggested by name and unit", fmt.Errorf("%d, %v", n, err))
+	}
+	j.do("fill in a member by name",
+		chromedp.SendKeys(chromedp.ID("f-username"), "Li Na 李娜"),
 		chromedp.SetValue(chromedp.ID("f-team_role"), "nurse"))
 	j.load("add the member", chromedp.Click(chromedp.CSS(`form[action$="/team"] button[type="submit"]`)))
 	j.expect("the nurse is on the team", "table.team-members", "Li Na 李娜")

@@ -16,6 +16,7 @@ var routes = []route{
 	{Method: "POST", Pattern: "/api/v1/org-units", Handle: (*handler).createUnit},
 	{Method: "GET", Pattern: "/api/v1/org-units", Handle: (*handler).listUnits},
 	{Method: "GET", Pattern: "/api/v1/org-units/{code}", Handle: (*handler).getUnit},
+	{Method: "GET", Pattern: "/api/v1/colleagues", Handle: (*handler).listColleagues},
 	{Method: "PATCH", Pattern: "/api/v1/org-units/{code}", Handle: (*handler).updateUnit},
 	{Method: "POST", Pattern: "/api/v1/users", Handle: (*handler).createUser},
 	{Method: "GET", Pattern: "/api/v1/users", Handle: (*handler).listUsers},
@@ -104,6 +105,18 @@ func (h *handler) listUnits(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newList(units, next))
+	return nil
+}
+
+// listColleagues lists the active staff of the caller's district, with
+// their usernames, for a client that names staff by name (a team's new
+// member, an event's staff) as the web forms do.
+func (h *handler) listColleagues(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.svc.Colleagues(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(list, ""))
 	return nil
 }
 

@@ -26,6 +26,21 @@ func TestCareTeamAndPlansAPI(t *testing.T) {
 		if res := e.do("GET", pt, other, nil); res.status != 404 {
 			t.Fatalf("outsider before: %d", res.status)
 		}
+		// The district's colleagues, by name with their usernames, for a
+		// client that names staff as the web forms do.
+		res = e.do("GET", "/api/v1/colleagues", mgr, nil)
+		found := false
+		items, _ := res.body["items"].([]any)
+		for _, it := range items {
+			c, _ := it.(map[string]any)
+			found = found || (c["username"] == "manager2" && c["name"] == "Liu Yang 刘洋" && c["unit_name"] != "")
+		}
+		if res.status != 200 || !found {
+			t.Errorf("colleagues: %d %s", res.status, res.raw)
+		}
+		if res := e.do("GET", "/api/v1/colleagues", e.token("caregroup"), nil); res.status != 403 {
+			t.Errorf("colleagues for the care-and-help group: %d", res.status)
+		}
 		if res := e.do("POST", pt+"/team", mgr, map[string]any{"username": "ghost", "team_role": "nurse"}); res.status != 422 || firstField(res) != "username" {
 			t.Errorf("unknown username: %d %s", res.status, res.raw)
 		}
@@ -122,7 +137,7 @@ func TestCareTeamAndPlansAPI(t *testing.T) {
 			t.Errorf("conferences: %d %s", res.status, res.raw)
 		}
 		res = e.do("GET", "/api/v1/me/decisions", other, nil)
-		items, _ := res.body["items"].([]any)
+		items, _ = res.body["items"].([]any)
 		if res.status != 200 || len(items) != 1 {
 			t.Fatalf("my decisions: %d %s", res.status, res.raw)
 		}

@@ -62,6 +62,9 @@ const (
 	// ImportRegistry is loading an existing registry (patients and their
 	// follow-up history) from a spreadsheet or FHIR NDJSON.
 	ImportRegistry Action = "registry.import"
+	// FindColleagues is naming other staff in a form by their names: the
+	// suggestions of one's district, and a name resolved to an account.
+	FindColleagues Action = "colleague.find"
 )
 
 // Actions lists every action, for tests and documentation.
@@ -70,7 +73,7 @@ var Actions = []Action{ReadUnit, WriteUnit, ReadUser, WriteUser, ReadAudit, Read
 	WriteService, WriteArticle,
 	WriteTeam, WritePlan, WriteConference, WriteReferral, WriteCrisis,
 	ReadEvents, WriteEvents, WriteCourses, ReadTraining, ReadSubsidies, ReviewSubsidy, ApproveSubsidy,
-	ImportRegistry}
+	ImportRegistry, FindColleagues}
 
 // Target is what an action is done to: the org unit it lies in and, for a
 // user account, that user's role.
@@ -158,7 +161,12 @@ type Target struct {
 //     Import writes clinical history without showing any: its report names
 //     only rows, columns and rules broken, never a value read back from a
 //     record, so giving it to roles that see no clinical content shows them
-//     none. Clinicians record one patient at a time and do not import.
+//     none. Clinicians record one patient at a time and do not import;
+//   - colleagues (staff named in a form by name): those who add staff to a
+//     team, an event or a case conference — the clinical roles and
+//     district administrators — anywhere, since a team may take in a
+//     hospital's psychiatrist of another district; names, roles and units
+//     of staff, no patient's data.
 //
 // An actor who must enrol a second factor first may do nothing.
 func Allow(a *Actor, act Action, t Target) bool {
@@ -167,6 +175,10 @@ func Allow(a *Actor, act Action, t Target) bool {
 	}
 	if act == BreakGlass {
 		return oneOf(a.Role, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse, auth.CommunityManager)
+	}
+	if act == FindColleagues {
+		return oneOf(a.Role, auth.DistrictAdmin, auth.Psychiatrist, auth.Psychotherapist, auth.SocialWorker, auth.Nurse,
+			auth.CommunityManager)
 	}
 	if act == WriteTeam && t.Patient != 0 && slices.Contains(a.KeyWorker, t.Patient) && PatientView(a.Role) != ViewNone {
 		return true

@@ -18,15 +18,16 @@ func TestPolicy(t *testing.T) {
 	//          patient.break_glass break_glass.read patient.access_report announcement.read
 	//          service.write article.write team.write plan.write conference.write referral.write crisis.write
 	//          event.read event.write course.write training.read subsidy.read subsidy.review subsidy.approve registry.import
+	//          colleague.find
 	grid := map[auth.Role]string{
-		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- -- -- -- IO -- -- -- -- -- -- IO",
-		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- -- -- -- I- I- I- I- I- -- I- I-",
-		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I- I- I- I- I- I- I- -- -- -- --",
-		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- -- --",
-		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- -- --",
-		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I- I- I- I- I- -- -- -- -- -- --",
-		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I- I- I- I- I- -- -- I- I- -- --",
-		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- I- I- -- -- -- -- -- -- --",
+		auth.Admin:            "IO IO IO IO IO -- -- -- -- -- -- -- -- -- -- -- -- -- IO -- -- -- -- -- -- IO -- -- -- -- -- -- IO --",
+		auth.DistrictAdmin:    "I- I- I- I- I- -- -- -- -- I- -- -- -- -- -- I- -- -- I- I- -- -- -- -- -- I- I- I- I- I- -- I- I- IO",
+		auth.Psychiatrist:     "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO I- I- I- -- I- I- I- I- I- I- I- I- I- I- -- -- -- -- IO",
+		auth.Psychotherapist:  "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- -- -- IO",
+		auth.SocialWorker:     "I- -- -- -- -- I- -- -- -- I- I- -- -- -- IO -- -- -- -- -- -- I- I- -- -- I- I- -- -- -- -- -- -- IO",
+		auth.Nurse:            "I- -- -- -- -- I- I- I- I- I- I- -- I- I- IO -- -- -- -- -- -- I- I- I- I- I- I- -- -- -- -- -- -- IO",
+		auth.CommunityManager: "I- -- -- -- -- I- I- I- I- I- I- I- I- I- IO -- I- -- -- I- I- I- I- I- I- I- I- -- -- I- I- -- -- IO",
+		auth.CareGroup:        "I- -- -- -- -- I- -- -- I- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- I- I- -- -- -- -- -- -- -- --",
 	}
 	if len(grid) != len(auth.Roles) {
 		t.Fatalf("grid covers %d roles, want %d", len(grid), len(auth.Roles))

@@ -95,6 +95,17 @@ func TestEventPages(t *testing.T) {
 		expectRedirect(t, resp, ev+"#a"+aid)
 		contains(t, manager.page(ev, http.StatusOK), "1 present", `class="present"`)
 
+		// Staff go on the sheet by name: the form suggests the district's.
+		contains(t, page, `list="colleagues"`, `<option value="Li Na 李娜（`)
+		resp, body = manager.post(ev+"/attendance", url.Values{"username": {"Nobody 无名"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("unknown colleague: %d", resp.StatusCode)
+		}
+		contains(t, body, "no colleague has this name")
+		resp, _ = manager.post(ev+"/attendance", url.Values{"username": {"Li Na 李娜"}})
+		expectRedirect(t, resp, ev+"?added=1#sheet")
+		contains(t, manager.page(ev, http.StatusOK), "Li Na 李娜", "2 of 20 taken")
+
 		// A caregroup member sees the event, cannot tick.
 		group := newBrowser(t, srv)
 		group.signIn("caregroup")

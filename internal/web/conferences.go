@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,12 +53,16 @@ type conferenceFormData struct {
 	Outside     []int
 	Patients    []int
 	Decisions   []int
+	Colleagues  []care.Colleague // suggested for the names of staff
 }
 
 func (s *server) renderConference(w http.ResponseWriter, r *http.Request, p *page, status int, f *form) error {
 	d := conferenceFormData{Form: f, Outside: rows(confOutside), Patients: rows(confPatients), Decisions: rows(confDecisions)}
 	var err error
 	if d.Units, err = s.unitsOf(r); err != nil {
+		return err
+	}
+	if d.Colleagues, err = s.svc.Colleagues(r.Context()); err != nil && care.ErrorKind(err) != care.Forbidden {
 		return err
 	}
 	if id, ok := care.ParseID(f.V(cpField(0, "patient_id"))); ok {
@@ -83,12 +88,30 @@ func (s *server) newConference(w http.ResponseWriter, r *http.Request, p *page) 
 }
 
 // recordConference reads the form: staff ticked from the patient's team
-// or typed as usernames, outside people by name and organisation, and the
-// patients with their summaries and decisions; blank rows are left out.
+// or named (care.ResolveColleague), outside people by name and
+// organisation, and the patients with their summaries and decisions, whose
+// owners are named too; blank rows are left out.
 func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := newForm(r, conferenceFieldNames()...).multi(r, "staff")
 	in := care.ConferenceInput{Date: f.V("date"), OrgUnit: f.V("org_unit")}
 	names := map[string]string{}
+	// Colleagues named in the form, resolved to their accounts; what is
+	// wrong with the names is reported at their fields, all at once.
+	var unknown []care.FieldError
+	colleague := func(text, field string) string {
+		u, err := s.svc.ResolveColleague(r.Context(), text)
+		var ce *care.Error
+		if errors.As(err, &ce) && ce.Kind == care.Invalid {
+			for _, fe := range ce.Fields {
+				unknown = append(unknown, care.FieldError{Field: field, Message: fe.Message})
+			}
+			return ""
+		}
+		if err != nil {
+			unknown = append(unknown, care.FieldError{Field: field, Message: err.Error()})
+		}
+		return u
+	}
 	addStaff := func(u, field string) {
 		names["participants["+strconv.Itoa(len(in.Participants))+"].username"] = field
 		in.Participants = append(in.Participants, care.ConferenceParticipant{Username: u})
@@ -96,8 +119,11 @@ func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *pag
 	for _, u := range f.L("staff") {
 		addStaff(u, "staff_other")
 	}
-	for _, u := range strings.FieldsFunc(f.V("staff_other"), func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' }) {
-		addStaff(u, "staff_other")
+	// Names hold spaces ("Liu Yang 刘洋"): only commas and 、 part them.
+	for _, n := range strings.FieldsFunc(f.V("staff_other"), func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' }) {
+		if n = strings.TrimSpace(n); n != "" {
+			addStaff(colleague(n, "staff_other"), "staff_other")
+		}
 	}
 	for i := 0; i < confOutside; i++ {
 		pp := care.ConferenceParticipant{Name: f.V(outsideField(i, "name")), Organisation: f.V(outsideField(i, "organisation"))}
@@ -118,7 +144,10 @@ func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *pag
 		k := len(in.Patients)
 		names[cpField(k, "patient_id")], names[cpField(k, "summary")] = cpField(i, "patient_id"), cpField(i, "summary")
 		for j := 0; j < confDecisions; j++ {
-			d := care.Decision{Text: f.V(decField(i, j, "text")), Owner: f.V(decField(i, j, "owner")), DueOn: f.V(decField(i, j, "due_on"))}
+			d := care.Decision{Text: f.V(decField(i, j, "text")), Owner: strings.TrimSpace(f.V(decField(i, j, "owner"))), DueOn: f.V(decField(i, j, "due_on"))}
+			if d.Owner != "" {
+				d.Owner = colleague(d.Owner, decField(i, j, "owner"))
+			}
 			if strings.TrimSpace(d.Text+d.Owner+d.DueOn) == "" {
 				continue
 			}
@@ -129,9 +158,15 @@ func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *pag
 		}
 		in.Patients = append(in.Patients, cp)
 	}
-	c, err := s.svc.RecordConference(r.Context(), in)
-	if err != nil {
+	var c *care.Conference
+	var err error
+	if len(unknown) > 0 {
+		// Already at the form's fields.
+		err = &care.Error{Kind: care.Invalid, Message: "a colleague named in the form is not known", Fields: unknown}
+	} else if c, err = s.svc.RecordConference(r.Context(), in); err != nil {
 		rename(err, names)
+	}
+	if err != nil {
 		status := p.formError(f, err)
 		if status == 0 {
 			return err

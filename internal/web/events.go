@@ -194,6 +194,8 @@ type eventData struct {
 	// Found what it found.
 	Find  string
 	Found []foundPerson
+	// Colleagues are suggested for adding staff.
+	Colleagues []care.Colleague
 	// Blank are the empty lines printed at the foot of the sheet, for
 	// people who come without being on it.
 	Blank []int
@@ -219,6 +221,11 @@ func (s *server) showEvent(w http.ResponseWriter, r *http.Request, p *page, stat
 	}
 	d := eventData{Event: e, Form: f, Find: strings.TrimSpace(r.URL.Query().Get("find"))}
 	d.CanEdit = s.mayOrganise(r, p, e)
+	if d.CanEdit {
+		if d.Colleagues, err = s.svc.Colleagues(r.Context()); err != nil && care.ErrorKind(err) != care.Forbidden {
+			return err
+		}
+	}
 	if d.CanEdit && d.Find != "" && e.Kind != "case_discussion" && isClinical(p.User) {
 		list, _, err := s.svc.Patients(r.Context(), care.PatientQuery{Q: d.Find}, care.Page{Limit: 5})
 		if err != nil {
@@ -266,7 +273,17 @@ func (s *server) addAttendance(w http.ResponseWriter, r *http.Request, p *page) 
 	// Added on the web, people go on the sheet to be ticked; a head count
 	// is of people who came.
 	present := f.V("present") == "1"
-	in := care.AttendanceInput{Username: strings.TrimSpace(f.V("username")), Present: &present}
+	in := care.AttendanceInput{Present: &present}
+	if v := strings.TrimSpace(f.V("username")); v != "" {
+		// Staff are named by name (Colleague.Label).
+		if in.Username, err = s.svc.ResolveColleague(r.Context(), v); err != nil {
+			code := p.formError(f, err)
+			if code == 0 {
+				return err
+			}
+			return s.showEvent(w, r, p, code, f)
+		}
+	}
 	for name, dst := range map[string]*int64{"patient_id": &in.PatientID, "family_member_id": &in.FamilyMemberID} {
 		if v := strings.TrimSpace(f.V(name)); v != "" {
 			*dst, _ = strconv.ParseInt(v, 10, 64)

@@ -30,8 +30,15 @@ var (
 	contactFields = []string{"kind", "name", "relation", "organisation", "phone"}
 )
 
+// colleagueList is what the colleaguelist template needs.
+type colleagueList struct {
+	P    *page
+	List []care.Colleague
+}
+
 type teamData struct {
 	Team           *care.Team
+	Colleagues     []care.Colleague // suggested for a new member
 	Member         *form
 	Contact        *form
 	ConfirmMember  *care.TeamMember
@@ -48,6 +55,11 @@ func (s *server) renderTeam(w http.ResponseWriter, r *http.Request, p *page, sta
 	}
 	if d.Member == nil {
 		d.Member = newForm(nil, memberFields...)
+	}
+	if d.Team.CanChange {
+		if d.Colleagues, err = s.svc.Colleagues(r.Context()); err != nil && care.ErrorKind(err) != care.Forbidden {
+			return err
+		}
 	}
 	if d.Contact == nil {
 		d.Contact = newForm(nil, contactFields...)
@@ -77,8 +89,13 @@ func (s *server) addTeamMember(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	f := newForm(r, memberFields...)
-	_, err = s.svc.AddTeamMember(r.Context(), id, care.TeamMemberInput{Username: f.V("username"), TeamRole: f.V("team_role"),
-		KeyWorker: f.V("key_worker") != ""})
+	// The form names the colleague (Colleague.Label); the service takes
+	// the account.
+	username, err := s.svc.ResolveColleague(r.Context(), f.V("username"))
+	if err == nil {
+		_, err = s.svc.AddTeamMember(r.Context(), id, care.TeamMemberInput{Username: username, TeamRole: f.V("team_role"),
+			KeyWorker: f.V("key_worker") != ""})
+	}
 	if err != nil {
 		status := p.formError(f, err)
 		if status == 0 {

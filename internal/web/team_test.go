@@ -30,13 +30,18 @@ func TestCareTeamPages(t *testing.T) {
 
 		body := manager.page(rec, http.StatusOK)
 		contains(t, body, `id="team"`, "No one is on this patient&#39;s care team yet.", `href="`+rec+`/team"`)
+		// A colleague is named by name: the form suggests the district's
+		// staff, by name and unit, never by username.
+		body = manager.page(rec+"/team", http.StatusOK)
+		contains(t, body, `list="colleagues"`, `<datalist id="colleagues">`, `<option value="Liu Yang 刘洋（`)
+		lacks(t, body, `value="manager2"`)
 		// Bad input: the form again, with the message at the field.
-		resp, body = manager.post(rec+"/team", url.Values{"username": {"ghost"}, "team_role": {"nurse"}})
+		resp, body = manager.post(rec+"/team", url.Values{"username": {"Nobody 无名"}, "team_role": {"nurse"}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Fatalf("unknown username: %d", resp.StatusCode)
+			t.Fatalf("unknown colleague: %d", resp.StatusCode)
 		}
-		contains(t, body, "no account has this username", `aria-invalid="true"`)
-		resp, _ = manager.post(rec+"/team", url.Values{"username": {"manager2"}, "team_role": {"key_worker"}})
+		contains(t, body, "no colleague has this name", `aria-invalid="true"`)
+		resp, _ = manager.post(rec+"/team", url.Values{"username": {"Liu Yang 刘洋"}, "team_role": {"key_worker"}})
 		expectRedirect(t, resp, rec+"/team?saved=member")
 		resp, _ = manager.post(rec+"/team/contacts", url.Values{"kind": {"family"}, "name": {"王母"}, "relation": {"mother"}, "phone": {"13900000001"}})
 		expectRedirect(t, resp, rec+"/team?saved=contact")
@@ -145,8 +150,16 @@ func TestPlanPages(t *testing.T) {
 		conf := url.Values{"date": {today.String()}, "org_unit": {"C0101"}, "staff": {"manager", "nurse"},
 			"outside[1].name": {"孙丽"}, "outside[1].organisation": {"残联"},
 			"patients[0].patient_id": {strconv.FormatInt(id, 10)}, "patients[0].summary": {"work going well"},
-			"patients[0].decisions[1].text": {"visit the workshop"}, "patients[0].decisions[1].owner": {"nurse"},
-			"patients[0].decisions[1].due_on": {today.AddDays(-3).String()}}
+			"patients[0].decisions[1].text": {"visit the workshop"}, "patients[0].decisions[1].owner": {"Li Na 李娜"},
+			"patients[0].decisions[1].due_on": {today.AddDays(-3).String()}, "staff_other": {"Nobody 无名"}}
+		// Staff are named by name, suggested from the district's.
+		contains(t, form, `list="colleagues"`, `<option value="Li Na 李娜（`)
+		resp, body = manager.post("/conferences", conf)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("unknown colleague: %d", resp.StatusCode)
+		}
+		contains(t, body, `aria-describedby="f-staff_other-msg"`, "no colleague has this name")
+		conf.Del("staff_other")
 		resp, body = manager.post("/conferences", conf)
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("due before the conference: %d", resp.StatusCode)

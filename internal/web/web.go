@@ -67,6 +67,7 @@ func newServer(svc *care.Service) (*server, error) {
 		"cpField":    cpField,
 		"decField":   decField,
 		"outField":   outsideField,
+		"colleagues": func(p *page, list []care.Colleague) colleagueList { return colleagueList{P: p, List: list} },
 	}
 	if s.pages, err = parsePages(funcs); err != nil {
 		return nil, err
