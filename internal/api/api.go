@@ -123,6 +123,8 @@ var refuseFirst = map[string]care.Action{
 	"POST /api/v1/articles":                                 care.WriteArticle,
 	"PATCH /api/v1/articles/{id}":                           care.WriteArticle,
 	"POST /api/v1/events":                                   care.WriteEvents,
+	"PATCH /api/v1/events/{id}":                             care.WriteEvents,
+	"POST /api/v1/events/{id}/cancel":                       care.WriteEvents,
 	"POST /api/v1/events/{id}/attendance":                   care.WriteEvents,
 	"PATCH /api/v1/events/{id}/attendance/{aid}":            care.WriteEvents,
 	"POST /api/v1/courses":                                  care.WriteCourses,

@@ -17,6 +17,8 @@ var communityRoutes = []route{
 	{Method: "POST", Pattern: "/api/v1/events", Handle: (*handler).createEvent},
 	{Method: "GET", Pattern: "/api/v1/events", Handle: (*handler).listEvents},
 	{Method: "GET", Pattern: "/api/v1/events/{id}", Handle: (*handler).getEvent},
+	{Method: "PATCH", Pattern: "/api/v1/events/{id}", Handle: withID(http.StatusOK, (*care.Service).UpdateEvent)},
+	{Method: "POST", Pattern: "/api/v1/events/{id}/cancel", Handle: withID(http.StatusOK, (*care.Service).CancelEvent)},
 	{Method: "POST", Pattern: "/api/v1/events/{id}/attendance", Handle: withID(http.StatusCreated, (*care.Service).AddAttendance)},
 	{Method: "PATCH", Pattern: "/api/v1/events/{id}/attendance/{aid}", Handle: (*handler).tickAttendance},
 	{Method: "POST", Pattern: "/api/v1/courses", Handle: (*handler).createCourse},

@@ -95,6 +95,32 @@ func TestEventsAndTrainingAPI(t *testing.T) {
 			t.Errorf("calendar: %d %s", list.status, list.raw)
 		}
 
+		// Changed, then called off: it stays listed, marked, and takes no one.
+		if res := e.do("PATCH", ev, mgr, map[string]any{"capacity": 1}); res.status != 422 || firstField(res) != "capacity" {
+			t.Errorf("capacity below the list: %d %s", res.status, res.raw)
+		}
+		if res := e.do("PATCH", ev, mgr, map[string]any{"place": "社区卫生服务中心", "capacity": 3}); res.status != 200 ||
+			res.body["place"] != "社区卫生服务中心" || res.body["capacity"].(float64) != 3 {
+			t.Errorf("change: %d %s", res.status, res.raw)
+		}
+		// Those on the list came (ticked by default on the API): it took place.
+		if res := e.do("POST", ev+"/cancel", mgr, map[string]any{"reason": "讲师生病"}); res.status != 409 {
+			t.Errorf("a held event called off: %d %s", res.status, res.raw)
+		}
+		res = e.do("POST", "/api/v1/events", mgr, map[string]any{"title": "家属互助会", "kind": "support_group",
+			"starts_at": "2026-05-27T14:00:00+08:00", "org_unit": "C0101"})
+		off := "/api/v1/events/" + itoa(res.body["id"].(float64))
+		if res := e.do("POST", off+"/cancel", mgr, map[string]any{}); res.status != 422 || firstField(res) != "reason" {
+			t.Errorf("no reason: %d %s", res.status, res.raw)
+		}
+		if res := e.do("POST", off+"/cancel", mgr, map[string]any{"reason": "讲师生病"}); res.status != 200 ||
+			res.body["cancel_reason"] != "讲师生病" || res.body["cancelled_at"] == nil {
+			t.Errorf("cancel: %d %s", res.status, res.raw)
+		}
+		if res := e.do("POST", off+"/attendance", mgr, map[string]any{"username": "nurse"}); res.status != 409 {
+			t.Errorf("attendance after cancelling: %d %s", res.status, res.raw)
+		}
+
 		// The district's course; a session of it gives its hours to those present.
 		res = e.do("POST", "/api/v1/courses", psy, map[string]any{"title": "危机评估", "topic": "crisis_assessment", "hours": 6,
 			"competencies": []string{"风险评估", "危机干预"}})

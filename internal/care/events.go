@@ -50,6 +50,10 @@ type Event struct {
 	Present int `json:"present"`
 	// Attendance is the attendance list, on the event's own page.
 	Attendance []Attendee `json:"attendance,omitempty"`
+	// CancelledAt is when the event was called off (CancelEvent), with
+	// the reason; nil while it stands.
+	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
+	CancelReason string     `json:"cancel_reason,omitempty"`
 
 	path string
 }
@@ -214,21 +218,135 @@ func (s *Service) CreateEvent(ctx context.Context, in EventInput) (*Event, error
 	return s.Event(ctx, id)
 }
 
+// EventPatch changes an event that stands: what it is called, when and
+// where it is, how many may come and its notes. Its kind, unit and course
+// stay: they decide who comes and the training hours it gives. Nil fields
+// stay as they are.
+type EventPatch struct {
+	Title    *string `json:"title"`
+	StartsAt *string `json:"starts_at"`
+	Place    *string `json:"place"`
+	Capacity *int    `json:"capacity"`
+	Notes    *string `json:"notes"`
+}
+
+// UpdateEvent changes an event, with the checks of CreateEvent; a capacity
+// may not fall below the people already on the list. A cancelled event is
+// not changed.
+func (s *Service) UpdateEvent(ctx context.Context, id int64, in EventPatch) (*Event, error) {
+	err := s.act(ctx, "event.update", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if !mayEver(a, WriteEvents) {
+			return errForbidden()
+		}
+		e, err := visibleEvent(ctx, tx, a, WriteEvents, id, sub)
+		if err != nil {
+			return err
+		}
+		if e.CancelledAt != nil {
+			return errConflict("the event is cancelled; it cannot be changed")
+		}
+		full := EventInput{Title: e.Title, Kind: e.Kind, StartsAt: e.StartsAt.Format(time.RFC3339), Place: e.Place,
+			OrgUnit: e.OrgUnit, Capacity: e.Capacity, Audience: e.Audience, Hours: e.Hours, Notes: e.Notes}
+		if e.CourseID != nil {
+			full.CourseID = *e.CourseID
+		}
+		var changed []string
+		for _, c := range []struct {
+			name string
+			from *string
+			to   *string
+		}{{"title", in.Title, &full.Title}, {"starts_at", in.StartsAt, &full.StartsAt}, {"place", in.Place, &full.Place},
+			{"notes", in.Notes, &full.Notes}} {
+			if c.from != nil {
+				*c.to = *c.from
+				changed = append(changed, c.name)
+			}
+		}
+		if in.Capacity != nil {
+			full.Capacity = *in.Capacity
+			changed = append(changed, "capacity")
+		}
+		f := s.fields()
+		start := full.normalize(s, &f)
+		if full.Capacity > 0 && full.Capacity < e.Booked {
+			f.add("capacity", "is below the "+strconv.Itoa(e.Booked)+" people already on the list")
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		sub.Detail = "changed " + strings.Join(changed, ", ")
+		_, err = tx.Exec(ctx, `UPDATE events SET title = ?, starts_at = ?, place = ?, capacity = ?, notes = ? WHERE id = ?`,
+			full.Title, store.FormatTime(start), full.Place, full.Capacity, full.Notes, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Event(ctx, id)
+}
+
+// EventCancel calls an event off, saying why.
+type EventCancel struct {
+	Reason string `json:"reason"`
+}
+
+// CancelEvent calls an event off: it stays on the calendars, marked, with
+// the reason, and takes no more attendance. An event at which anyone was
+// ticked present took place, and is not cancelled.
+func (s *Service) CancelEvent(ctx context.Context, id int64, in EventCancel) (*Event, error) {
+	err := s.act(ctx, "event.cancel", func(tx *store.Tx, a *Actor, sub *subject) error {
+		if !mayEver(a, WriteEvents) {
+			return errForbidden()
+		}
+		e, err := visibleEvent(ctx, tx, a, WriteEvents, id, sub)
+		if err != nil {
+			return err
+		}
+		f := s.fields()
+		in.Reason = checkNote(&f, "reason", in.Reason, 500)
+		if in.Reason == "" {
+			f.add("reason", "is required")
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		switch {
+		case e.CancelledAt != nil:
+			return errConflict("the event is cancelled already")
+		case e.Present > 0:
+			return errConflict("people were ticked present: the event took place")
+		}
+		_, err = tx.Exec(ctx, `UPDATE events SET cancelled_at = ?, cancel_reason = ? WHERE id = ?`,
+			store.FormatTime(tx.Now()), in.Reason, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Event(ctx, id)
+}
+
 const eventSelect = `SELECT e.id, e.title, e.kind, e.starts_at, e.place, o.code, o.name, e.organiser, COALESCE(u.full_name, e.organiser),
 	e.capacity, e.audience, e.course_id, COALESCE(c.title, ''), e.hours, e.notes, e.booked,
-	(SELECT COALESCE(sum(x.head_count), 0) FROM event_attendance x WHERE x.event_id = e.id AND x.present = ?), e.org_path
+	(SELECT COALESCE(sum(x.head_count), 0) FROM event_attendance x WHERE x.event_id = e.id AND x.present = ?), e.org_path,
+	e.cancelled_at, e.cancel_reason
 	FROM events e JOIN org_units o ON o.id = e.org_unit_id LEFT JOIN users u ON u.username = e.organiser
 	LEFT JOIN courses c ON c.id = e.course_id`
 
 func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
 	var e Event
-	var start string
+	var start, cancelled string
 	var course sql.NullInt64
 	if err := sc.Scan(&e.ID, &e.Title, &e.Kind, &start, &e.Place, &e.OrgUnit, &e.OrgUnitName, &e.Organiser, &e.OrganiserName,
-		&e.Capacity, &e.Audience, &course, &e.CourseTitle, &e.Hours, &e.Notes, &e.Booked, &e.Present, &e.path); err != nil {
+		&e.Capacity, &e.Audience, &course, &e.CourseTitle, &e.Hours, &e.Notes, &e.Booked, &e.Present, &e.path,
+		&cancelled, &e.CancelReason); err != nil {
 		return nil, err
 	}
 	e.StartsAt = store.MustTime(start)
+	if cancelled != "" {
+		t := store.MustTime(cancelled)
+		e.CancelledAt = &t
+	}
 	if course.Valid {
 		e.CourseID = &course.Int64
 	}
@@ -441,6 +559,9 @@ func (s *Service) AddAttendance(ctx context.Context, eventID int64, in Attendanc
 		if err != nil {
 			return err
 		}
+		if e.CancelledAt != nil {
+			return errConflict("the event is cancelled")
+		}
 		n := 0
 		for _, set := range []bool{in.Username != "", in.PatientID != 0, in.FamilyMemberID != 0, in.HeadCount != 0} {
 			if set {
@@ -540,8 +661,12 @@ func (s *Service) AddAttendance(ctx context.Context, eventID int64, in Attendanc
 // absent: the printed sheet ticked off on screen.
 func (s *Service) TickAttendance(ctx context.Context, eventID, attendanceID int64, present bool) error {
 	return s.act(ctx, "event.tick", func(tx *store.Tx, a *Actor, sub *subject) error {
-		if _, err := visibleEvent(ctx, tx, a, WriteEvents, eventID, sub); err != nil {
+		e, err := visibleEvent(ctx, tx, a, WriteEvents, eventID, sub)
+		if err != nil {
 			return err
+		}
+		if e.CancelledAt != nil {
+			return errConflict("the event is cancelled")
 		}
 		sub.Detail = "attendance " + strconv.FormatInt(attendanceID, 10)
 		res, err := tx.Exec(ctx, `UPDATE event_attendance SET present = ? WHERE id = ? AND event_id = ?`, present, attendanceID, eventID)
@@ -567,6 +692,9 @@ type PublicEvent struct {
 	OrgUnitName string    `json:"org_unit_name"`
 	Capacity    int       `json:"capacity"`
 	Booked      int       `json:"booked"`
+	// Cancelled events stay on the public calendar, marked, so that those
+	// who meant to come learn it.
+	Cancelled bool `json:"cancelled"`
 }
 
 // PublicEvents lists the public events from a day on, soonest first, for
@@ -574,7 +702,8 @@ type PublicEvent struct {
 func (s *Service) PublicEvents(ctx context.Context, from time.Time, limit int) ([]PublicEvent, error) {
 	out := []PublicEvent{}
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT e.id, e.title, e.kind, e.starts_at, e.place, o.name, e.capacity, e.booked
+		rows, err := tx.Query(ctx, `SELECT e.id, e.title, e.kind, e.starts_at, e.place, o.name, e.capacity, e.booked,
+			e.cancelled_at <> ''
 			FROM events e JOIN org_units o ON o.id = e.org_unit_id
 			WHERE e.audience = ? AND e.starts_at >= ? ORDER BY e.starts_at, e.id LIMIT ?`, "public", store.FormatTime(from), limit)
 		if err != nil {
@@ -584,7 +713,7 @@ func (s *Service) PublicEvents(ctx context.Context, from time.Time, limit int) (
 		for rows.Next() {
 			var e PublicEvent
 			var start string
-			if err := rows.Scan(&e.ID, &e.Title, &e.Kind, &start, &e.Place, &e.OrgUnitName, &e.Capacity, &e.Booked); err != nil {
+			if err := rows.Scan(&e.ID, &e.Title, &e.Kind, &start, &e.Place, &e.OrgUnitName, &e.Capacity, &e.Booked, &e.Cancelled); err != nil {
 				return err
 			}
 			e.StartsAt = store.MustTime(start)

@@ -128,3 +128,97 @@ func TestEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestEventChangeAndCancel: an organiser changes an event with the checks
+// of creating one, and calls it off with a reason; a cancelled event stays
+// on the calendars, marked, takes no attendance and is not changed; one at
+// which people were ticked present took place and is not cancelled.
+func TestEventChangeAndCancel(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		p := register(t, svc, manager, care.PatientInput{Name: "李明"})
+		start := svc.Today().AddDays(7).String()
+		ev, err := svc.CreateEvent(as(manager), care.EventInput{Title: "讲座", Kind: "public_lecture",
+			StartsAt: start + "T14:00", Place: "礼堂", OrgUnit: "C1", Capacity: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddAttendance(as(manager), ev.ID, care.AttendanceInput{PatientID: p.ID, Present: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+		str := func(s string) *string { return &s }
+		zero := 0
+		one := 1
+		bad := ""
+		for _, tt := range []struct {
+			name  string
+			in    care.EventPatch
+			field string
+		}{
+			{"no title", care.EventPatch{Title: &bad}, "title"},
+			{"bad time", care.EventPatch{StartsAt: str("soon")}, "starts_at"},
+			{"below those on the list", care.EventPatch{Capacity: ptr(0 - 1)}, "capacity"},
+		} {
+			if _, err := svc.UpdateEvent(as(manager), ev.ID, tt.in); kind(err) != care.Invalid || fieldOf(err) != tt.field {
+				t.Errorf("%s: %v, want a message on %s", tt.name, err, tt.field)
+			}
+		}
+		if _, err := svc.UpdateEvent(as(manager), ev.ID, care.EventPatch{Capacity: &one}); err != nil {
+			t.Errorf("capacity of the one on the list: %v", err)
+		}
+		if _, err := svc.UpdateEvent(as(careMan), ev.ID, care.EventPatch{Title: str("x")}); kind(err) != care.Forbidden {
+			t.Errorf("the care group changes an event: %v", err)
+		}
+		got, err := svc.UpdateEvent(as(manager), ev.ID, care.EventPatch{Title: str("心理健康讲座"), Place: str("文化馆"),
+			StartsAt: str(start + "T09:30"), Capacity: &zero})
+		if err != nil || got.Title != "心理健康讲座" || got.Place != "文化馆" || got.Capacity != 0 || got.Kind != "public_lecture" {
+			t.Fatalf("changed = %+v, %v", got, err)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'event.update' AND detail = ?`,
+			"changed title, starts_at, place, capacity"); n != 1 {
+			t.Errorf("%d audit entries of the change", n)
+		}
+
+		if _, err := svc.CancelEvent(as(manager), ev.ID, care.EventCancel{Reason: " "}); kind(err) != care.Invalid || fieldOf(err) != "reason" {
+			t.Errorf("no reason: %v", err)
+		}
+		got, err = svc.CancelEvent(as(manager), ev.ID, care.EventCancel{Reason: "讲师生病"})
+		if err != nil || got.CancelledAt == nil || got.CancelReason != "讲师生病" {
+			t.Fatalf("cancelled = %+v, %v", got, err)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'event.cancel' AND outcome = 'allowed'`); n != 1 {
+			t.Errorf("%d audit entries of the cancelling", n)
+		}
+		for name, err := range map[string]error{
+			"again":  func() error { _, err := svc.CancelEvent(as(manager), ev.ID, care.EventCancel{Reason: "x"}); return err }(),
+			"change": func() error { _, err := svc.UpdateEvent(as(manager), ev.ID, care.EventPatch{Title: str("x")}); return err }(),
+			"attend": func() error {
+				_, err := svc.AddAttendance(as(manager), ev.ID, care.AttendanceInput{HeadCount: 3})
+				return err
+			}(),
+			"tick": svc.TickAttendance(as(manager), ev.ID, got.Attendance[0].ID, true),
+		} {
+			if kind(err) != care.Conflict {
+				t.Errorf("%s after cancelling: %v", name, err)
+			}
+		}
+		pub, err := svc.PublicEvents(as(manager), svc.Today().Time(), 10)
+		if err != nil || len(pub) != 1 || !pub[0].Cancelled {
+			t.Errorf("public calendar = %+v, %v", pub, err)
+		}
+
+		// Held: people were ticked present.
+		held, err := svc.CreateEvent(as(manager), care.EventInput{Title: "义诊", Kind: "mental_health_week",
+			StartsAt: start + "T10:00", OrgUnit: "C1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddAttendance(as(manager), held.ID, care.AttendanceInput{HeadCount: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CancelEvent(as(manager), held.ID, care.EventCancel{Reason: "x"}); kind(err) != care.Conflict {
+			t.Errorf("a held event cancelled: %v", err)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"kith/internal/auth"
@@ -105,6 +106,48 @@ func TestEventPages(t *testing.T) {
 		resp, _ = manager.post(ev+"/attendance", url.Values{"username": {"Li Na 李娜"}})
 		expectRedirect(t, resp, ev+"?added=1#sheet")
 		contains(t, manager.page(ev, http.StatusOK), "Li Na 李娜", "2 of 20 taken")
+
+		// The organiser changes it: the form holds what it is now.
+		contains(t, manager.page(ev, http.StatusOK), `href="`+ev+`/edit"`, `href="`+ev+`/cancel"`)
+		edit := manager.page(ev+"/edit", http.StatusOK)
+		contains(t, edit, `value="照护者培训"`, `value="`+start+`"`, `value="社区活动室"`, `value="20"`)
+		resp, body = manager.post(ev+"/edit", url.Values{"title": {"照护者培训"}, "starts_at": {start}, "place": {"社区活动室"},
+			"capacity": {"1"}, "notes": {""}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("capacity below the list: %d", resp.StatusCode)
+		}
+		contains(t, body, "is below the 2 people already on the list")
+		resp, _ = manager.post(ev+"/edit", url.Values{"title": {"照护者培训（一）"}, "starts_at": {start}, "place": {"活动中心"},
+			"capacity": {"30"}, "notes": {"请带上服药记录"}})
+		expectRedirect(t, resp, ev+"?changed=1")
+		contains(t, manager.page(ev+"?changed=1", http.StatusOK), "The event is changed.", "照护者培训（一）", "活动中心", "2 of 30 taken")
+		// It took place (someone was ticked): it is not called off.
+		resp, body = manager.post(ev+"/cancel", url.Values{"reason": {"下雨"}})
+		if resp.StatusCode != http.StatusConflict {
+			t.Fatalf("a held event called off: %d", resp.StatusCode)
+		}
+		contains(t, body, "people were ticked present: the event took place")
+
+		// Another is called off, asked first, with the reason.
+		resp, _ = manager.post("/events", url.Values{"title": {"家属互助会"}, "kind": {"public_lecture"}, "starts_at": {start},
+			"org_unit": {"C0101"}})
+		off := strings.TrimSuffix(resp.Header.Get("Location"), "?created=1")
+		contains(t, manager.page(off+"/cancel", http.StatusOK), "Call off “家属互助会”", "Keep the event", `name="reason"`)
+		resp, body = manager.post(off+"/cancel", url.Values{"reason": {" "}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("no reason: %d", resp.StatusCode)
+		}
+		contains(t, body, "is required")
+		resp, _ = manager.post(off+"/cancel", url.Values{"reason": {"讲师生病，改期另行通知"}})
+		expectRedirect(t, resp, off+"?cancelled=1")
+		page = manager.page(off, http.StatusOK)
+		contains(t, page, "Called off on", "讲师生病，改期另行通知")
+		lacks(t, page, `href="`+off+`/edit"`, `action="`+off+`/attendance"`)
+		contains(t, manager.page("/events?month="+month, http.StatusOK), "<s>家属互助会</s>")
+		contains(t, newBrowser(t, srv).page("/public/events", http.StatusOK), "<s>家属互助会</s>", "Cancelled")
+		zh := newBrowser(t, srv)
+		zh.header.Set("Accept-Language", "zh-CN")
+		contains(t, zh.page("/public/events", http.StatusOK), "已取消")
 
 		// A caregroup member sees the event, cannot tick.
 		group := newBrowser(t, srv)

@@ -39,6 +39,10 @@ func (s *server) eventRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /events/new", s.handle(staff, s.newEvent))
 	mux.Handle("POST /events", s.handle(staff, s.createEvent))
 	mux.Handle("GET /events/{id}", s.handle(staff, s.event))
+	mux.Handle("GET /events/{id}/edit", s.handle(staff, s.editEvent))
+	mux.Handle("POST /events/{id}/edit", s.handle(staff, s.updateEvent))
+	mux.Handle("GET /events/{id}/cancel", s.handle(staff, s.confirmCancelEvent))
+	mux.Handle("POST /events/{id}/cancel", s.handle(staff, s.cancelEvent))
 	mux.Handle("POST /events/{id}/attendance", s.handle(staff, s.addAttendance))
 	mux.Handle("POST /events/{id}/attendance/{aid}", s.handle(staff, s.tickAttendance))
 	mux.Handle("GET /public/events", s.public(s.publicEvents))
@@ -220,7 +224,8 @@ func (s *server) showEvent(w http.ResponseWriter, r *http.Request, p *page, stat
 		return err
 	}
 	d := eventData{Event: e, Form: f, Find: strings.TrimSpace(r.URL.Query().Get("find"))}
-	d.CanEdit = s.mayOrganise(r, p, e)
+	// A cancelled event takes no more attendance, and is not changed.
+	d.CanEdit = s.mayOrganise(r, p, e) && e.CancelledAt == nil
 	if d.CanEdit {
 		if d.Colleagues, err = s.svc.Colleagues(r.Context()); err != nil && care.ErrorKind(err) != care.Forbidden {
 			return err
@@ -249,6 +254,10 @@ func (s *server) showEvent(w http.ResponseWriter, r *http.Request, p *page, stat
 		p.Flash = p.T("events.created")
 	case r.URL.Query().Has("added"):
 		p.Flash = p.T("events.attendance.added")
+	case r.URL.Query().Has("changed"):
+		p.Flash = p.T("events.changed")
+	case r.URL.Query().Has("cancelled"):
+		p.Flash = p.T("events.cancelled")
 	}
 	return s.render(w, p, status, "event", d)
 }
@@ -354,4 +363,99 @@ func (s *server) publicEvents(w http.ResponseWriter, r *http.Request, p *page) e
 	}
 	d.Months = months
 	return s.render(w, p, http.StatusOK, "public_events", d)
+}
+
+// Changing and calling off an event (its organisers): the change form holds
+// what may change (care.EventPatch); calling off asks first, with the
+// reason, which the event then shows.
+
+var (
+	eventEditFields   = []string{"title", "starts_at", "place", "capacity", "notes"}
+	eventCancelFields = []string{"reason"}
+)
+
+type eventChangeData struct {
+	Event *care.Event
+	Form  *form
+}
+
+// organisedEvent loads an event its organiser may change, or refuses.
+func (s *server) organisedEvent(r *http.Request, p *page) (*care.Event, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.svc.Event(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.mayOrganise(r, p, e) {
+		return nil, errNoRights
+	}
+	return e, nil
+}
+
+func (s *server) editEvent(w http.ResponseWriter, r *http.Request, p *page) error {
+	e, err := s.organisedEvent(r, p)
+	if err != nil {
+		return err
+	}
+	f := newForm(nil, eventEditFields...)
+	f.set("title", e.Title)
+	f.set("starts_at", e.StartsAt.In(p.zone).Format("2006-01-02T15:04"))
+	f.set("place", e.Place)
+	f.set("capacity", strconv.Itoa(e.Capacity))
+	f.set("notes", e.Notes)
+	return s.render(w, p, http.StatusOK, "event_edit", eventChangeData{Event: e, Form: f})
+}
+
+func (s *server) updateEvent(w http.ResponseWriter, r *http.Request, p *page) error {
+	e, err := s.organisedEvent(r, p)
+	if err != nil {
+		return err
+	}
+	f := newForm(r, eventEditFields...)
+	title, start, place, notes := f.V("title"), f.V("starts_at"), f.V("place"), f.V("notes")
+	in := care.EventPatch{Title: &title, StartsAt: &start, Place: &place, Notes: &notes}
+	if n, ok := parseCount(f.V("capacity")); ok && n < 1<<31 {
+		c := int(n)
+		in.Capacity = &c
+	} else {
+		f.fieldError(p, "capacity", "must be a whole number")
+		return s.render(w, p, http.StatusUnprocessableEntity, "event_edit", eventChangeData{Event: e, Form: f})
+	}
+	if _, err := s.svc.UpdateEvent(r.Context(), e.ID, in); err != nil {
+		code := p.formError(f, err)
+		if code == 0 {
+			return err
+		}
+		return s.render(w, p, code, "event_edit", eventChangeData{Event: e, Form: f})
+	}
+	http.Redirect(w, r, "/events/"+strconv.FormatInt(e.ID, 10)+"?changed=1", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) confirmCancelEvent(w http.ResponseWriter, r *http.Request, p *page) error {
+	e, err := s.organisedEvent(r, p)
+	if err != nil {
+		return err
+	}
+	return s.render(w, p, http.StatusOK, "event_cancel", eventChangeData{Event: e, Form: newForm(nil, eventCancelFields...)})
+}
+
+func (s *server) cancelEvent(w http.ResponseWriter, r *http.Request, p *page) error {
+	e, err := s.organisedEvent(r, p)
+	if err != nil {
+		return err
+	}
+	f := newForm(r, eventCancelFields...)
+	if _, err := s.svc.CancelEvent(r.Context(), e.ID, care.EventCancel{Reason: f.V("reason")}); err != nil {
+		code := p.formError(f, err)
+		if code == 0 {
+			return err
+		}
+		return s.render(w, p, code, "event_cancel", eventChangeData{Event: e, Form: f})
+	}
+	http.Redirect(w, r, "/events/"+strconv.FormatInt(e.ID, 10)+"?cancelled=1", http.StatusSeeOther)
+	return nil
 }
