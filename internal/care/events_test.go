@@ -191,8 +191,11 @@ func TestEventChangeAndCancel(t *testing.T) {
 			t.Errorf("%d audit entries of the cancelling", n)
 		}
 		for name, err := range map[string]error{
-			"again":  func() error { _, err := svc.CancelEvent(as(manager), ev.ID, care.EventCancel{Reason: "x"}); return err }(),
-			"change": func() error { _, err := svc.UpdateEvent(as(manager), ev.ID, care.EventPatch{Title: str("x")}); return err }(),
+			"again": func() error { _, err := svc.CancelEvent(as(manager), ev.ID, care.EventCancel{Reason: "x"}); return err }(),
+			"change": func() error {
+				_, err := svc.UpdateEvent(as(manager), ev.ID, care.EventPatch{Title: str("x")})
+				return err
+			}(),
 			"attend": func() error {
 				_, err := svc.AddAttendance(as(manager), ev.ID, care.AttendanceInput{HeadCount: 3})
 				return err
