@@ -158,7 +158,7 @@ func TestEventChangeAndCancel(t *testing.T) {
 		}{
 			{"no title", care.EventPatch{Title: &bad}, "title"},
 			{"bad time", care.EventPatch{StartsAt: str("soon")}, "starts_at"},
-			{"below those on the list", care.EventPatch{Capacity: ptr(0 - 1)}, "capacity"},
+			{"negative capacity", care.EventPatch{Capacity: ptr(-1)}, "capacity"},
 		} {
 			if _, err := svc.UpdateEvent(as(manager), ev.ID, tt.in); kind(err) != care.Invalid || fieldOf(err) != tt.field {
 				t.Errorf("%s: %v, want a message on %s", tt.name, err, tt.field)
