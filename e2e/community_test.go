@@ -65,9 +65,19 @@ func TestCaregiverSession(t *testing.T) {
 	j.load("tick her present", chromedp.Click(chromedp.CSS(`#sheet form button`)))
 	j.expect("ticked", "#sheet", "Present")
 	j.expect("one present", "main dl.facts", "1 present")
-	// On a phone: the sheet, the calendar (a list) and the training page fit.
+	ev, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		j.fail("the event's address", err)
+	}
+	j.load("change the event", chromedp.Click(chromedp.CSS(`main nav.actions a[href$="/edit"]`)))
+	j.do("move it", chromedp.SetValue(field("place"), "Anning community hall"))
+	j.load("save the change", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	j.expect("changed", "main .flash", "The event is changed.")
+	j.expect("the new place", "main dl.facts", "Anning community hall")
+	// On a phone: the sheet, its change and call-off pages, the calendar (a
+	// list) and the training page fit.
 	j.do("a phone-sized screen", chromedp.EmulateViewport(390, 844))
-	for _, path := range []string{"", "/events", "/training/people/manager", "/public/events"} {
+	for _, path := range []string{"", ev + "/edit", ev + "/cancel", "/events", "/training/people/manager", "/public/events"} {
 		if path != "" {
 			j.load("open "+path, chromedp.Navigate(srv.URL+path))
 		}
