@@ -125,7 +125,7 @@ func (s *Service) AccessReport(ctx context.Context, patientID int64, p Page) ([]
 			x := Access{Seq: e.Seq, At: e.At, Username: e.Actor, FullName: e.Actor, Action: e.Action, What: AccessWhat(e.Action),
 				Outcome: e.Outcome}
 			if u, ok := people[e.Actor]; ok {
-				x.FullName, x.Role, x.OrgUnit, x.OrgUnitName = u.FullName, u.Role, u.OrgUnit, u.unitName
+				x.FullName, x.Role, x.OrgUnit, x.OrgUnitName = u.FullName, u.Role, u.OrgUnit, u.OrgUnitName
 			}
 			if reason, ok := strings.CutPrefix(e.Detail, GlassDetail); ok {
 				x.BreakGlass, x.Reason = true, reason

@@ -46,6 +46,7 @@ type CrisisEvent struct {
 	Actions     []string  `json:"actions"`
 	Outcome     string    `json:"outcome"`
 	OrgUnit     string    `json:"org_unit"`
+	OrgUnitName string    `json:"org_unit_name"`
 	EmergencyID *int64    `json:"emergency_id,omitempty"`
 	Author      string    `json:"author"`
 	AuthorName  string    `json:"author_name"`
@@ -158,7 +159,7 @@ func (s *Service) LogCrisis(ctx context.Context, in CrisisInput) (*CrisisEvent, 
 }
 
 var crisisColumns = `c.id, c.occurred_at, c.reported_by, c.patient_id, COALESCE(p.name, ''), c.description, c.risk_level, c.actions,
-	c.outcome, o.code, c.emergency_id, c.author, ` + fullName("c.author") + `, c.created_at, c.org_path, COALESCE(p.org_path, '')`
+	c.outcome, o.code, o.name, c.emergency_id, c.author, ` + fullName("c.author") + `, c.created_at, c.org_path, COALESCE(p.org_path, '')`
 
 const crisisFrom = ` FROM crisis_events c JOIN org_units o ON o.id = c.org_unit_id LEFT JOIN patients p ON p.id = c.patient_id`
 
@@ -167,7 +168,7 @@ func scanCrisis(sc interface{ Scan(...any) error }) (*CrisisEvent, string, error
 	var occurred, created, actions, path, ppath string
 	var patient, emergency sql.NullInt64
 	if err := sc.Scan(&c.ID, &occurred, &c.ReportedBy, &patient, &c.PatientName, &c.Description, &c.RiskLevel, &actions, &c.Outcome,
-		&c.OrgUnit, &emergency, &c.Author, &c.AuthorName, &created, &path, &ppath); err != nil {
+		&c.OrgUnit, &c.OrgUnitName, &emergency, &c.Author, &c.AuthorName, &created, &path, &ppath); err != nil {
 		return nil, "", err
 	}
 	c.OccurredAt, c.CreatedAt = store.MustTime(occurred), store.MustTime(created)

@@ -267,11 +267,12 @@ func (s *Service) UserTraining(ctx context.Context, username string, year int) (
 
 // StaffHours is one staff member's training hours of a year.
 type StaffHours struct {
-	Username string    `json:"username"`
-	FullName string    `json:"full_name"`
-	OrgUnit  string    `json:"org_unit"`
-	Role     auth.Role `json:"role"`
-	Hours    float64   `json:"hours"`
+	Username    string    `json:"username"`
+	FullName    string    `json:"full_name"`
+	OrgUnit     string    `json:"org_unit"`
+	OrgUnitName string    `json:"org_unit_name"`
+	Role        auth.Role `json:"role"`
+	Hours       float64   `json:"hours"`
 }
 
 // TrainingQuery asks for the staff of an org unit (the actor's own by
@@ -302,8 +303,8 @@ func (s *Service) StaffTraining(ctx context.Context, q TrainingQuery, p Page) ([
 		}
 		lo, hi := store.Beneath(scope)
 		ylo, yhi := s.yearRange(q.Year)
-		sqlq := `SELECT username, full_name, code, role, hours, key FROM (
-			SELECT u.username, u.full_name, o.code, u.role, ` + staffHoursSQL + ` AS hours,
+		sqlq := `SELECT username, full_name, code, name, role, hours, key FROM (
+			SELECT u.username, u.full_name, o.code, o.name, u.role, ` + staffHoursSQL + ` AS hours,
 			u.username AS key
 			FROM users u JOIN org_units o ON o.id = u.org_unit_id
 			WHERE o.path >= ? AND o.path < ? AND u.disabled = ? AND u.role <> ?) h WHERE 1 = 1`
@@ -324,7 +325,7 @@ func (s *Service) StaffTraining(ctx context.Context, q TrainingQuery, p Page) ([
 		for rows.Next() {
 			var h StaffHours
 			var key string
-			if err := rows.Scan(&h.Username, &h.FullName, &h.OrgUnit, &h.Role, &h.Hours, &key); err != nil {
+			if err := rows.Scan(&h.Username, &h.FullName, &h.OrgUnit, &h.OrgUnitName, &h.Role, &h.Hours, &key); err != nil {
 				return err
 			}
 			h.Hours = math.Round(h.Hours*100) / 100

@@ -19,8 +19,10 @@ type User struct {
 	FullName string    `json:"full_name"`
 	Role     auth.Role `json:"role"`
 	OrgUnit  string    `json:"org_unit,omitempty"`
-	Language string    `json:"language"`
-	Disabled bool      `json:"disabled"`
+	// OrgUnitName is the unit's name, for people to read.
+	OrgUnitName string `json:"org_unit_name,omitempty"`
+	Language    string `json:"language"`
+	Disabled    bool   `json:"disabled"`
 	// Activated says the owner has set a password; TOTP that the account
 	// signs in with a second factor.
 	Activated bool      `json:"activated"`
@@ -94,7 +96,6 @@ type userRow struct {
 	id       int64
 	unitID   sql.NullInt64
 	unitPath string
-	unitName string
 	hash     string // "" until the owner activates the account
 	// totpSecret is the sealed TOTP secret, "" without a second factor;
 	// totpLastStep the time step of the last code accepted.
@@ -119,7 +120,7 @@ const userSelect = `SELECT u.id, u.username, u.full_name, u.role, u.org_unit_id,
 func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	var r userRow
 	var created, updated string
-	err := sc.Scan(&r.id, &r.Username, &r.FullName, &r.Role, &r.unitID, &r.OrgUnit, &r.unitPath, &r.unitName,
+	err := sc.Scan(&r.id, &r.Username, &r.FullName, &r.Role, &r.unitID, &r.OrgUnit, &r.unitPath, &r.OrgUnitName,
 		&r.Language, &r.Disabled, &r.hash, &created, &updated, &r.totpSecret, &r.totpLastStep)
 	r.Activated, r.TOTP = r.hash != "", r.totpSecret != ""
 	r.CreatedAt, r.UpdatedAt = store.MustTime(created), store.MustTime(updated)

@@ -242,6 +242,7 @@ type Row struct {
 	PatientID      int64  `json:"patient_id"`
 	Name           string `json:"name"`
 	OrgUnit        string `json:"org_unit"`
+	OrgUnitName    string `json:"org_unit_name"`
 	Status         string `json:"status"`
 	LastFollowUpOn string `json:"last_follow_up_on"`
 	NextDueOn      string `json:"next_due_on"`
@@ -283,7 +284,7 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 	args := append(append(window, where...), condArgs...)
 	args = append(args, afterID, limit)
 	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
-		SELECT p.id, p.name, o.code, p.status, p.last_followup_on, p.next_due_on, p.last_classification, p.last_risk_level
+		SELECT p.id, p.name, o.code, o.name, p.status, p.last_followup_on, p.next_due_on, p.last_classification, p.last_risk_level
 		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN a ON a.patient_id = p.id
 		WHERE `+registeredWhere+` AND `+cond+` AND p.id > ? ORDER BY p.id LIMIT ?`, args...)
 	if err != nil {
@@ -293,7 +294,7 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 	var out []Row
 	for rows.Next() {
 		var r Row
-		if err := rows.Scan(&r.PatientID, &r.Name, &r.OrgUnit, &r.Status, &r.LastFollowUpOn, &r.NextDueOn, &r.Classification, &r.RiskLevel); err != nil {
+		if err := rows.Scan(&r.PatientID, &r.Name, &r.OrgUnit, &r.OrgUnitName, &r.Status, &r.LastFollowUpOn, &r.NextDueOn, &r.Classification, &r.RiskLevel); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
