@@ -121,6 +121,8 @@ type Entry struct {
 	// SubjectName is, where the subject is a user, their full name, found
 	// and kept as ActorName is, so the log names people, not usernames.
 	SubjectName string `json:"subject_name,omitempty"`
+	// OrgUnitName is the name of the unit, found as ActorName is.
+	OrgUnitName string `json:"org_unit_name,omitempty"`
 }
 
 // canonical is the encoding that is hashed: the fields in a fixed order as
@@ -425,7 +427,8 @@ func IsChange(action string) bool { return !slices.Contains(NotChanges, action) 
 func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	q := `SELECT ` + columns + `, COALESCE(s.pos, 0), COALESCE(s.hash, ''), COALESCE(p.hash, ''),
 		COALESCE((SELECT u.full_name FROM users u WHERE u.username = l.actor), ''),
-		COALESCE((SELECT u.full_name FROM users u WHERE l.subject_type = 'user' AND u.username = l.subject_id), '')
+		COALESCE((SELECT u.full_name FROM users u WHERE l.subject_type = 'user' AND u.username = l.subject_id), ''),
+		COALESCE((SELECT o.name FROM org_units o WHERE o.code = l.org_unit), '')
 		FROM audit_log l LEFT JOIN audit_seals s ON s.seq = l.seq LEFT JOIN audit_seals p ON p.pos = s.pos - 1
 		WHERE 1=1`
 	var args []any
@@ -480,11 +483,11 @@ func List(ctx context.Context, tx *store.Tx, f Filter) ([]Entry, error) {
 	for rows.Next() {
 		var e Entry
 		var pos int64
-		var hash, prev, name, subject string
-		if e, err = scan(rows, &pos, &hash, &prev, &name, &subject); err != nil {
+		var hash, prev, name, subject, unit string
+		if e, err = scan(rows, &pos, &hash, &prev, &name, &subject, &unit); err != nil {
 			return nil, err
 		}
-		e.Pos, e.Hash, e.PrevHash, e.ActorName, e.SubjectName = pos, hash, prev, name, subject
+		e.Pos, e.Hash, e.PrevHash, e.ActorName, e.SubjectName, e.OrgUnitName = pos, hash, prev, name, subject, unit
 		out = append(out, e)
 	}
 	return out, rows.Err()

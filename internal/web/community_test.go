@@ -190,7 +190,7 @@ func TestTrainingPages(t *testing.T) {
 		district := newBrowser(t, srv)
 		district.signIn("district")
 		page := district.page("/training", http.StatusOK)
-		contains(t, page, "20.00 hours", "No course yet.", "Zhang Wei 张伟")
+		contains(t, page, "20.00 hours", "No course yet.", "Zhang Wei 张伟", `title="C0101">Anning Community 安宁社区<`)
 
 		resp, body := district.post("/training/courses", url.Values{"title": {"危机评估"}, "topic": {"crisis_assessment"}, "hours": {"x"}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {

@@ -41,7 +41,7 @@ func TestDayPagesSayNoCodes(t *testing.T) {
 		admin.signIn("district")
 		admin.header.Set("Accept-Language", "zh-CN")
 		log := admin.page("/admin/audit", http.StatusOK)
-		contains(t, log, "账号 Zhang Wei 张伟", "工作清单 逾期")
-		lacks(t, log, "<code>manager</code>", "<code>overdue</code>")
+		contains(t, log, "账号 Zhang Wei 张伟", "工作清单 逾期", `title="C0101">Anning Community 安宁社区<`)
+		lacks(t, log, "<code>manager</code>", "<code>overdue</code>", "<code>C0101</code>")
 	})
 }

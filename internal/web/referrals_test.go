@@ -107,7 +107,8 @@ func TestReferralPages(t *testing.T) {
 		}
 		contains(t, cg.page(resp.Header.Get("Location"), http.StatusOK), "The crisis event is logged.", "Emergency record")
 		contains(t, mgr.page("/patients/"+id, http.StatusOK), "Crisis event", "Referred up", "Discharged down")
-		contains(t, mgr.page("/crisis", http.StatusOK), "转诊测试", "Home visit")
+		// Units by name, the code in a tooltip.
+		contains(t, mgr.page("/crisis", http.StatusOK), "转诊测试", "Home visit", `title="C0101">Anning Community 安宁社区<`)
 
 		// A declined referral tells the sender: an alert on the home page.
 		resp, _ = mgr.post("/patients/"+id+"/referrals", url.Values{"to_unit": {"H01"}, "urgency": {"routine"}, "reason": {"review"}})
