@@ -21,6 +21,7 @@ type Alert struct {
 	PatientID      int64     `json:"patient_id"`
 	PatientName    string    `json:"patient_name"`
 	OrgUnit        string    `json:"org_unit"`
+	OrgUnitName    string    `json:"org_unit_name"`
 	AssessmentID   int64     `json:"assessment_id"`
 	Instrument     string    `json:"instrument"`
 	Score          int       `json:"score"`
@@ -54,7 +55,7 @@ type AlertQuery struct {
 
 // The kinds of alert other than flag have no assessment: their date is the
 // day they were raised, and the system raised them.
-var alertColumns = `al.id, al.patient_id, p.name, u.code, COALESCE(al.assessment_id, 0), COALESCE(a.instrument, ''),
+var alertColumns = `al.id, al.patient_id, p.name, u.code, u.name, COALESCE(al.assessment_id, 0), COALESCE(a.instrument, ''),
 	COALESCE(a.score, 0), al.flags, COALESCE(a.taken_on, substr(al.raised_at, 1, 10)), COALESCE(a.author, 'system'), al.raised_at,
 	al.acknowledged_by, al.acknowledged_at, al.action, p.org_path, COALESCE(` + fullName("a.author") + `, 'system'),
 	` + fullName("al.acknowledged_by") + `, al.kind, al.detail, al.referral_id`
@@ -69,7 +70,7 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var flags, raised string
 	var by, at, byName sql.NullString
 	var referral sql.NullInt64
-	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
+	err := sc.Scan(&al.ID, &al.PatientID, &al.PatientName, &al.OrgUnit, &al.OrgUnitName, &al.AssessmentID, &al.Instrument, &al.Score, &flags,
 		&al.Date, &al.RaisedBy, &raised, &by, &at, &al.Action, &al.path, &al.RaisedByName, &byName, &al.Kind, &al.Detail, &referral)
 	al.ReferralID = idOf(referral)
 	al.Flags = strings.Fields(flags)

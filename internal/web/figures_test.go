@@ -135,7 +135,7 @@ func TestFigurePages(t *testing.T) {
 					out = append(out, k.OrgUnit)
 				}
 				slices.SortStableFunc(out, func(a, b string) int {
-					return strings.Index(body, `<small><code>`+a+`</code>`) - strings.Index(body, `<small><code>`+b+`</code>`)
+					return strings.Index(body, `title="`+a+`">`) - strings.Index(body, `title="`+b+`">`)
 				})
 				return out
 			}
