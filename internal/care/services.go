@@ -59,6 +59,7 @@ type Provider struct {
 	ContactPhone string    `json:"contact_phone,omitempty"`
 	OrgUnit      string    `json:"org_unit,omitempty"` // the institution's own org unit, if it is one
 	Serves       []string  `json:"serves"`             // codes of the org units it serves
+	ServesNames  []string  `json:"serves_names"`       // their names, in the same order
 	Path         string    `json:"path"`               // the jurisdiction that manages it
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -299,8 +300,8 @@ func providerByID(ctx context.Context, tx *store.Tx, id int64) (*Provider, error
 	return &list[0], nil
 }
 
-// fillServes loads the codes of the units each provider serves, in tree
-// order, with one query.
+// fillServes loads the codes and names of the units each provider serves,
+// in tree order, with one query.
 func fillServes(ctx context.Context, tx *store.Tx, list []Provider) error {
 	if len(list) == 0 {
 		return nil
@@ -310,9 +311,9 @@ func fillServes(ctx context.Context, tx *store.Tx, list []Provider) error {
 	for i := range list {
 		at[list[i].ID] = i
 		args[i] = list[i].ID
-		list[i].Serves = []string{}
+		list[i].Serves, list[i].ServesNames = []string{}, []string{}
 	}
-	rows, err := tx.Query(ctx, `SELECT su.service_id, u.code FROM service_units su JOIN org_units u ON u.id = su.unit_id
+	rows, err := tx.Query(ctx, `SELECT su.service_id, u.code, u.name FROM service_units su JOIN org_units u ON u.id = su.unit_id
 		WHERE su.service_id IN (?`+strings.Repeat(", ?", len(list)-1)+`) ORDER BY su.service_id, u.path`, args...)
 	if err != nil {
 		return err
@@ -320,11 +321,12 @@ func fillServes(ctx context.Context, tx *store.Tx, list []Provider) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var code string
-		if err := rows.Scan(&id, &code); err != nil {
+		var code, name string
+		if err := rows.Scan(&id, &code, &name); err != nil {
 			return err
 		}
-		list[at[id]].Serves = append(list[at[id]].Serves, code)
+		p := &list[at[id]]
+		p.Serves, p.ServesNames = append(p.Serves, code), append(p.ServesNames, name)
 	}
 	return rows.Err()
 }
