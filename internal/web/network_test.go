@@ -22,6 +22,10 @@ func TestServicesWeb(t *testing.T) {
 		body := b.page("/services", http.StatusOK)
 		contains(t, body, `class="striped compact cards services"`, `href="tel:01055550100"`, "Add a service",
 			"Riverside Psychological Counselling Room")
+		// The units served, by name; the code in a tooltip.
+		if !strings.Contains(body, `<span title="C0101">Anning Community 安宁社区</span>`) || strings.Contains(body, "<code>C0101</code>") {
+			t.Error("the units served are not named")
+		}
 		body = b.page("/services?kind=partner_organisation", http.StatusOK)
 		contains(t, body, "Disabled Persons", "Contact: Qian Jun")
 		if strings.Contains(body, "Counselling Room") {
