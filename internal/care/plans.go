@@ -136,10 +136,12 @@ type PlanReview struct {
 
 // Plan is one version of a patient's rehabilitation plan.
 type Plan struct {
-	ID              int64        `json:"id"`
-	PatientID       int64        `json:"patient_id"`
-	PatientName     string       `json:"patient_name"`
-	Version         int          `json:"version"`
+	ID          int64  `json:"id"`
+	PatientID   int64  `json:"patient_id"`
+	PatientName string `json:"patient_name"`
+	Version     int    `json:"version"`
+	// Replaces is the version before this one, if any.
+	Replaces        *int64       `json:"replaces,omitempty"`
 	Status          string       `json:"status"`
 	StartOn         string       `json:"start_on"`
 	ReviewEveryDays int          `json:"review_every_days"`
@@ -547,7 +549,8 @@ func plansWhere(ctx context.Context, tx *store.Tx, v View, cond string, args ...
 	rows, err := tx.Query(ctx, `SELECT p.id, p.patient_id, p.version, p.status, p.start_on, p.review_every_days, p.next_review_on,
 		p.agreed_by_patient, p.agreed_by_family, p.author, COALESCE(u.full_name, p.author), p.created_at,
 		COALESCE((SELECT ku.full_name FROM care_team_members k JOIN users ku ON ku.username = k.username
-			WHERE k.patient_id = p.patient_id AND k.key_worker = ?), '')
+			WHERE k.patient_id = p.patient_id AND k.key_worker = ?), ''),
+		(SELECT x.id FROM care_plans x WHERE x.patient_id = p.patient_id AND x.version = p.version - 1)
 		FROM care_plans p LEFT JOIN users u ON u.username = p.author WHERE `+cond+` ORDER BY p.version DESC LIMIT 100`,
 		append([]any{true}, args...)...)
 	if err != nil {
@@ -558,11 +561,13 @@ func plansWhere(ctx context.Context, tx *store.Tx, v View, cond string, args ...
 	for rows.Next() {
 		var p Plan
 		var created string
+		var replaces sql.NullInt64
 		if err := rows.Scan(&p.ID, &p.PatientID, &p.Version, &p.Status, &p.StartOn, &p.ReviewEveryDays, &p.NextReviewOn,
-			&p.AgreedByPatient, &p.AgreedByFamily, &p.Author, &p.AuthorName, &created, &p.KeyWorker); err != nil {
+			&p.AgreedByPatient, &p.AgreedByFamily, &p.Author, &p.AuthorName, &created, &p.KeyWorker, &replaces); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		p.Replaces = idOf(replaces)
 		p.CreatedAt = store.MustTime(created)
 		p.Needs, p.Goals, p.Reviews = []PlanNeed{}, []PlanGoal{}, []PlanReview{}
 		index[p.ID] = len(out)

@@ -115,6 +115,7 @@ type CarePlan struct {
 	ID           string         `json:"id"`
 	Extension    []Extension    `json:"extension,omitempty"`
 	Identifier   []Identifier   `json:"identifier,omitempty"`
+	Replaces     []Reference    `json:"replaces,omitempty"`
 	Status       string         `json:"status"`
 	Intent       string         `json:"intent"`
 	Subject      Reference      `json:"subject"`
@@ -153,6 +154,10 @@ func carePlanResource(p *care.Plan) *CarePlan {
 			{URL: extAgreedByFamily, ValueBoolean: ptr(p.AgreedByFamily)}},
 		Subject: Reference{Reference: "Patient/" + pid}, Created: instant(p.CreatedAt),
 		Author: ptr(practitioner(p.Author, p.AuthorName)), CareTeam: []Reference{{Reference: "CareTeam/" + pid}}}
+	if p.Replaces != nil {
+		// The version it was adjusted from (revoked now).
+		cp.Replaces = []Reference{{Reference: "CarePlan/" + strconv.FormatInt(*p.Replaces, 10)}}
+	}
 	activity := "in-progress"
 	if p.Status != care.PlanActive {
 		cp.Status, activity = "revoked", "stopped"

@@ -157,6 +157,14 @@ func TestFHIRFamilyTeamPlanReferral(t *testing.T) {
 		if res.status != 200 || len(refs) != 2 || !strings.Contains(res.raw, `"reference":"CareTeam/`+pid+`"`) {
 			t.Fatalf("CarePlan read: %d %s", res.status, res.raw)
 		}
+		// Version 2 replaces version 1; version 1 replaces nothing.
+		if rep, _ := res.body["replaces"].([]any); len(rep) != 1 ||
+			rep[0].(map[string]any)["reference"] != "CarePlan/"+strconv.FormatInt(v1.ID, 10) {
+			t.Errorf("CarePlan.replaces: %s", res.raw)
+		}
+		if _, ok := list[1]["replaces"]; ok {
+			t.Errorf("the first version replaces something: %v", list[1])
+		}
 		first := strings.TrimPrefix(refs[0].(map[string]any)["reference"].(string), "Goal/")
 		res = e.do("GET", "/fhir/R4/Goal/"+first, mgr, nil)
 		if res.status != 200 || res.body["lifecycleStatus"] != "completed" || !strings.Contains(res.raw, `"code":"achieved"`) ||
