@@ -144,7 +144,7 @@ func (p *page) figureSheet(set *care.FigureSet) sheet {
 		p.T("figures.col.code"), p.T("figures.col.unit"), p.T("field.from"), p.T("field.to"), p.T("figures.col.key"),
 		p.T("figures.col.figure"), p.T("figures.col.value"), p.T("figures.col.value_unit"), p.T("figures.col.numerator"),
 		p.T("figures.col.denominator"), p.T("figures.col.previous"), p.T("figures.col.change"), p.T("figures.target"),
-		p.T("figures.col.below"), p.T("figures.col.note")}}
+		p.T("figures.col.below"), p.T("figures.col.note"), p.T("figures.col.as_of")}}
 	for _, f := range set.Figures {
 		var den, prev, change, target any
 		if f.Unit != kpi.Count {
@@ -165,7 +165,7 @@ func (p *page) figureSheet(set *care.FigureSet) sheet {
 			note = p.T("figures.kith")
 		}
 		sh.Rows = append(sh.Rows, []any{set.OrgUnit, set.Name, set.From, set.To, string(f.Key), p.FigureName(f.Key),
-			cellValue(f.Value), p.unitName(f.Unit), f.Numerator, den, prev, change, target, below, note})
+			cellValue(f.Value), p.unitName(f.Unit), f.Numerator, den, prev, change, target, below, note, p.Time(set.AsOf)})
 	}
 	return sh
 }
@@ -174,7 +174,7 @@ func (p *page) figureSheet(set *care.FigureSet) sheet {
 // its value, numerator and denominator, each count as itself.
 func (p *page) unitSheet(sets []care.FigureSet) sheet {
 	sh := sheet{Name: p.T("figures.sheet.units"), Header: []string{p.T("figures.col.code"), p.T("figures.col.unit"),
-		p.T("field.level"), p.T("field.from"), p.T("field.to")}}
+		p.T("field.level"), p.T("field.from"), p.T("field.to"), p.T("figures.col.as_of")}}
 	for _, k := range kpi.Keys {
 		name := p.FigureName(k)
 		if u := figureUnits[k]; u == kpi.Count {
@@ -185,7 +185,7 @@ func (p *page) unitSheet(sets []care.FigureSet) sheet {
 		}
 	}
 	for _, s := range sets {
-		row := []any{s.OrgUnit, s.Name, p.Level(s.Level), s.From, s.To}
+		row := []any{s.OrgUnit, s.Name, p.Level(s.Level), s.From, s.To, p.Time(s.AsOf)}
 		for _, k := range kpi.Keys {
 			f, _ := kpi.Find(s.Figures, k)
 			if f.Unit == kpi.Count {
@@ -209,7 +209,7 @@ func (p *page) patientSheet(key kpi.Key, rows []report.Row) sheet {
 		if r.RiskLevel != nil {
 			risk = int64(*r.RiskLevel)
 		}
-		sh.Rows = append(sh.Rows, []any{r.PatientID, r.Name, r.OrgUnit, p.Enum("status", r.Status), r.LastFollowUpOn,
+		sh.Rows = append(sh.Rows, []any{r.PatientID, r.Name, r.OrgUnitName, p.Enum("status", r.Status), r.LastFollowUpOn,
 			r.NextDueOn, p.Enum("class", r.Classification), risk})
 	}
 	return sh

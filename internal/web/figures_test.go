@@ -239,7 +239,7 @@ func TestFigurePages(t *testing.T) {
 			zh.signIn("psychiatrist")
 			resp, body := zh.get("/figures/export?table=figures&format=csv&" + period)
 			rows := readCSV(t, resp, body, "attachment; filename=kith-figures-D01-"+per.String()+".csv")
-			contains(t, strings.Join(rows[0], ","), "编码", "组织单位", "指标", "数值", "分子", "分母", "上期数值", "变化", "目标值")
+			contains(t, strings.Join(rows[0], ","), "编码", "组织单位", "指标", "数值", "分子", "分母", "上期数值", "变化", "目标值", "数据截至")
 			if len(rows) != 1+len(kpi.Keys) {
 				t.Fatalf("%d rows, want a header and %d figures", len(rows), len(kpi.Keys))
 			}
@@ -247,6 +247,10 @@ func TestFigurePages(t *testing.T) {
 			if r[0] != "D01" || r[4] != "management_rate" || r[5] != "管理率" || r[8] != strconv.FormatInt(mgmt.Numerator, 10) ||
 				r[9] != strconv.FormatInt(mgmt.Denominator, 10) || r[6] != strconv.FormatFloat(*mgmt.Value, 'f', -1, 64) {
 				t.Errorf("management rate row %q, want %d / %d = %v", r, mgmt.Numerator, mgmt.Denominator, *mgmt.Value)
+			}
+			// When the figures were counted, in the installation's zone.
+			if at := r[len(r)-1]; len(at) != len("2006-01-02 15:04") || !strings.HasPrefix(at, "20") {
+				t.Errorf("as of %q", at)
 			}
 
 			resp, body = zh.get("/figures/export?table=units&format=csv&" + period)
@@ -259,6 +263,9 @@ func TestFigurePages(t *testing.T) {
 			resp, body = zh.get("/figures/management_rate/patients?format=csv&" + period)
 			rows = readCSV(t, resp, body, "attachment; filename=kith-management_rate-D01-"+per.String()+".csv")
 			contains(t, strings.Join(rows[0], ","), "患者编号", "姓名", "社区", "随访分类")
+			if rows[1][2] == "" || strings.HasPrefix(rows[1][2], "C0") {
+				t.Errorf("the community by code, not name: %q", rows[1])
+			}
 			if int64(len(rows)) != 1+mgmt.Numerator {
 				t.Errorf("%d rows, want a header and %d patients", len(rows), mgmt.Numerator)
 			}
