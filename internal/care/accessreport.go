@@ -103,13 +103,41 @@ func (s *Service) AccessReport(ctx context.Context, patientID int64, p Page) ([]
 			return nil, "", invalid("page_token", "is not a token this server gave out")
 		}
 	}
+	out, err := s.accessReport(ctx, patientID, before, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(x Access) string { return strconv.FormatInt(x.Seq, 10) })
+	return out, next, nil
+}
+
+// AccessReportMax bounds a whole access report (FullAccessReport).
+const AccessReportMax = 5000
+
+// FullAccessReport is the whole access report, newest first, for printing
+// in one go: up to AccessReportMax lines, more saying that older ones were
+// left out. Reading it is one audited access.
+func (s *Service) FullAccessReport(ctx context.Context, patientID int64) (lines []Access, more bool, err error) {
+	out, err := s.accessReport(ctx, patientID, 0, AccessReportMax+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(out) > AccessReportMax {
+		return out[:AccessReportMax], true, nil
+	}
+	return out, false, nil
+}
+
+// accessReport reads up to n lines of the report, before the audit entry
+// before (0: from the newest).
+func (s *Service) accessReport(ctx context.Context, patientID, before int64, n int) ([]Access, error) {
 	var out []Access
-	err = s.act(ctx, string(AccessReport), func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.act(ctx, string(AccessReport), func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, AccessReport, patientID, sub); err != nil {
 			return err
 		}
 		entries, err := audit.List(ctx, tx, audit.Filter{SubjectType: "patient", SubjectID: strconv.FormatInt(patientID, 10),
-			BeforeSeq: before, Limit: limit + 1})
+			BeforeSeq: before, Limit: n})
 		if err != nil {
 			return err
 		}
@@ -135,11 +163,7 @@ func (s *Service) AccessReport(ctx context.Context, patientID int64, p Page) ([]
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := cut(out, limit, func(x Access) string { return strconv.FormatInt(x.Seq, 10) })
-	return out, next, nil
+	return out, err
 }
 
 // peopleOf loads the accounts that acted in entries, by username.

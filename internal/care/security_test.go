@@ -485,6 +485,28 @@ func TestAccessReport(t *testing.T) {
 			if _, _, err := svc.AccessReport(as(a), p.ID, care.Page{}); kind(err) != care.NotFound {
 				t.Errorf("%s asks for the report: %v", a.Username, err)
 			}
+			if _, _, err := svc.FullAccessReport(as(a), p.ID); kind(err) != care.NotFound {
+				t.Errorf("%s asks for the whole report: %v", a.Username, err)
+			}
+		}
+
+		// The whole report, to print: every line in one read, past a page.
+		for range care.MaxLimit {
+			if _, err := svc.Patient(as(manager), p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, next, err := svc.AccessReport(as(manager), p.ID, care.Page{Limit: care.MaxLimit})
+		if err != nil || next == "" {
+			t.Fatalf("a first page: next %q, %v", next, err)
+		}
+		n := count(t, db, `SELECT count(*) FROM audit_log WHERE subject_type = 'patient' AND subject_id = ?`, strconv.FormatInt(p.ID, 10))
+		all, more, err := svc.FullAccessReport(as(manager), p.ID)
+		// (Whether a report lists its own reading depends on when the
+		// engine writes the audit entry; the next report lists it.)
+		if err != nil || more || len(all) < n || len(all) > n+1 || all[len(all)-1].Action != "patient.create" ||
+			all[0].Action != "patient.access_report" {
+			t.Errorf("whole report: %d lines (audit %d), more %v, %v", len(all), n, more, err)
 		}
 	})
 }

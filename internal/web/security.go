@@ -84,6 +84,10 @@ type accessData struct {
 	Lines   []care.Access
 	Next    string
 	Printed time.Time
+	// All is the whole report on one page, for printing (?all=1); Cut
+	// says it stopped at care.AccessReportMax lines.
+	All bool
+	Cut bool
 }
 
 // accessReport shows the patient's access report, ready to print.
@@ -92,15 +96,19 @@ func (s *server) accessReport(w http.ResponseWriter, r *http.Request, p *page) e
 	if err != nil {
 		return err
 	}
-	lines, next, err := s.svc.AccessReport(r.Context(), id, care.Page{Token: r.URL.Query().Get("page_token"), Limit: care.MaxLimit})
+	d := accessData{Printed: time.Now(), All: r.URL.Query().Get("all") == "1"}
+	if d.All {
+		d.Lines, d.Cut, err = s.svc.FullAccessReport(r.Context(), id)
+	} else {
+		d.Lines, d.Next, err = s.svc.AccessReport(r.Context(), id, care.Page{Token: r.URL.Query().Get("page_token"), Limit: care.MaxLimit})
+	}
 	if err != nil {
 		return err
 	}
-	pt, err := s.svc.Patient(r.Context(), id)
-	if err != nil {
+	if d.Patient, err = s.svc.Patient(r.Context(), id); err != nil {
 		return err
 	}
-	return s.render(w, p, http.StatusOK, "access_report", accessData{Patient: pt, Lines: lines, Next: next, Printed: time.Now()})
+	return s.render(w, p, http.StatusOK, "access_report", d)
 }
 
 // What says an access report line in plain words, in the page's language:

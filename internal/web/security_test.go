@@ -62,6 +62,11 @@ func TestBreakGlassPages(t *testing.T) {
 		contains(t, report, "Record access report", "glass-line", "Liu Yang 刘洋", "read the record", "seen at our clinic", "data-print",
 			"looked at the national ID number in full")
 		lacks(t, report, nationalID("1980-05-17", 7))
+		// The whole report on one page, to print: the same lines, no paging.
+		whole := manager.page(rec+"/access-report?all=1", http.StatusOK)
+		contains(t, whole, "glass-line", "Liu Yang 刘洋", "registered the patient", "data-print")
+		lacks(t, whole, "page_token=")
+		other.page(rec+"/access-report?all=1", http.StatusNotFound)
 		manager.header.Set("Accept-Language", "zh-CN")
 		zh := manager.page(rec+"/access-report", http.StatusOK)
 		contains(t, zh, "档案查阅记录", "紧急调阅", "查阅了档案", "查看了完整身份证号")
