@@ -51,11 +51,7 @@ func (s *Service) Colleagues(ctx context.Context) ([]Colleague, error) {
 	if !Allow(a, FindColleagues, Target{Path: a.UnitPath}) {
 		return nil, errForbidden()
 	}
-	district := a.UnitPath
-	if i := strings.Index(district[1:], "/"); i > 0 {
-		district = district[:i+2]
-	}
-	lo, hi := store.Beneath(district)
+	lo, hi := store.Beneath(districtOf(a.UnitPath))
 	var out []Colleague
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error

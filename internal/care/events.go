@@ -578,8 +578,7 @@ func (s *Service) AddAttendance(ctx context.Context, eventID int64, in Attendanc
 			// Staff of the event's district only: the answer says nothing
 			// of the accounts of other districts.
 			var name string
-			district := e.path[:strings.Index(e.path[1:], "/")+2]
-			lo, hi := store.Beneath(district)
+			lo, hi := store.Beneath(districtOf(e.path))
 			err := tx.QueryRow(ctx, `SELECT u.full_name FROM users u JOIN org_units o ON o.id = u.org_unit_id
 				WHERE u.username = ? AND o.path >= ? AND o.path < ?`, in.Username, lo, hi).Scan(&name)
 			if errors.Is(err, sql.ErrNoRows) {

@@ -396,8 +396,7 @@ func (b *importBatch) admit(r *imported) error {
 
 	// Someone of the same name and birth date in the district: a person
 	// must confirm it is not the same (registration's check).
-	district := u.Path[:strings.Index(u.Path[1:], "/")+2]
-	lo, hi := store.Beneath(district)
+	lo, hi := store.Beneath(districtOf(u.Path))
 	who := [2]string{r.in.BirthDate, strings.ToLower(r.in.Name)}
 	for _, p := range append(b.found.people[who], b.ours.people[who]...) {
 		if p >= lo && p < hi {

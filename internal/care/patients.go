@@ -319,8 +319,7 @@ func (s *Service) register(ctx context.Context, tx *store.Tx, a *Actor, in *Pati
 			nidHash = h
 		}
 		if !in.ConfirmDuplicate {
-			district := unit.Path[:strings.Index(unit.Path[1:], "/")+2]
-			lo, hi := store.Beneath(district)
+			lo, hi := store.Beneath(districtOf(unit.Path))
 			var dup int64
 			var path string
 			err := tx.QueryRow(ctx, `SELECT id, org_path FROM patients WHERE birth_date = ? AND name_key = ? AND org_path >= ? AND org_path < ?
@@ -377,7 +376,7 @@ var patientColumns = []string{"org_unit_id", "org_path", "name", "name_key", "se
 	"name_initials", "phone_key", "national_id_tail", "search_keys"}
 
 var insertPatientSQL = "INSERT INTO patients (" + strings.Join(patientColumns, ", ") + ") VALUES (" +
-	strings.TrimSuffix(strings.Repeat("?, ", len(patientColumns)), ", ") + ") RETURNING id"
+	marks(len(patientColumns)) + ") RETURNING id"
 
 // patientState is what a new patient's row says of where they stand: a
 // registration's is as registered, an import's what their history led to.

@@ -112,6 +112,18 @@ func scanUnit(sc interface{ Scan(...any) error }) (Unit, error) {
 	return u, err
 }
 
+// districtOf is the path of the district that holds a unit of this path:
+// /D1/S1/C1/ → /D1/.
+func districtOf(path string) string {
+	if len(path) < 2 {
+		return path
+	}
+	if i := strings.Index(path[1:], "/"); i >= 0 {
+		return path[:i+2]
+	}
+	return path
+}
+
 // unitByCode loads a unit by code; it returns nil if there is none.
 func unitByCode(ctx context.Context, tx *store.Tx, code string) (*unitRow, error) {
 	r, err := scanUnitRow(tx.QueryRow(ctx, `SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code = ?`, code))

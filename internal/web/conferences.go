@@ -96,19 +96,20 @@ func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *pag
 	in := care.ConferenceInput{Date: f.V("date"), OrgUnit: f.V("org_unit")}
 	names := map[string]string{}
 	// Colleagues named in the form, resolved to their accounts; what is
-	// wrong with the names is reported at their fields, all at once.
+	// wrong with the names is reported at their fields, all at once. Any
+	// other failure (a refusal, the database) ends the request.
 	var unknown []care.FieldError
+	var failed error
 	colleague := func(text, field string) string {
 		u, err := s.svc.ResolveColleague(r.Context(), text)
 		var ce *care.Error
-		if errors.As(err, &ce) && ce.Kind == care.Invalid {
+		switch {
+		case errors.As(err, &ce) && ce.Kind == care.Invalid:
 			for _, fe := range ce.Fields {
 				unknown = append(unknown, care.FieldError{Field: field, Message: fe.Message})
 			}
-			return ""
-		}
-		if err != nil {
-			unknown = append(unknown, care.FieldError{Field: field, Message: err.Error()})
+		case err != nil && failed == nil:
+			failed = err
 		}
 		return u
 	}
@@ -157,6 +158,9 @@ func (s *server) recordConference(w http.ResponseWriter, r *http.Request, p *pag
 			cp.Decisions = append(cp.Decisions, d)
 		}
 		in.Patients = append(in.Patients, cp)
+	}
+	if failed != nil {
+		return failed
 	}
 	var c *care.Conference
 	var err error
