@@ -142,16 +142,17 @@ func chain(prev string, e *Entry) string {
 }
 
 // Append adds e to the log inside tx, at the transaction's time, so the entry
-// commits or rolls back with the change it records. It fills in Seq and At;
-// the entry is chained later by Seal. It locks no row that other
-// transactions touch.
+// commits or rolls back with the change it records. It fills in At; the
+// entry's Seq is given by the database, and the entry is chained later by
+// Seal. It locks no row that other transactions touch, and on PostgreSQL
+// goes with the transaction's next statement or its commit (Tx.Later).
 func Append(ctx context.Context, tx *store.Tx, e *Entry) error {
 	e.At = tx.Now()
-	if err := tx.QueryRow(ctx, `INSERT INTO audit_log (at, actor, action, subject_type, subject_id, org_unit,
+	if err := tx.Later(ctx, `INSERT INTO audit_log (at, actor, action, subject_type, subject_id, org_unit,
 		org_path, outcome, client_addr, request_id, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '') RETURNING seq`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
 		store.FormatTime(e.At), e.Actor, e.Action, e.SubjectType, e.SubjectID, e.OrgUnit, e.OrgPath,
-		string(e.Outcome), e.ClientAddr, e.RequestID, e.Detail).Scan(&e.Seq); err != nil {
+		string(e.Outcome), e.ClientAddr, e.RequestID, e.Detail); err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
 	return nil

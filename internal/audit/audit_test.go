@@ -167,7 +167,11 @@ func TestSealerNeverSkipsInFlight(t *testing.T) {
 			if err := audit.Append(ctx, tx, e); err != nil {
 				return err
 			}
-			appended <- e.Seq
+			var seq int64
+			if err := tx.QueryRow(ctx, `SELECT max(seq) FROM audit_log WHERE detail = 'held'`).Scan(&seq); err != nil {
+				return err
+			}
+			appended <- seq
 			if rollback = !<-release; rollback {
 				return errors.New("rolled back")
 			}

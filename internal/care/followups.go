@@ -537,7 +537,7 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	if last.risk.Valid {
 		risk = last.risk.Int64
 	}
-	if _, err := tx.Exec(ctx, `UPDATE patients SET next_due_on = ?, next_due_rule = ?, last_followup_on = ?, last_classification = ?,
+	if err := tx.Later(ctx, `UPDATE patients SET next_due_on = ?, next_due_rule = ?, last_followup_on = ?, last_classification = ?,
 		last_risk_level = ?, last_adherence = ?, not_reached_streak = ?, updated_at = ? WHERE id = ?`,
 		last.due, last.rule, last.date, last.class, risk, last.adherence, streak, store.FormatTime(tx.Now()), id); err != nil {
 		return err

@@ -76,7 +76,7 @@ var errDryRun = errors.New("dry run")
 // most of an import's time): a few statements find what the batch's
 // records meet on the register, the checks and rules run in Go, and the
 // rows go in by COPY on PostgreSQL, multi-row INSERTs on SQLite
-// (store.TransactBulk, Tx.InsertRows). The records are still judged one after
+// (Tx.InsertRows). The records are still judged one after
 // another, in the batch's order, with the checks of registration and of
 // the follow-up form: a record that repeats an earlier one of the batch
 // finds it as it would on the register.
@@ -135,7 +135,7 @@ func (s *Service) ImportPrepared(ctx context.Context, p *PreparedImport, dryRun 
 	var b *importBatch
 	var err error
 	for range 3 {
-		err = s.db.TransactBulk(ctx, func(tx *store.Tx) error {
+		err = s.db.Transact(ctx, func(tx *store.Tx) error {
 			b = &importBatch{s: s, tx: tx, a: a}
 			b.counts.Rejected, b.problems = p.rejected, slices.Clone(p.problems)
 			if err := b.run(ctx, p.todo); err != nil {

@@ -27,9 +27,8 @@ import (
 // Touch records, in the caller's transaction, that patient's community's
 // figures may have changed.
 func Touch(ctx context.Context, tx *store.Tx, patientID int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO figure_versions (unit_id, version) SELECT org_unit_id, 1 FROM patients WHERE id = ?
+	return tx.Later(ctx, `INSERT INTO figure_versions (unit_id, version) SELECT org_unit_id, 1 FROM patients WHERE id = ?
 		ON CONFLICT (unit_id) DO UPDATE SET version = figure_versions.version + 1`, patientID)
-	return err
 }
 
 // TouchUnits is Touch for the communities of many patients at once (an
@@ -42,10 +41,9 @@ func TouchUnits(ctx context.Context, tx *store.Tx, units []int64) error {
 	for i, u := range units {
 		args[i] = u
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO figure_versions (unit_id, version) VALUES `+
+	return tx.Later(ctx, `INSERT INTO figure_versions (unit_id, version) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, 1), ", len(units)), ", ")+`
 		ON CONFLICT (unit_id) DO UPDATE SET version = figure_versions.version + 1`, args...)
-	return err
 }
 
 // fewStale is how many stale communities are recomputed one by one rather

@@ -269,18 +269,24 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 
 // Tx is a transaction with one timestamp for everything it writes.
 type Tx struct {
-	tx       *sql.Tx
 	engine   Engine
 	now      time.Time
 	readOnly bool
-	// stmts holds the pool's prepared statements (SQLite only).
+
+	// SQLite: the transaction, and the pool's prepared statements.
+	tx    *sql.Tx
 	stmts *stmtCache
 	// detached: the transaction is shared by a group of callers (group
 	// commit), so one caller's context ending must not interrupt it.
 	detached bool
-	// conn is the transaction's connection, kept by TransactBulk on
-	// PostgreSQL for COPY; nil otherwise.
-	conn *sql.Conn
+
+	// PostgreSQL (pgtx.go): the transaction's connection; the statements
+	// waiting to go with the next one (BEGIN first); whether any was sent;
+	// and the error of a queued statement, which ends the transaction.
+	conn   *sql.Conn
+	queued []queued
+	sent   bool
+	failed error
 }
 
 func (tx *Tx) ctx(ctx context.Context) context.Context {
@@ -301,21 +307,59 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // Engine reports the engine the transaction runs on.
 func (tx *Tx) Engine() Engine { return tx.engine }
 
-// Exec runs a statement written with ? placeholders.
+// Exec runs a statement written with ? placeholders. On PostgreSQL the
+// statements queued by Later go with it.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.conn != nil {
+		tag, err := tx.send(ctx, rebind(tx.engine, query), args...)
+		if err != nil {
+			return nil, err
+		}
+		return pgResult{tag}, nil
+	}
 	if s := tx.stmts.lookup(query); s != nil {
 		return tx.tx.StmtContext(tx.ctx(ctx), s).ExecContext(tx.ctx(ctx), args...)
 	}
 	return tx.tx.ExecContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
+// Later runs a statement whose result the caller does not need: an audit
+// entry, a summary's update, a counter's bump. On PostgreSQL it waits and
+// goes with the transaction's next statement or its COMMIT, saving a round
+// trip; should it fail, that statement fails, and the transaction rolls
+// back with its error. On SQLite, where a statement costs no round trip, it
+// runs at once.
+func (tx *Tx) Later(ctx context.Context, query string, args ...any) error {
+	if tx.conn == nil {
+		_, err := tx.Exec(ctx, query, args...)
+		return err
+	}
+	if tx.failed != nil {
+		return tx.failed
+	}
+	tx.queued = append(tx.queued, queued{query: rebind(tx.engine, query), args: args})
+	return nil
+}
+
 // Query runs a query written with ? placeholders.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if tx.conn != nil {
+		if err := tx.flush(ctx); err != nil {
+			return nil, err
+		}
+		return tx.conn.QueryContext(ctx, rebind(tx.engine, query), args...)
+	}
 	return tx.tx.QueryContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if tx.conn != nil {
+		if err := tx.flush(ctx); err != nil {
+			return notSent.QueryRowContext(ctx, query)
+		}
+		return tx.conn.QueryRowContext(ctx, rebind(tx.engine, query), args...)
+	}
 	if s := tx.stmts.lookup(query); s != nil {
 		return tx.tx.StmtContext(tx.ctx(ctx), s).QueryRowContext(tx.ctx(ctx), args...)
 	}
@@ -347,17 +391,7 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes != nil {
 		return db.groupTransact(ctx, fn)
 	}
-	return db.transact(ctx, db.w, nil, false, fn)
-}
-
-// TransactBulk is Transact for a transaction that writes rows by the
-// thousand, as an import's batch does: on PostgreSQL, its InsertRows go by
-// COPY, which takes rows several times faster than INSERT.
-func (db *DB) TransactBulk(ctx context.Context, fn func(*Tx) error) error {
-	if db.engine != Postgres {
-		return db.Transact(ctx, fn)
-	}
-	return db.transact(ctx, db.w, nil, true, fn)
+	return db.transact(ctx, db.w, nil, fn)
 }
 
 // TransactSnapshot is Transact with one snapshot for the whole transaction
@@ -368,13 +402,13 @@ func (db *DB) TransactSnapshot(ctx context.Context, fn func(*Tx) error) error {
 	if db.engine == SQLite {
 		return db.Transact(ctx, fn)
 	}
-	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, false, fn)
+	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
 }
 
 // Read runs fn in a read-only transaction on the reader pool, so that all its
 // queries see one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, false, fn)
+	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
 }
 
 // Freshness says where a read's data came from and how current it is.
@@ -428,7 +462,7 @@ func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, err
 		return f, err
 	}
 	var f Freshness
-	err := db.transact(ctx, db.stale, &sql.TxOptions{ReadOnly: true}, false, func(tx *Tx) error {
+	err := db.transact(ctx, db.stale, &sql.TxOptions{ReadOnly: true}, func(tx *Tx) error {
 		db.staleReads.Add(1)
 		// On a standby, the data is as of the last transaction replayed;
 		// a server not in recovery (the read pool fell back to a primary,
@@ -447,11 +481,15 @@ func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, err
 	return f, err
 }
 
-func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, bulk bool, fn func(*Tx) error) error {
+func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
 	const attempts = 4
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.try(ctx, pool, opts, bulk, fn)
+		if db.engine == Postgres {
+			err = db.tryPG(ctx, pool, opts, fn)
+		} else {
+			err = db.trySQLite(ctx, pool, opts, fn)
+		}
 		// Not cancelled with the request: a statement that failed to
 		// prepare is never tried again.
 		db.stmtsOf(pool).prepare(context.WithoutCancel(ctx))
@@ -475,26 +513,15 @@ func (db *DB) stmtsOf(pool *sql.DB) *stmtCache {
 	return nil
 }
 
-func (db *DB) try(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, bulk bool, fn func(*Tx) error) (err error) {
+func (db *DB) trySQLite(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
 	readOnly := opts != nil && opts.ReadOnly
 	start := time.Now()
-	var conn *sql.Conn
-	var sqlTx *sql.Tx
-	if bulk {
-		// The transaction's connection is kept, for COPY (InsertRows).
-		if conn, err = pool.Conn(ctx); err != nil {
-			return fmt.Errorf("store: begin: %w", err)
-		}
-		defer conn.Close()
-		sqlTx, err = conn.BeginTx(ctx, opts)
-	} else {
-		sqlTx, err = pool.BeginTx(ctx, opts)
-	}
+	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, engine: db.engine, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: readOnly,
-		stmts: db.stmtsOf(pool), conn: conn}
+		stmts: db.stmtsOf(pool)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()

@@ -80,10 +80,10 @@ func TestNoJIT(t *testing.T) {
 	}
 }
 
-// TestTransactBulk: rows an import writes by COPY (PostgreSQL) or INSERT
+// TestInsertRows: rows an import writes by COPY (PostgreSQL) or INSERT
 // belong to the transaction: kept when it commits, gone when it fails, and
 // the transaction's other statements see them.
-func TestTransactBulk(t *testing.T) {
+func TestInsertRows(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		cols := []string{"code", "name", "level", "path", "population", "created_at", "updated_at"}
@@ -103,7 +103,7 @@ func TestTransactBulk(t *testing.T) {
 			return n
 		}
 		failed := errors.New("stop")
-		err := db.TransactBulk(ctx, func(tx *store.Tx) error {
+		err := db.Transact(ctx, func(tx *store.Tx) error {
 			if err := tx.InsertRows(ctx, "org_units", cols, rows("BX")); err != nil {
 				return err
 			}
@@ -119,13 +119,125 @@ func TestTransactBulk(t *testing.T) {
 		if n := count("BX"); n != 0 {
 			t.Fatalf("a failed transaction left %d rows", n)
 		}
-		if err := db.TransactBulk(ctx, func(tx *store.Tx) error {
+		if err := db.Transact(ctx, func(tx *store.Tx) error {
 			return tx.InsertRows(ctx, "org_units", cols, rows("BY"))
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if n := count("BY"); n != 3 {
 			t.Fatalf("a committed transaction kept %d rows, want 3", n)
+		}
+	})
+}
+
+// TestLater: statements queued by Later commit with the transaction, even
+// alone; the statements after them see them; one that fails fails the
+// transaction with its own error, undoes what came before and keeps what
+// came after from being written; and the connection is fit for the next
+// transaction.
+func TestLater(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.Engine() == store.Postgres {
+			// One connection: a transaction left open on it would show.
+			db.Pools()["main"].SetMaxOpenConns(1)
+		}
+		const insert = `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
+			VALUES (?, '单位', 'district', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`
+		later := func(tx *store.Tx, code string) error { return tx.Later(ctx, insert, code, "/"+code+"/") }
+		count := func(codes ...string) int {
+			n := 0
+			for _, c := range codes {
+				var k int
+				if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code = ?`, c).Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				n += k
+			}
+			return n
+		}
+
+		if err := db.Transact(ctx, func(tx *store.Tx) error { return later(tx, "L1") }); err != nil {
+			t.Fatal(err)
+		}
+		if count("L1") != 1 {
+			t.Fatal("a transaction of queued statements only did not write them")
+		}
+
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			if err := later(tx, "L2"); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code = 'L2'`).Scan(&n); err != nil || n != 1 {
+				t.Errorf("a query after a queued insert saw %d rows, %v", n, err)
+			}
+			res, err := tx.Exec(ctx, `UPDATE org_units SET population = 5 WHERE code IN ('L1', 'L2')`)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k != 2 {
+				t.Errorf("rows affected = %d, want 2", k)
+			}
+			return nil
+		})
+		if err != nil || count("L2") != 1 {
+			t.Fatalf("queued, read and updated: %v, %d rows", err, count("L2"))
+		}
+
+		var after error
+		err = db.Transact(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, insert, "L3", "/L3/"); err != nil {
+				return err
+			}
+			if err := later(tx, "L1"); err != nil { // already there
+				return err
+			}
+			var code string
+			after = tx.QueryRow(ctx, insert+` RETURNING code`, "L4", "/L4/").Scan(&code)
+			return after
+		})
+		if !store.IsUniqueViolation(err) {
+			t.Fatalf("Transact with a failing queued insert = %v, want its unique violation", err)
+		}
+		if after == nil && db.Engine() == store.Postgres {
+			t.Error("the statement after the failed queued one ran")
+		}
+		if n := count("L3", "L4"); n != 0 {
+			t.Fatalf("a failed transaction left %d rows", n)
+		}
+
+		// A queued statement that cannot even be prepared fails the batch
+		// before its BEGIN runs: what follows must not run outside the
+		// transaction either.
+		err = db.Transact(ctx, func(tx *store.Tx) error {
+			if err := tx.Later(ctx, `INSERT INTO no_such_table (x) VALUES (?)`, 1); err != nil {
+				return err
+			}
+			var code string
+			return tx.QueryRow(ctx, insert+` RETURNING code`, "L7", "/L7/").Scan(&code)
+		})
+		if err == nil || count("L7") != 0 {
+			t.Fatalf("after a queued statement that failed to prepare: %v, %d rows", err, count("L7"))
+		}
+
+		if db.Engine() == store.Postgres {
+			// A failed statement whose error fn ignores still fails the
+			// transaction: PostgreSQL answers its COMMIT with ROLLBACK.
+			err = db.Transact(ctx, func(tx *store.Tx) error {
+				if err := later(tx, "L5"); err != nil {
+					return err
+				}
+				var x int
+				_ = tx.QueryRow(ctx, `SELECT 1 / 0`).Scan(&x)
+				return nil
+			})
+			if err == nil || count("L5") != 0 {
+				t.Fatalf("a transaction with an ignored failure: %v, %d rows", err, count("L5"))
+			}
+		}
+		if err := db.Transact(ctx, func(tx *store.Tx) error { return later(tx, "L6") }); err != nil || count("L6") != 1 {
+			t.Fatalf("the next transaction: %v, %d rows", err, count("L6"))
 		}
 	})
 }

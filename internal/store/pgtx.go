@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Transactions on PostgreSQL are run by hand on one connection, so that
+// statements whose results nobody waits for travel together (issue 16).
+// database/sql's transaction sends BEGIN, every statement and COMMIT one
+// round trip each, and a follow-up's transaction was eleven of them: with
+// the server and the database on one machine, the system calls and context
+// switches of the round trips cost more processor time than most of the
+// statements. Here:
+//
+//   - BEGIN is queued, and goes with the transaction's first statement that
+//     is sent through the queue (Exec, Later);
+//   - Later queues a statement whose result is not needed (an audit entry,
+//     a summary's update, a counter's bump) to go with the next one;
+//   - Exec sends the queue and its statement in one batch (pgx's pipeline);
+//   - the commit sends what is queued and COMMIT in one batch, and a
+//     transaction that sent nothing sends nothing.
+//
+// Query and QueryRow run through database/sql on the same connection, after
+// the queue is sent. A queued statement's error stops the batch there
+// (PostgreSQL skips the rest of it up to its end) and is kept: every later
+// statement of the transaction fails without being sent, and the
+// transaction rolls back with that error, so nothing is half-written.
+// Before the connection goes back to the pool it must be outside any
+// transaction; one that is not (a ROLLBACK that could not be sent) is
+// closed.
+
+type queued struct {
+	query string // rebound for PostgreSQL
+	args  []any
+}
+
+// beginSQL is the BEGIN statement for opts.
+func beginSQL(opts *sql.TxOptions) string {
+	s := "BEGIN"
+	if opts != nil && opts.Isolation == sql.LevelRepeatableRead {
+		s += " ISOLATION LEVEL REPEATABLE READ"
+	}
+	if opts != nil && opts.ReadOnly {
+		s += " READ ONLY"
+	}
+	return s
+}
+
+// tryPG runs fn once in a transaction on a connection of pool.
+func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	start := time.Now()
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{conn: conn, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
+		readOnly: opts != nil && opts.ReadOnly}
+	tx.queued = append(tx.queued, queued{query: beginSQL(opts)})
+	defer func() {
+		p := recover()
+		if p == nil && err == nil {
+			if err = tx.commit(ctx); err != nil {
+				err = fmt.Errorf("store: commit: %w", err)
+			}
+		}
+		if p != nil || err != nil {
+			if tx.failed == nil && err != nil {
+				tx.failed = err
+			}
+			tx.rollback(ctx)
+		}
+		tx.release()
+		if p != nil {
+			panic(p)
+		}
+		// Never log arguments: they hold personal data.
+		slog.Debug("transaction", "duration", time.Since(start))
+	}()
+	err = fn(tx)
+	if errors.Is(err, errNotSent) {
+		// fn failed at a QueryRow that was not sent because a queued
+		// statement had failed: that statement's error is the cause.
+		err = tx.failed
+	}
+	return err
+}
+
+// send sends the queued statements and then, if not empty, in one round
+// trip, and returns the last one's command tag.
+func (tx *Tx) send(ctx context.Context, then string, args ...any) (pgconn.CommandTag, error) {
+	if tx.failed != nil {
+		return pgconn.CommandTag{}, tx.failed
+	}
+	if then != "" {
+		tx.queued = append(tx.queued, queued{query: then, args: args})
+	}
+	if len(tx.queued) == 0 {
+		return pgconn.CommandTag{}, nil
+	}
+	var b pgx.Batch
+	for _, q := range tx.queued {
+		b.Queue(q.query, q.args...)
+	}
+	tx.queued = tx.queued[:0]
+	tx.sent = true
+	var tag pgconn.CommandTag
+	err := tx.conn.Raw(func(dc any) error {
+		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b)
+		for range b.Len() {
+			var err error
+			if tag, err = res.Exec(); err != nil {
+				res.Close()
+				return err
+			}
+		}
+		return res.Close()
+	})
+	if err != nil {
+		tx.failed = err
+	}
+	return tag, err
+}
+
+// flush sends the queued statements, if any, before a statement that
+// cannot go with them (Query, QueryRow, COPY).
+func (tx *Tx) flush(ctx context.Context) error {
+	_, err := tx.send(ctx, "")
+	return err
+}
+
+func (tx *Tx) commit(ctx context.Context) error {
+	if !tx.sent && len(tx.queued) == 1 {
+		// Nothing but BEGIN: there is nothing to send.
+		tx.queued = nil
+		return nil
+	}
+	tag, err := tx.send(ctx, "COMMIT")
+	if err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		// PostgreSQL answers COMMIT with ROLLBACK in a transaction that
+		// failed; a statement's error was not returned by fn.
+		tx.failed = errors.New("the transaction was rolled back after an error")
+		return tx.failed
+	}
+	return nil
+}
+
+func (tx *Tx) rollback(ctx context.Context) {
+	tx.queued = nil
+	if !tx.sent {
+		return
+	}
+	// Not cancelled with the request: the connection must leave the
+	// transaction before it goes back to the pool.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	tx.conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "ROLLBACK")
+		return err
+	})
+}
+
+// release gives the connection back to the pool, or closes it if it is
+// still inside a transaction.
+func (tx *Tx) release() {
+	tx.conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		if c.IsClosed() || c.PgConn().TxStatus() != 'I' {
+			return driver.ErrBadConn // database/sql closes the connection
+		}
+		return nil
+	})
+	tx.conn.Close()
+}
+
+// errNotSent is the error of a QueryRow after a queued statement failed.
+var errNotSent = errors.New("store: not sent: an earlier statement of the transaction failed")
+
+// notSent is a pool whose every query fails with errNotSent without a
+// connection: how QueryRow, which returns no error of its own, refuses to
+// send a query after a queued statement failed. Sending it would not do: a
+// queued statement that failed to prepare took BEGIN with it, and the query
+// would run, and commit, outside the transaction.
+var notSent = sql.OpenDB(notSentConnector{})
+
+type notSentConnector struct{}
+
+func (notSentConnector) Connect(context.Context) (driver.Conn, error) { return nil, errNotSent }
+func (notSentConnector) Driver() driver.Driver                        { return nil }
+
+// pgResult is an Exec's result on PostgreSQL, from its command tag.
+type pgResult struct{ tag pgconn.CommandTag }
+
+func (r pgResult) LastInsertId() (int64, error) {
+	return 0, errors.New("store: LastInsertId is not supported on PostgreSQL; use RETURNING")
+}
+
+func (r pgResult) RowsAffected() (int64, error) { return r.tag.RowsAffected(), nil }
