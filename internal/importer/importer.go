@@ -77,7 +77,10 @@ type Options struct {
 	DryRun bool
 	// BatchSize is how many patients one transaction imports (default 500).
 	BatchSize int
-	// Progress, if set, is told of the work done, in the units of Size.
+	// Progress, if set, is told of the work done, in the units of Size:
+	// the bytes of the records a batch held, once the batch is written (or,
+	// in a dry run, checked), so that progress never runs ahead of the
+	// database.
 	Progress func(n int64)
 	// AfterBatch, if set, is told the counts so far after each batch.
 	AfterBatch func(c care.ImportCounts)
@@ -150,10 +153,14 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 	if rep.Failed() {
 		return rep, nil
 	}
+	// consumed is the bytes of the records read so far; the readers add to
+	// it, and each chunk carries what was added since the last (read).
+	var consumed int64
+	count := func(n int64) { consumed += n }
 	var readers []reader
 	var bad *unreadable
 	for _, p := range spreadsheets {
-		r, err := openSheet(p, opt.Progress)
+		r, err := openSheet(p, count)
 		if errors.As(err, &bad) {
 			rep.add(bad.problem())
 			if r != nil {
@@ -167,7 +174,7 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		readers = append(readers, r)
 	}
 	if len(ndjson) > 0 {
-		r, err := readNDJSON(ndjson, opt.Progress)
+		r, err := readNDJSON(ndjson, count)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +193,7 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 	chunks := make(chan chunk, 1)
 	go func() {
 		defer close(chunks)
-		read(ctx, svc, readers, opt.BatchSize, chunks)
+		read(ctx, svc, readers, opt.BatchSize, &consumed, chunks)
 	}()
 	defer func() {
 		// The reader is done with the files before they are closed.
@@ -204,11 +211,17 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		}
 		rep.Counts.Rejected += c.rejected
 		if len(c.batch) == 0 {
+			if opt.Progress != nil && c.bytes > 0 {
+				opt.Progress(c.bytes)
+			}
 			continue
 		}
 		counts, problems, err := svc.ImportPrepared(ctx, c.prepared, opt.DryRun)
 		if err != nil {
 			return nil, err
+		}
+		if opt.Progress != nil && c.bytes > 0 {
+			opt.Progress(c.bytes)
 		}
 		rep.Counts.Add(counts)
 		if !opt.DryRun && rep.Counts.Patients >= analyseAt {
@@ -241,13 +254,15 @@ type chunk struct {
 	batch    []*item
 	prepared *care.PreparedImport
 	problems []Problem
-	rejected int // records the reading rejected
+	rejected int   // records the reading rejected
+	bytes    int64 // the bytes read for it, for progress
 	err      error
 }
 
 // read reads the items of the readers in batches of size, prepares each
 // (care.PrepareImport) and sends it, until the readers are done or ctx is.
-func read(ctx context.Context, svc *care.Service, readers []reader, size int, out chan<- chunk) {
+// consumed is the count of bytes the readers add to as they read.
+func read(ctx context.Context, svc *care.Service, readers []reader, size int, consumed *int64, out chan<- chunk) {
 	send := func(c chunk) bool {
 		select {
 		case out <- c:
@@ -257,7 +272,9 @@ func read(ctx context.Context, svc *care.Service, readers []reader, size int, ou
 		}
 	}
 	var c chunk
+	var sent int64
 	flush := func() bool {
+		c.bytes, sent = *consumed-sent, *consumed
 		if len(c.batch) > 0 {
 			recs := make([]care.ImportRecord, len(c.batch))
 			for i, it := range c.batch {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xuri/excelize/v2"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -348,4 +349,65 @@ func fhirExport(t *testing.T, svc *care.Service, id int64) string {
 	}
 	write(get("/fhir/R4/Patient/" + pid))
 	return b.String()
+}
+
+// TestImportProgress: progress is counted as batches are written (or
+// checked), for each format, never ahead of them and never in one jump:
+// the CSV's bytes read, the XLSX's rows by its dimension, the NDJSON's
+// patients (the files are read whole before anything is imported).
+func TestImportProgress(t *testing.T) {
+	const n = 40
+	var csvBody, ndjsonBody strings.Builder
+	csvBody.WriteString("姓名,性别,出生日期,社区编码\n")
+	book := excelize.NewFile()
+	book.SetSheetRow("Sheet1", "A1", &[]any{"姓名", "性别", "出生日期", "社区编码"})
+	for i := range n {
+		name, birth := fmt.Sprintf("进度%02d", i), fmt.Sprintf("1970-01-%02d", i%28+1)
+		fmt.Fprintf(&csvBody, "%s,男,%s,C0101\n", name, birth)
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		book.SetSheetRow("Sheet1", cell, &[]any{name, "男", birth, "C0101"})
+		fmt.Fprintf(&ndjsonBody, `{"resourceType":"Patient","id":"p%d","name":[{"text":%q}],"gender":"male","birthDate":%q,`+
+			`"managingOrganization":{"reference":"Organization/C0101"}}`+"\n", i, name, birth)
+	}
+	// As Excel and WPS write it (excelize leaves "A1"): the sheet's extent.
+	book.SetSheetDimension("Sheet1", fmt.Sprintf("A1:D%d", n+1))
+	xlsxPath := filepath.Join(t.TempDir(), "registry.xlsx")
+	if err := book.SaveAs(xlsxPath); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"csv":    writeFile(t, "registry.csv", csvBody.String()),
+		"xlsx":   xlsxPath,
+		"ndjson": writeFile(t, "registry.ndjson", ndjsonBody.String()),
+	}
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		for _, format := range []string{"csv", "xlsx", "ndjson"} {
+			path := files[format]
+			size := importer.Size([]string{path})
+			var done int64
+			var seen []int64 // progress at the end of each batch
+			rep, err := importer.Run(districtAdmin(), svc, []string{path}, importer.Options{DryRun: true, BatchSize: 10,
+				Progress:   func(k int64) { done += k },
+				AfterBatch: func(care.ImportCounts) { seen = append(seen, done) }})
+			if err != nil || rep.Failed() || rep.Counts.Patients != n {
+				t.Fatalf("%s: %v, %+v", format, err, rep)
+			}
+			if done != size {
+				t.Errorf("%s: progress %d at the end, want the file's %d bytes", format, done, size)
+			}
+			if len(seen) != n/10 {
+				t.Fatalf("%s: %d batches, want %d", format, len(seen), n/10)
+			}
+			for i, d := range seen {
+				// Batch i+1 of 4 holds about a quarter of the file (the
+				// CSV's header, a few percent, goes with the first).
+				lo, hi := size*int64(i)/4, size*int64(i+2)/4
+				if d <= lo || d > hi || (i > 0 && d <= seen[i-1]) {
+					t.Errorf("%s: progress after batch %d is %d of %d bytes, want more than %d and at most %d; all: %v",
+						format, i+1, d, size, lo, hi, seen)
+				}
+			}
+		}
+	})
 }

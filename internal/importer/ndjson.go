@@ -164,6 +164,7 @@ type resource struct {
 
 // fhirPatient gathers one patient's resources.
 type fhirPatient struct {
+	bytes    int64 // of its resources' lines, for progress
 	file     string
 	line     int // the Patient's line, 0 if none was read
 	in       care.PatientInput
@@ -190,21 +191,37 @@ type fhirEncounter struct {
 // ndjson reads FHIR NDJSON files. A patient's resources may lie anywhere
 // in them (Kith's bulk export writes one file per resource type), so the
 // files are read whole first and the patients assembled from them.
+//
+// Progress is counted as the patients are handed on, each with the bytes
+// of its resources' lines (the rest, lines of no patient, at the end), not
+// as the files are read: that is done before anything is imported.
 type ndjson struct {
 	patients map[string]*fhirPatient
 	order    []string
 	pos      int
 	problems []Problem
+	progress func(int64)
+	size     int64 // bytes read
+	given    int64 // bytes reported
 }
 
 func readNDJSON(paths []string, progress func(int64)) (reader, error) {
-	n := &ndjson{patients: map[string]*fhirPatient{}}
+	n := &ndjson{patients: map[string]*fhirPatient{}, progress: progress}
 	for _, p := range paths {
-		if err := n.readFile(p, progress); err != nil {
+		if err := n.readFile(p); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// give reports k more bytes done.
+func (n *ndjson) give(k int64) {
+	k = min(k, n.size-n.given) // a last line without its newline
+	if n.progress != nil && k > 0 {
+		n.progress(k)
+		n.given += k
+	}
 }
 
 func (n *ndjson) patient(ref string) *fhirPatient {
@@ -229,14 +246,14 @@ func (p *fhirPatient) encounter(ref string) *fhirEncounter {
 	return e
 }
 
-func (n *ndjson) readFile(path string, progress func(int64)) error {
+func (n *ndjson) readFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	name := filepath.Base(path)
-	sc := bufio.NewScanner(&counting{r: f, progress: progress})
+	sc := bufio.NewScanner(&counting{r: f, progress: func(k int64) { n.size += k }})
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	line := 0
 	for sc.Scan() {
@@ -258,11 +275,14 @@ func (n *ndjson) readFile(path string, progress func(int64)) error {
 				bad(el, "must reference the Patient")
 				return nil
 			}
-			return n.patient(ref.Reference)
+			p := n.patient(ref.Reference)
+			p.bytes += int64(len(b)) + 1
+			return p
 		}
 		switch r.ResourceType {
 		case "Patient":
 			p := n.patient(r.ID)
+			p.bytes += int64(len(b)) + 1
 			p.file, p.line = name, line
 			// The Conditions and RelatedPerson may have come first.
 			in := patientInput(&r)
@@ -455,8 +475,10 @@ func (n *ndjson) next() (*item, error) {
 		p := n.patients[id]
 		n.pos++
 		delete(n.patients, id) // what is handed on is not kept
+		n.give(p.bytes)
 		return n.item(id, p), nil
 	}
+	n.give(n.size - n.given)
 	return nil, io.EOF
 }
 

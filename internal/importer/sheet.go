@@ -117,20 +117,41 @@ type rowSource interface {
 	close() error
 }
 
+// csvRows reads a CSV file's rows, and reports as progress the bytes of
+// the rows read (the reader's offset, not the bytes buffered ahead of it).
 type csvRows struct {
-	f *os.File
-	r *csv.Reader
+	f        *os.File
+	r        *csv.Reader
+	size     int64
+	given    int64
+	progress func(int64)
 }
 
-func (c *csvRows) row() ([]string, error) { return c.r.Read() }
+func (c *csvRows) row() ([]string, error) {
+	rec, err := c.r.Read()
+	done := c.r.InputOffset()
+	if err == io.EOF {
+		done = c.size
+	}
+	if c.progress != nil && done > c.given {
+		c.progress(done - c.given)
+		c.given = done
+	}
+	return rec, err
+}
 func (c *csvRows) close() error           { return c.f.Close() }
 
 // xlsxRows streams the first sheet's rows (excelize's Rows reads the sheet
-// as a stream, not whole).
+// as a stream, not whole). A compressed sheet has no byte offset to count,
+// so its progress is the file's size shared out over the rows that the
+// sheet's dimension announces (all of it at the end if it announces none).
 type xlsxRows struct {
 	f        *excelize.File
 	rows     *excelize.Rows
 	size     int64
+	total    int64 // rows, from the sheet's dimension; 0 if unknown
+	read     int64 // rows read
+	given    int64 // bytes reported
 	progress func(int64)
 }
 
@@ -139,13 +160,40 @@ func (x *xlsxRows) row() ([]string, error) {
 		if err := x.rows.Error(); err != nil {
 			return nil, err
 		}
-		if x.progress != nil {
-			x.progress(x.size)
-			x.progress = nil
-		}
+		x.give(x.size)
 		return nil, io.EOF
 	}
+	x.read++
+	if x.total > 0 {
+		x.give(x.size * min(x.read, x.total) / x.total)
+	}
 	return x.rows.Columns()
+}
+
+// give reports the progress up to done bytes.
+func (x *xlsxRows) give(done int64) {
+	if x.progress != nil && done > x.given {
+		x.progress(done - x.given)
+		x.given = done
+	}
+}
+
+// dimensionRows is the number of rows the sheet's dimension ("A1:Q120")
+// announces, 0 if it announces none.
+func dimensionRows(f *excelize.File, sheet string) int64 {
+	d, err := f.GetSheetDimension(sheet)
+	if err != nil {
+		return 0
+	}
+	_, last, ok := strings.Cut(d, ":")
+	if !ok {
+		return 0
+	}
+	_, rows, err := excelize.CellNameToCoordinates(last)
+	if err != nil {
+		return 0
+	}
+	return int64(rows)
 }
 
 func (x *xlsxRows) close() error {
@@ -209,22 +257,28 @@ func openSheet(path string, progress func(int64)) (reader, error) {
 		if err != nil {
 			return nil, bad
 		}
-		rows, err := f.Rows(f.GetSheetName(0))
+		name := f.GetSheetName(0)
+		rows, err := f.Rows(name)
 		if err != nil {
 			f.Close()
 			return nil, bad
 		}
 		st, _ := os.Stat(path)
-		s.rows = &xlsxRows{f: f, rows: rows, size: st.Size(), progress: progress}
+		s.rows = &xlsxRows{f: f, rows: rows, size: st.Size(), total: dimensionRows(f, name), progress: progress}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		cr := csv.NewReader(bufio.NewReaderSize(&counting{r: f, progress: progress}, 64<<10))
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		cr := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
 		cr.FieldsPerRecord = -1
 		cr.ReuseRecord = false
-		s.rows = &csvRows{f: f, r: cr}
+		s.rows = &csvRows{f: f, r: cr, size: st.Size(), progress: progress}
 	}
 	return s, s.header()
 }
