@@ -113,11 +113,15 @@ func (h *handler) plan(w http.ResponseWriter, r *http.Request) error {
 
 // myInterventions lists the interventions of active plans assigned to the caller.
 func (h *handler) myInterventions(w http.ResponseWriter, r *http.Request) error {
-	items, err := h.svc.MyInterventions(r.Context())
+	pg, err := page(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newList(items, ""))
+	items, next, err := h.svc.MyInterventions(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
 	return nil
 }
 

@@ -708,34 +708,92 @@ type MyIntervention struct {
 }
 
 // MyInterventions lists the interventions of active plans assigned to the
-// actor (at most 100, by patient): their home page. An assignee is on the
-// patient's team, which is their grant.
-func (s *Service) MyInterventions(ctx context.Context) ([]MyIntervention, error) {
-	var out []MyIntervention
-	err := s.readAct(ctx, "plan.my_interventions", func(tx *store.Tx, a *Actor, sub *subject) error {
+// actor, by patient, a page at a time: their home page. An assignee is on
+// the patient's team, which is their grant.
+func (s *Service) MyInterventions(ctx context.Context, pg Page) ([]MyIntervention, string, error) {
+	limit, err := pg.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := interventionCursor(pg)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []myIntervention
+	var next string
+	err = s.readAct(ctx, "plan.my_interventions", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.Unit, sub.Path = "intervention_list", a.UnitCode, a.UnitPath
-		var err error
-		out, err = myInterventions(ctx, tx, a)
+		list, err := myInterventions(ctx, tx, a, after, limit)
+		out, next = cut(list, limit, func(m myIntervention) string {
+			return m.nameKey + interventionSep + strconv.FormatInt(m.PatientID, 10) + interventionSep + strconv.FormatInt(m.id, 10)
+		})
 		sub.Detail = strconv.Itoa(len(out)) + " results"
 		return err
 	})
-	return out, err
+	items := make([]MyIntervention, len(out))
+	for i, m := range out {
+		items[i] = m.MyIntervention
+	}
+	return items, next, err
 }
 
-func myInterventions(ctx context.Context, tx *store.Tx, a *Actor) ([]MyIntervention, error) {
-	rows, err := tx.Query(ctx, `SELECT pt.id, pt.name, p.id, g.description, i.description, i.frequency, p.next_review_on
+// interventionSep joins the parts of a page token of MyInterventions: the
+// patient's name key, the patient's id and the intervention's.
+const interventionSep = "\x00"
+
+// interventionAfter is where a page of MyInterventions starts: after the
+// intervention id of the patient of that id and name key.
+type interventionAfter struct {
+	set              bool
+	nameKey          string
+	patient, interID int64
+}
+
+func interventionCursor(pg Page) (interventionAfter, error) {
+	key, err := pg.after()
+	if err != nil || key == "" {
+		return interventionAfter{}, err
+	}
+	parts := strings.Split(key, interventionSep)
+	bad := invalid("page_token", "is not a token this server gave out")
+	if len(parts) != 3 {
+		return interventionAfter{}, bad
+	}
+	patient, err1 := strconv.ParseInt(parts[1], 10, 64)
+	id, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return interventionAfter{}, bad
+	}
+	return interventionAfter{set: true, nameKey: parts[0], patient: patient, interID: id}, nil
+}
+
+// myIntervention is a row of MyInterventions with its sort key.
+type myIntervention struct {
+	MyIntervention
+	nameKey string
+	id      int64
+}
+
+func myInterventions(ctx context.Context, tx *store.Tx, a *Actor, after interventionAfter, limit int) ([]myIntervention, error) {
+	q := `SELECT pt.name_key, i.id, pt.id, pt.name, p.id, g.description, i.description, i.frequency, p.next_review_on
 		FROM plan_interventions i JOIN plan_goals g ON g.id = i.goal_id JOIN care_plans p ON p.id = g.plan_id
 		JOIN patients pt ON pt.id = p.patient_id
 		JOIN care_team_members m ON m.patient_id = p.patient_id AND m.username = i.assignee
-		WHERE i.assignee = ? AND p.status = ? ORDER BY pt.name_key, pt.id, i.id LIMIT 100`, a.Username, PlanActive)
+		WHERE i.assignee = ? AND p.status = ?`
+	args := []any{a.Username, PlanActive}
+	if after.set {
+		q += ` AND (pt.name_key > ? OR (pt.name_key = ? AND (pt.id > ? OR (pt.id = ? AND i.id > ?))))`
+		args = append(args, after.nameKey, after.nameKey, after.patient, after.patient, after.interID)
+	}
+	rows, err := tx.Query(ctx, q+` ORDER BY pt.name_key, pt.id, i.id LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []MyIntervention
+	var out []myIntervention
 	for rows.Next() {
-		var m MyIntervention
-		if err := rows.Scan(&m.PatientID, &m.PatientName, &m.PlanID, &m.Goal, &m.Description, &m.Frequency, &m.NextReviewOn); err != nil {
+		var m myIntervention
+		if err := rows.Scan(&m.nameKey, &m.id, &m.PatientID, &m.PatientName, &m.PlanID, &m.Goal, &m.Description, &m.Frequency, &m.NextReviewOn); err != nil {
 			return nil, err
 		}
 		out = append(out, m)

@@ -1,6 +1,8 @@
 package care_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"kith/internal/auth"
@@ -52,7 +54,7 @@ func TestPlans(t *testing.T) {
 		if err != nil || len(mine) != 1 || len(mine[0].Goals) != 1 || len(mine[0].Needs) != 1 || mine[0].Goals[0].Domain != "occupation" {
 			t.Errorf("sw2 sees %+v, %v", mine, err)
 		}
-		ivs, err := svc.MyInterventions(as(sw2))
+		ivs, _, err := svc.MyInterventions(as(sw2), care.Page{})
 		if err != nil || len(ivs) != 1 || ivs[0].Description != "job coaching" || ivs[0].PatientName != "Li Lei" {
 			t.Errorf("sw2's interventions = %+v, %v", ivs, err)
 		}
@@ -110,7 +112,7 @@ func TestPlans(t *testing.T) {
 		if err := svc.RemoveTeamMember(as(manager), id, "sw2"); err != nil {
 			t.Fatal(err)
 		}
-		if ivs, _ := svc.MyInterventions(as(sw2)); len(ivs) != 0 {
+		if ivs, _, _ := svc.MyInterventions(as(sw2), care.Page{}); len(ivs) != 0 {
 			t.Errorf("after removal: %+v", ivs)
 		}
 	})
@@ -262,6 +264,71 @@ func TestPlanFigures(t *testing.T) {
 		set, err = svc.Figures(as(da), "D1", q1, nil)
 		if f, _ := kpi.Find(set.Figures, kpi.PlanCoverage); err != nil || f.Numerator != 1 || f.Denominator != 2 {
 			t.Errorf("district plan coverage = %+v, %v", f, err)
+		}
+	})
+}
+
+// TestMyInterventionsPaged: the interventions assigned to a worker come a
+// page at a time, by patient name, every one once, with patients of the
+// same name kept apart; the home page shows the first and says there are
+// more.
+func TestMyInterventionsPaged(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		_, sw2 := teamAccounts(t, svc)
+		clock(svc, "2025-03-01")
+		for i, name := range []string{"Wang Fang", "Li Lei", "Wang Fang"} {
+			id := register(t, svc, manager, care.PatientInput{Name: name, ConfirmDuplicate: true}).ID
+			if _, err := svc.AddTeamMember(as(manager), id, care.TeamMemberInput{Username: "sw2", TeamRole: "social_worker"}); err != nil {
+				t.Fatal(err)
+			}
+			in := planInput("2025-02-01", "sw2")
+			for k := range 9 {
+				in.Goals[0].Interventions = append(in.Goals[0].Interventions,
+					care.PlanIntervention{Description: fmt.Sprintf("task %d-%d", i, k), Assignee: "sw2"})
+			}
+			if _, err := svc.CreatePlan(as(manager), id, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		var pages int
+		for pg := (care.Page{Limit: 7}); ; pages++ {
+			list, next, err := svc.MyInterventions(as(sw2), pg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range list {
+				got = append(got, fmt.Sprintf("%s#%d %s", m.PatientName, m.PatientID, m.Description))
+			}
+			if next == "" {
+				break
+			}
+			pg.Token = next
+		}
+		if len(got) != 30 || pages != 4 {
+			t.Fatalf("%d interventions in %d pages, want 30 in 5: %v", len(got), pages+1, got)
+		}
+		seen := map[string]bool{}
+		for i, g := range got {
+			if seen[g] {
+				t.Errorf("%q twice", g)
+			}
+			seen[g] = true
+			// By name, and the two patients named Wang Fang one after the other.
+			if i > 0 && strings.Split(g, " ")[0] < strings.Split(got[i-1], " ")[0] {
+				t.Errorf("out of order: %q after %q", g, got[i-1])
+			}
+		}
+		if !strings.HasPrefix(got[0], "Li Lei") || got[10] == got[20] || strings.Split(got[10], " ")[1] == strings.Split(got[20], " ")[1] {
+			t.Errorf("order: %v", got)
+		}
+		if _, _, err := svc.MyInterventions(as(sw2), care.Page{Token: "bm90IGEgdG9rZW4"}); kind(err) != care.Invalid {
+			t.Errorf("a forged token: %v, want invalid", err)
+		}
+		work, err := svc.MyWork(as(sw2))
+		if err != nil || len(work.Interventions) != 20 || !work.MoreInterventions {
+			t.Errorf("home page: %d interventions, more %v, %v", len(work.Interventions), work.MoreInterventions, err)
 		}
 	})
 }

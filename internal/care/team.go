@@ -452,11 +452,18 @@ func myPatients(ctx context.Context, tx *store.Tx, a *Actor, after cursor, limit
 type MyWork struct {
 	Patients      []MyPatient      `json:"patients"`
 	Interventions []MyIntervention `json:"interventions"`
-	Decisions     []MyDecision     `json:"decisions"`
+	// MoreInterventions says there are more than those listed
+	// (MyInterventions lists them all, a page at a time).
+	MoreInterventions bool         `json:"more_interventions"`
+	Decisions         []MyDecision `json:"decisions"`
 }
 
-// MyWork reads the actor's patients (the first 50), interventions and open
-// decisions in one read and one audit entry, for the home page.
+// homeInterventions is how many interventions MyWork lists.
+const homeInterventions = 20
+
+// MyWork reads the actor's patients (the first 50), interventions (the
+// first homeInterventions) and open decisions in one read and one audit
+// entry, for the home page.
 func (s *Service) MyWork(ctx context.Context) (*MyWork, error) {
 	var out MyWork
 	err := s.readAct(ctx, "team.my_work", func(tx *store.Tx, a *Actor, sub *subject) error {
@@ -466,8 +473,13 @@ func (s *Service) MyWork(ctx context.Context) (*MyWork, error) {
 			return err
 		}
 		out.Patients = out.Patients[:min(len(out.Patients), 50)]
-		if out.Interventions, err = myInterventions(ctx, tx, a); err != nil {
+		ivs, err := myInterventions(ctx, tx, a, interventionAfter{}, homeInterventions)
+		if err != nil {
 			return err
+		}
+		out.MoreInterventions = len(ivs) > homeInterventions
+		for _, m := range ivs[:min(len(ivs), homeInterventions)] {
+			out.Interventions = append(out.Interventions, m.MyIntervention)
 		}
 		out.Decisions, err = myDecisions(ctx, tx, a)
 		sub.Detail = strconv.Itoa(len(out.Patients)) + " patients"

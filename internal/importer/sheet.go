@@ -139,7 +139,8 @@ func (c *csvRows) row() ([]string, error) {
 	}
 	return rec, err
 }
-func (c *csvRows) close() error           { return c.f.Close() }
+
+func (c *csvRows) close() error { return c.f.Close() }
 
 // xlsxRows streams the first sheet's rows (excelize's Rows reads the sheet
 // as a stream, not whole). A compressed sheet has no byte offset to count,

@@ -30,8 +30,10 @@ type homeData struct {
 	Announcements []care.AccessAnnouncement
 	// MyPatients are the patients on whose care team the user is.
 	MyPatients []care.MyPatient
-	// Interventions are those of active plans assigned to the user.
-	Interventions []care.MyIntervention
+	// Interventions are those of active plans assigned to the user (the
+	// first of them; MoreInterventions says there are more).
+	Interventions     []care.MyIntervention
+	MoreInterventions bool
 	// Decisions are the open decisions of case conferences the user owns;
 	// Conference says whether they may record a conference.
 	Decisions  []care.MyDecision
@@ -81,6 +83,7 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 			return d, err
 		}
 		d.MyPatients, d.Interventions, d.Decisions = work.Patients, work.Interventions, work.Decisions
+		d.MoreInterventions = work.MoreInterventions
 		d.Conference = may(p.User, care.WriteConference)
 	}
 	if d.Glass, d.ShowGlass, err = s.homeGlass(r, p); err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,27 @@ func (s *server) planRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /plans/{pid}/review", s.handle(clinicians, s.reviewPage))
 	mux.Handle("POST /plans/{pid}/reviews", s.handle(clinicians, s.reviewPlan))
 	mux.Handle("GET /plans/{pid}/print", s.handle(clinicians, s.printPlan))
+	mux.Handle("GET /me/interventions", s.handle(clinicians, s.myInterventionsPage))
+}
+
+// myInterventionsData is the page of the interventions assigned to the user.
+type myInterventionsData struct {
+	List    []care.MyIntervention
+	NextURL string
+}
+
+// myInterventionsPage lists the interventions of active plans assigned to
+// the user, all of them a page at a time (the home page shows the first).
+func (s *server) myInterventionsPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	list, next, err := s.svc.MyInterventions(r.Context(), care.Page{Token: r.URL.Query().Get("page_token")})
+	if err != nil {
+		return err
+	}
+	d := &myInterventionsData{List: list}
+	if next != "" {
+		d.NextURL = "/me/interventions?page_token=" + url.QueryEscape(next)
+	}
+	return s.render(w, p, http.StatusOK, "myinterventions", d)
 }
 
 func planURL(id int64, query string) string {

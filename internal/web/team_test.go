@@ -116,6 +116,10 @@ func TestPlanPages(t *testing.T) {
 		nurse := newBrowser(t, srv)
 		nurse.signIn("nurse")
 		contains(t, nurse.page("/", http.StatusOK), "Interventions assigned to me", "job coaching")
+		lacks(t, nurse.page("/", http.StatusOK), "All interventions assigned to me") // one: no more to show
+		contains(t, nurse.page("/me/interventions", http.StatusOK), "Interventions assigned to me", "job coaching", `href="`+planPath+`"`)
+		nurse.page("/me/interventions?page_token=forged", http.StatusUnprocessableEntity)
+		contains(t, manager.page("/me/interventions", http.StatusOK), "No intervention of an active plan is assigned to you.")
 
 		p, err := svc.Plans(psychiatrist, id)
 		if err != nil || len(p) != 1 {
