@@ -450,7 +450,10 @@ func myPatients(ctx context.Context, tx *store.Tx, a *Actor, after cursor, limit
 // MyWork is what a team member's home page shows of the care teams: their
 // patients, the interventions assigned to them and the decisions they own.
 type MyWork struct {
-	Patients      []MyPatient      `json:"patients"`
+	Patients []MyPatient `json:"patients"`
+	// MorePatients says there are more than those listed (MyPatients
+	// lists them all, a page at a time).
+	MorePatients  bool             `json:"more_patients"`
 	Interventions []MyIntervention `json:"interventions"`
 	// MoreInterventions says there are more than those listed
 	// (MyInterventions lists them all, a page at a time).
@@ -458,21 +461,26 @@ type MyWork struct {
 	Decisions         []MyDecision `json:"decisions"`
 }
 
-// homeInterventions is how many interventions MyWork lists.
-const homeInterventions = 20
+// homePatients and homeInterventions are how many patients and
+// interventions MyWork lists.
+const (
+	homePatients      = 50
+	homeInterventions = 20
+)
 
-// MyWork reads the actor's patients (the first 50), interventions (the
-// first homeInterventions) and open decisions in one read and one audit
+// MyWork reads the actor's patients (the first homePatients),
+// interventions (the first homeInterventions) and open decisions in one read and one audit
 // entry, for the home page.
 func (s *Service) MyWork(ctx context.Context) (*MyWork, error) {
 	var out MyWork
 	err := s.readAct(ctx, "team.my_work", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.Unit, sub.Path = "patient_list", a.UnitCode, a.UnitPath
 		var err error
-		if out.Patients, err = myPatients(ctx, tx, a, cursor{}, 50); err != nil {
+		if out.Patients, err = myPatients(ctx, tx, a, cursor{}, homePatients); err != nil {
 			return err
 		}
-		out.Patients = out.Patients[:min(len(out.Patients), 50)]
+		out.MorePatients = len(out.Patients) > homePatients
+		out.Patients = out.Patients[:min(len(out.Patients), homePatients)]
 		ivs, err := myInterventions(ctx, tx, a, interventionAfter{}, homeInterventions)
 		if err != nil {
 			return err

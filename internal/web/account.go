@@ -28,8 +28,10 @@ type homeData struct {
 	// Announcements are the accounts recently given access to records in
 	// a psychiatrist's jurisdiction, nil for the others.
 	Announcements []care.AccessAnnouncement
-	// MyPatients are the patients on whose care team the user is.
-	MyPatients []care.MyPatient
+	// MyPatients are the patients on whose care team the user is (the
+	// first of them; MorePatients says there are more).
+	MyPatients   []care.MyPatient
+	MorePatients bool
 	// Interventions are those of active plans assigned to the user (the
 	// first of them; MoreInterventions says there are more).
 	Interventions     []care.MyIntervention
@@ -83,7 +85,7 @@ func (s *server) homeData(r *http.Request, p *page) (homeData, error) {
 			return d, err
 		}
 		d.MyPatients, d.Interventions, d.Decisions = work.Patients, work.Interventions, work.Decisions
-		d.MoreInterventions = work.MoreInterventions
+		d.MorePatients, d.MoreInterventions = work.MorePatients, work.MoreInterventions
 		d.Conference = may(p.User, care.WriteConference)
 	}
 	if d.Glass, d.ShowGlass, err = s.homeGlass(r, p); err != nil {

@@ -23,6 +23,27 @@ func (s *server) teamRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /patients/{id}/team/contacts", s.handle(clinicians, s.addTeamContact))
 	mux.Handle("GET /patients/{id}/team/remove", s.handle(clinicians, s.confirmTeamRemoval))
 	mux.Handle("POST /patients/{id}/team/remove", s.handle(clinicians, s.removeFromTeam))
+	mux.Handle("GET /me/patients", s.handle(clinicians, s.myPatientsPage))
+}
+
+// myPatientsData is the page of the patients on whose care team the user is.
+type myPatientsData struct {
+	List    []care.MyPatient
+	NextURL string
+}
+
+// myPatientsPage lists the patients on whose care team the user is, all of
+// them a page at a time (the home page shows the first).
+func (s *server) myPatientsPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	list, next, err := s.svc.MyPatients(r.Context(), care.Page{Token: r.URL.Query().Get("page_token")})
+	if err != nil {
+		return err
+	}
+	d := &myPatientsData{List: list}
+	if next != "" {
+		d.NextURL = "/me/patients?page_token=" + url.QueryEscape(next)
+	}
+	return s.render(w, p, http.StatusOK, "mypatients", d)
 }
 
 var (

@@ -120,6 +120,10 @@ func TestPlanPages(t *testing.T) {
 		contains(t, nurse.page("/me/interventions", http.StatusOK), "Interventions assigned to me", "job coaching", `href="`+planPath+`"`)
 		nurse.page("/me/interventions?page_token=forged", http.StatusUnprocessableEntity)
 		contains(t, manager.page("/me/interventions", http.StatusOK), "No intervention of an active plan is assigned to you.")
+		contains(t, nurse.page("/me/patients", http.StatusOK), "My patients (care teams I am on)", "计划一")
+		social := newBrowser(t, srv)
+		social.signIn("social")
+		contains(t, social.page("/me/patients", http.StatusOK), "You are on no patient&#39;s care team.")
 
 		p, err := svc.Plans(psychiatrist, id)
 		if err != nil || len(p) != 1 {
