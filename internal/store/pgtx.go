@@ -45,27 +45,40 @@ type queued struct {
 }
 
 // beginSQL is the BEGIN statement for opts.
-func beginSQL(opts *sql.TxOptions) string {
-	s := "BEGIN"
-	if opts != nil && opts.Isolation == sql.LevelRepeatableRead {
-		s += " ISOLATION LEVEL REPEATABLE READ"
+func beginSQL(opts *sql.TxOptions) (string, error) {
+	if opts == nil {
+		return "BEGIN", nil
 	}
-	if opts != nil && opts.ReadOnly {
+	s := "BEGIN"
+	switch opts.Isolation {
+	case sql.LevelDefault, sql.LevelReadCommitted:
+	case sql.LevelRepeatableRead:
+		s += " ISOLATION LEVEL REPEATABLE READ"
+	case sql.LevelSerializable:
+		s += " ISOLATION LEVEL SERIALIZABLE"
+	default:
+		return "", fmt.Errorf("store: isolation level %v is not supported", opts.Isolation)
+	}
+	if opts.ReadOnly {
 		s += " READ ONLY"
 	}
-	return s
+	return s, nil
 }
 
 // tryPG runs fn once in a transaction on a connection of pool.
 func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
 	start := time.Now()
+	begin, err := beginSQL(opts)
+	if err != nil {
+		return err
+	}
 	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{conn: conn, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
 		readOnly: opts != nil && opts.ReadOnly}
-	tx.queued = append(tx.queued, queued{query: beginSQL(opts)})
+	tx.queued = append(tx.queued, queued{query: begin})
 	defer func() {
 		p := recover()
 		if p == nil && err == nil {
