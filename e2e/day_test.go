@@ -71,7 +71,7 @@ func TestPhoneDay(t *testing.T) {
 	signIn("manager", false)
 	for _, path := range []string{"/", "/worklist", "/worklist?kind=due", "/worklist?kind=lost", "/worklist?kind=below_min",
 		"/worklist/contacts", "/patients", "/alerts", "/help/rules", "/account", "/worklist?kind=alert", "/worklist?kind=discharge",
-		"/referrals", "/crisis", "/crisis/new"} {
+		"/referrals", "/crisis", "/crisis/new", "/me/patients", "/me/interventions"} {
 		visit(path)
 	}
 	visit("/worklist")
