@@ -242,3 +242,52 @@ func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 		}
 	})
 }
+
+// TestLatestAdherenceUpToThePeriodsEnd: the medication rates count each
+// patient's latest follow-up up to the period's end (R-KPI), also when that
+// follow-up is before the period and a later one came after it: a closed
+// quarter's figures do not change with the next follow-up.
+func TestLatestAdherenceUpToThePeriodsEnd(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		id := register(t, svc, manager, care.PatientInput{Name: "P9", RegisteredOn: "2024-01-01",
+			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
+		for _, f := range []struct{ date, adherence string }{{"2024-12-10", "regular"}, {"2025-04-10", "none"}} {
+			in := form(f.date, 0)
+			in.MedicationAdherence = f.adherence
+			if _, err := svc.RecordFollowUp(as(manager), id, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		district := as(&care.Actor{Username: "da", Role: auth.DistrictAdmin, UnitCode: "D1", UnitPath: "/D1/"})
+		psy := as(&care.Actor{Username: "psy", Role: auth.Psychiatrist, UnitCode: "D1", UnitPath: "/D1/"})
+		for _, tt := range []struct {
+			period string
+			num    int64 // the latest follow-up up to the period's end
+		}{
+			{"2025-Q1", 1}, // 2024-12-10, regular: none in the quarter, the April one after it
+			{"2025-03", 1},
+			{"2025-Q2", 0}, // 2025-04-10, none
+		} {
+			p, err := kpi.ParsePeriod(tt.period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := svc.Figures(district, "C1", p, kpi.DefaultTargets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []kpi.Key{kpi.MedicationRate, kpi.RegularMedicationRate} {
+				if f, _ := kpi.Find(set.Figures, k); f.Numerator != tt.num || f.Denominator != 1 {
+					t.Errorf("%s: R-KPI %s = %d/%d, want %d/1", tt.period, k, f.Numerator, f.Denominator, tt.num)
+				}
+				rows, _, err := svc.FigurePatients(psy, "C1", p, k, care.Page{})
+				if err != nil || int64(len(rows)) != tt.num {
+					t.Errorf("%s: patients behind %s = %+v, %v; want %d", tt.period, k, rows, err, tt.num)
+				}
+			}
+		}
+	})
+}

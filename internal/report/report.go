@@ -36,9 +36,17 @@ const perPatient = `SELECT f.patient_id,
 const registeredWhere = `p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.registered_on <= ? AND (p.left_on = '' OR p.left_on > ?)`
 
 // latestAdherence is the adherence of the latest reached follow-up up to
-// the period's end: from the window, else the patient's latest if that is
-// not after the period.
-const latestAdherence = `COALESCE(substr(a.last_adh, 12), CASE WHEN p.last_followup_on <= ? THEN p.last_adherence END)`
+// the period's end (R-KPI, the medication rates): from the window, else the
+// patient's latest if that is not after the period, else the latest before
+// the period, looked up (a patient followed up before a closed period and
+// after it, not in it; without the look-up the period's figures fell with
+// the next follow-up). Its arguments are adherenceArgs.
+const latestAdherence = `COALESCE(substr(a.last_adh, 12), CASE WHEN p.last_followup_on <= ? THEN p.last_adherence
+	ELSE (SELECT l.medication_adherence FROM follow_ups l WHERE l.patient_id = p.id AND l.reached = ?
+		AND l.superseded_by IS NULL AND l.date <= ? ORDER BY l.date DESC, l.id DESC LIMIT 1) END)`
+
+// adherenceArgs are latestAdherence's arguments for a period ending on to.
+func adherenceArgs(to string) []any { return []any{to, true, to} }
 
 // Scope is what the figures are for.
 type Scope struct {
@@ -142,7 +150,10 @@ func countsBy(ctx context.Context, tx *store.Tx, scope Scope, byCommunity bool) 
 	if byCommunity {
 		group, key = " GROUP BY p.org_unit_id", "p.org_unit_id"
 	}
-	args := append(window, true, to, to, scope.AsOf.String())
+	args := append(window, true)
+	args = append(args, adherenceArgs(to)...) // medicated
+	args = append(args, adherenceArgs(to)...) // regular medication
+	args = append(args, scope.AsOf.String())
 	args = append(args, where...)
 	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
 		SELECT `+key+`, count(*),
@@ -273,7 +284,7 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 	case kpi.StandardisedManagementRate:
 		condArgs = []any{true}
 	case kpi.MedicationRate, kpi.RegularMedicationRate:
-		condArgs = []any{to}
+		condArgs = adherenceArgs(to)
 	case kpi.Overdue:
 		condArgs = []any{scope.AsOf.String()}
 	case kpi.PlanCoverage:
