@@ -153,8 +153,20 @@ func (db *DB) analyzeSQLite(ctx context.Context, q string) error {
 	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&n); err != nil || n == 0 {
 		return err
 	}
-	_, err := db.w.ExecContext(ctx, `DELETE FROM sqlite_stat4; ANALYZE sqlite_schema`)
-	return err
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM sqlite_stat4; ANALYZE sqlite_schema`); err != nil {
+		return err
+	}
+	db.renewReaders()
+	return nil
+}
+
+// renewReaders closes the idle reader connections: a SQLite connection
+// loads the planner's statistics when it opens (or when the schema
+// changes), so only new connections see an analysis just made. A reader
+// busy meanwhile is renewed when its lifetime ends (readerLifetime).
+func (db *DB) renewReaders() {
+	db.r.SetMaxIdleConns(0)
+	db.r.SetMaxIdleConns(readers)
 }
 
 // Optimize refreshes the query planner's statistics where they are stale.

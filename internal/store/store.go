@@ -98,14 +98,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(4)
+	r.SetMaxOpenConns(readers)
 	// Keep them all: opening one reads the whole schema (the default
 	// keeps two idle, and with more readers than that every session
 	// lookup opened a connection, 11 % of the CPU under load).
-	r.SetMaxIdleConns(4)
+	r.SetMaxIdleConns(readers)
 	// A connection loads the planner's statistics when it opens, and
 	// never again: an ANALYZE on the writer (PRAGMA optimize, here and in
-	// the daily sweeps) reaches the readers only through new connections.
+	// the daily sweeps) reaches the readers only through new connections
+	// (renewReaders).
 	r.SetConnMaxLifetime(readerLifetime)
 	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path,
 		writes: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{}),
@@ -133,9 +134,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// readerLifetime is how long a SQLite reader connection is kept, and so
-// how long fresh statistics may take to reach the readers.
-const readerLifetime = 10 * time.Minute
+// readers is the number of SQLite reader connections; readerLifetime is
+// how long one is kept, and so how long fresh statistics may take to reach
+// a reader that was busy when they were made.
+const (
+	readers        = 4
+	readerLifetime = 10 * time.Minute
+)
 
 // pgPool opens a pool on a PostgreSQL URL with JIT compilation off (unless
 // the URL sets jit itself). PostgreSQL compiles a query's expressions when
