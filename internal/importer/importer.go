@@ -326,17 +326,3 @@ func baseNames(paths []string) []string {
 	}
 	return out
 }
-
-// counting counts the bytes read through it for progress.
-type counting struct {
-	r        io.Reader
-	progress func(int64)
-}
-
-func (c *counting) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if c.progress != nil && n > 0 {
-		c.progress(int64(n))
-	}
-	return n, err
-}

@@ -2,7 +2,9 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -164,7 +166,6 @@ type resource struct {
 
 // fhirPatient gathers one patient's resources.
 type fhirPatient struct {
-	bytes    int64 // of its resources' lines, for progress
 	file     string
 	line     int // the Patient's line, 0 if none was read
 	in       care.PatientInput
@@ -190,49 +191,159 @@ type fhirEncounter struct {
 
 // ndjson reads FHIR NDJSON files. A patient's resources may lie anywhere
 // in them (Kith's bulk export writes one file per resource type), so the
-// files are read whole first and the patients assembled from them.
+// files are read twice. First each line is decoded, the patient it is
+// about found, and its place (file, offset, length, line number) written
+// under that patient to an index on disk (lineIndex, a temporary SQLite
+// file); then the patients are taken in the order they were first met, each
+// assembled from its lines read again. Memory stays flat in the files'
+// size: a district's export, some 125 resources a patient, is too large to
+// assemble whole.
 //
 // Progress is counted as the patients are handed on, each with the bytes
 // of its resources' lines (the rest, lines of no patient, at the end), not
-// as the files are read: that is done before anything is imported.
+// as the files are first read: that is done before anything is imported.
 type ndjson struct {
-	patients map[string]*fhirPatient
-	order    []string
-	pos      int
+	files    []*os.File
+	names    []string
+	index    *lineIndex
+	page     []string // patients to assemble next, in the order first met
 	problems []Problem
 	progress func(int64)
-	size     int64 // bytes read
+	size     int64 // bytes of the files
 	given    int64 // bytes reported
 }
 
 func readNDJSON(paths []string, progress func(int64)) (reader, error) {
-	n := &ndjson{patients: map[string]*fhirPatient{}, progress: progress}
-	for _, p := range paths {
-		if err := n.readFile(p); err != nil {
+	idx, err := openLineIndex()
+	if err != nil {
+		return nil, err
+	}
+	n := &ndjson{index: idx, progress: progress}
+	for i, p := range paths {
+		if err := n.indexFile(i, p); err != nil {
+			n.close()
 			return nil, err
 		}
+	}
+	if err := idx.done(); err != nil {
+		n.close()
+		return nil, err
 	}
 	return n, nil
 }
 
 // give reports k more bytes done.
 func (n *ndjson) give(k int64) {
-	k = min(k, n.size-n.given) // a last line without its newline
+	k = min(k, n.size-n.given)
 	if n.progress != nil && k > 0 {
 		n.progress(k)
 		n.given += k
 	}
 }
 
-func (n *ndjson) patient(ref string) *fhirPatient {
-	id := strings.TrimPrefix(ref, "Patient/")
-	p := n.patients[id]
-	if p == nil {
-		p = &fhirPatient{enc: map[string]*fhirEncounter{}}
-		n.patients[id] = p
-		n.order = append(n.order, id)
+// maxLine is the longest line read, 16 MiB.
+const maxLine = 16 << 20
+
+// indexFile reads the file numbered i: each line's patient goes to the
+// index, and what cannot be read, or names no patient, to the problems.
+func (n *ndjson) indexFile(i int, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
-	return p
+	n.files, n.names = append(n.files, f), append(n.names, filepath.Base(path))
+	name := filepath.Base(path)
+	br := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for line := 1; ; line++ {
+		b, err := readLine(br)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if len(b) == 0 && err == io.EOF {
+			break
+		}
+		at := off
+		off += int64(len(b))
+		n.size += int64(len(b))
+		text := bytes.TrimSpace(b)
+		if len(text) > 0 {
+			var r resourceHead
+			if json.Unmarshal(text, &r) != nil {
+				n.problems = append(n.problems, Problem{File: name, Line: line, Message: "is not a JSON resource"})
+			} else if id, el, ok := about(&r); ok && el != "" {
+				n.problems = append(n.problems, Problem{File: name, Line: line, Column: r.ResourceType + "." + el, Message: "must reference the Patient"})
+			} else if ok {
+				if err := n.index.add(id, i, at, len(b), line); err != nil {
+					return err
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return nil
+}
+
+// readLine reads a line with its end, refusing one longer than maxLine.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		b = append(b, chunk...)
+		if len(b) > maxLine {
+			return nil, errors.New("a line is longer than 16 MiB")
+		}
+		if err != bufio.ErrBufferFull {
+			return b, err
+		}
+	}
+}
+
+// resourceHead is what the first reading decodes of a resource: the
+// parts that say which patient it is about (see resource).
+type resourceHead struct {
+	ResourceType string     `json:"resourceType"`
+	ID           string     `json:"id"`
+	Subject      *reference `json:"subject"`
+	Patient      *reference `json:"patient"`
+	Encounter    *reference `json:"encounter"`
+	Relationship []concept  `json:"relationship"`
+}
+
+// about says which patient a resource is about, and whether the import
+// takes it: el names the element when the resource should reference a
+// patient and does not.
+func about(r *resourceHead) (id, el string, ok bool) {
+	var ref *reference
+	switch r.ResourceType {
+	case "Patient":
+		return r.ID, "", true
+	case "RelatedPerson":
+		if !guardianRelation(r.Relationship) {
+			return "", "", false // another family member: Kith imports the guardian
+		}
+		ref, el = r.Patient, "patient"
+	case "Condition", "Encounter":
+		ref, el = r.Subject, "subject"
+	case "Observation":
+		if r.Encounter == nil {
+			return "", "", false // an assessment's score: not part of the follow-up history
+		}
+		ref, el = r.Subject, "subject"
+	default:
+		return "", "", false
+	}
+	if ref == nil || !strings.HasPrefix(ref.Reference, "Patient/") {
+		return "", el, true
+	}
+	return strings.TrimPrefix(ref.Reference, "Patient/"), "", true
+}
+
+// assembly gathers one patient's resources, read in the files' order.
+type assembly struct {
+	p *fhirPatient
 }
 
 func (p *fhirPatient) encounter(ref string) *fhirEncounter {
@@ -246,106 +357,59 @@ func (p *fhirPatient) encounter(ref string) *fhirEncounter {
 	return e
 }
 
-func (n *ndjson) readFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	name := filepath.Base(path)
-	sc := bufio.NewScanner(&counting{r: f, progress: func(k int64) { n.size += k }})
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
+// add takes resource r, at line of the file name, which about found to be
+// the patient's.
+func (a *assembly) add(name string, line int, r *resource) {
+	p := a.p
+	switch r.ResourceType {
+	case "Patient":
+		p.file, p.line = name, line
+		// The Conditions and RelatedPerson may have come first.
+		in := patientInput(r)
+		in.Diagnoses = p.in.Diagnoses
+		if p.guardian.line > 0 {
+			in.Guardian = p.in.Guardian
 		}
-		var r resource
-		if err := json.Unmarshal(b, &r); err != nil {
-			n.problems = append(n.problems, Problem{File: name, Line: line, Message: "is not a JSON resource"})
-			continue
+		p.in = in
+	case "RelatedPerson":
+		p.guardian = at{name, line}
+		p.in.Guardian.Name, p.in.Guardian.Phone = "", phone(r.Telecom)
+		if len(r.Name) > 0 {
+			p.in.Guardian.Name = r.Name[0].String()
 		}
-		bad := func(el, msg string) {
-			n.problems = append(n.problems, Problem{File: name, Line: line, Column: r.ResourceType + "." + el, Message: msg})
+		if len(r.Relationship) > 0 {
+			p.in.Guardian.Relation = r.Relationship[0].Text
 		}
-		subject := func(ref *reference, el string) *fhirPatient {
-			if ref == nil || !strings.HasPrefix(ref.Reference, "Patient/") {
-				bad(el, "must reference the Patient")
-				return nil
-			}
-			p := n.patient(ref.Reference)
-			p.bytes += int64(len(b)) + 1
-			return p
+	case "Condition":
+		d := care.Diagnosis{Code: r.Code.code(systemDiagnosis, systemICD10), DiagnosedOn: r.OnsetDateTime}
+		if len(r.Note) > 0 {
+			d.Institution = strings.TrimPrefix(r.Note[0].Text, "Diagnosed at ")
 		}
-		switch r.ResourceType {
-		case "Patient":
-			p := n.patient(r.ID)
-			p.bytes += int64(len(b)) + 1
-			p.file, p.line = name, line
-			// The Conditions and RelatedPerson may have come first.
-			in := patientInput(&r)
-			in.Diagnoses = p.in.Diagnoses
-			if p.guardian.line > 0 {
-				in.Guardian = p.in.Guardian
+		p.in.Diagnoses = append(p.in.Diagnoses, d)
+		p.diag = append(p.diag, at{name, line})
+	case "Encounter":
+		e := p.encounter(r.ID)
+		e.file, e.line = name, line
+		reached := r.Status != "cancelled"
+		e.in.Reached = &reached
+		e.skip = r.Status == "entered-in-error"
+		if r.Period != nil {
+			e.in.Date = r.Period.Start
+		}
+		for _, t := range r.Type {
+			if m := t.code(systemMode); m != "" {
+				e.in.Mode = m
 			}
-			p.in = in
-		case "RelatedPerson":
-			if !guardianRelation(r.Relationship) {
-				continue // another family member: Kith imports the guardian
-			}
-			if p := subject(r.Patient, "patient"); p != nil {
-				p.guardian = at{name, line}
-				p.in.Guardian.Name, p.in.Guardian.Phone = "", phone(r.Telecom)
-				if len(r.Name) > 0 {
-					p.in.Guardian.Name = r.Name[0].String()
-				}
-				if len(r.Relationship) > 0 {
-					p.in.Guardian.Relation = r.Relationship[0].Text
-				}
-			}
-		case "Condition":
-			if p := subject(r.Subject, "subject"); p != nil {
-				d := care.Diagnosis{Code: r.Code.code(systemDiagnosis, systemICD10), DiagnosedOn: r.OnsetDateTime}
-				if len(r.Note) > 0 {
-					d.Institution = strings.TrimPrefix(r.Note[0].Text, "Diagnosed at ")
-				}
-				p.in.Diagnoses = append(p.in.Diagnoses, d)
-				p.diag = append(p.diag, at{name, line})
-			}
-		case "Encounter":
-			if p := subject(r.Subject, "subject"); p != nil {
-				e := p.encounter(r.ID)
-				e.file, e.line = name, line
-				reached := r.Status != "cancelled"
-				e.in.Reached = &reached
-				e.skip = r.Status == "entered-in-error"
-				if r.Period != nil {
-					e.in.Date = r.Period.Start
-				}
-				for _, t := range r.Type {
-					if m := t.code(systemMode); m != "" {
-						e.in.Mode = m
-					}
-				}
-				if e.in.Mode == "" && r.Class != nil {
-					e.in.Mode = map[string]string{"AMB": "clinic", "HH": "home_visit", "VR": "phone"}[r.Class.Code]
-				}
-			}
-		case "Observation":
-			if r.Encounter == nil {
-				continue // an assessment's score: not part of the follow-up history
-			}
-			if p := subject(r.Subject, "subject"); p != nil {
-				e := p.encounter(r.Encounter.Reference)
-				if field := observe(&e.in, &r); field != "" {
-					e.obs[field] = at{name, line}
-				}
-			}
+		}
+		if e.in.Mode == "" && r.Class != nil {
+			e.in.Mode = map[string]string{"AMB": "clinic", "HH": "home_visit", "VR": "phone"}[r.Class.Code]
+		}
+	case "Observation":
+		e := p.encounter(r.Encounter.Reference)
+		if field := observe(&e.in, r); field != "" {
+			e.obs[field] = at{name, line}
 		}
 	}
-	return sc.Err()
 }
 
 // patientInput maps a Patient. A national ID marked MASKED (as Kith writes
@@ -460,7 +524,13 @@ func observe(fu *care.FollowUpInput, r *resource) string {
 	return field
 }
 
-func (n *ndjson) close() error { return nil }
+func (n *ndjson) close() error {
+	var err error
+	for _, f := range n.files {
+		err = errors.Join(err, f.Close())
+	}
+	return errors.Join(err, n.index.close())
+}
 
 // next yields the problems of reading first, then the patients in the
 // order their resources were first met.
@@ -470,16 +540,53 @@ func (n *ndjson) next() (*item, error) {
 		n.problems = nil
 		return it, nil
 	}
-	for n.pos < len(n.order) {
-		id := n.order[n.pos]
-		p := n.patients[id]
-		n.pos++
-		delete(n.patients, id) // what is handed on is not kept
-		n.give(p.bytes)
-		return n.item(id, p), nil
+	if len(n.page) == 0 {
+		var err error
+		if n.page, err = n.index.patients(500); err != nil {
+			return nil, err
+		}
+		if len(n.page) == 0 {
+			n.give(n.size - n.given)
+			return nil, io.EOF
+		}
 	}
-	n.give(n.size - n.given)
-	return nil, io.EOF
+	id := n.page[0]
+	n.page = n.page[1:]
+	lines, err := n.index.lines(id)
+	if err != nil {
+		return nil, err
+	}
+	a := &assembly{p: &fhirPatient{enc: map[string]*fhirEncounter{}}}
+	var size int64
+	for len(lines) > 0 {
+		// Lines next to each other in a file (a file written patient by
+		// patient) are read at once.
+		k, length := 1, int64(lines[0].length)
+		for k < len(lines) && lines[k].file == lines[0].file && lines[k].offset == lines[0].offset+length {
+			length += int64(lines[k].length)
+			k++
+		}
+		b := make([]byte, length)
+		if _, err := n.files[lines[0].file].ReadAt(b, lines[0].offset); err != nil {
+			return nil, err
+		}
+		for _, l := range lines[:k] {
+			var r resource
+			err := json.Unmarshal(bytes.TrimSpace(b[:l.length]), &r)
+			b = b[l.length:]
+			if err != nil {
+				// Its head was read, but not the rest (a value of the
+				// wrong type): reported next, the line left out.
+				n.problems = append(n.problems, Problem{File: n.names[l.file], Line: l.line, Message: "is not a JSON resource"})
+				continue
+			}
+			a.add(n.names[l.file], l.line, &r)
+		}
+		size += length
+		lines = lines[k:]
+	}
+	n.give(size)
+	return n.item(id, a.p), nil
 }
 
 func (n *ndjson) item(id string, p *fhirPatient) *item {
