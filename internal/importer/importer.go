@@ -247,6 +247,21 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 	return rep, nil
 }
 
+// progressTo reports a reader's progress to Options.Progress: upTo says
+// how far the reader has got, in bytes of its files, and each call reports
+// what was added since the last.
+type progressTo struct {
+	report func(int64)
+	given  int64
+}
+
+func (p *progressTo) upTo(done int64) {
+	if p.report != nil && done > p.given {
+		p.report(done - p.given)
+		p.given = done
+	}
+}
+
 // chunk is what read sends: a batch of items prepared for the service, or
 // the problems of what could not be read (before the batch, in the order
 // of the files), or the error that ends the import.

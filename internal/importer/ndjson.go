@@ -208,9 +208,8 @@ type ndjson struct {
 	index    *lineIndex
 	page     []string // patients to assemble next, in the order first met
 	problems []Problem
-	progress func(int64)
+	progress progressTo
 	size     int64 // bytes of the files
-	given    int64 // bytes reported
 }
 
 func readNDJSON(paths []string, progress func(int64)) (reader, error) {
@@ -218,7 +217,7 @@ func readNDJSON(paths []string, progress func(int64)) (reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &ndjson{index: idx, progress: progress}
+	n := &ndjson{index: idx, progress: progressTo{report: progress}}
 	for i, p := range paths {
 		if err := n.indexFile(i, p); err != nil {
 			n.close()
@@ -230,15 +229,6 @@ func readNDJSON(paths []string, progress func(int64)) (reader, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-// give reports k more bytes done.
-func (n *ndjson) give(k int64) {
-	k = min(k, n.size-n.given)
-	if n.progress != nil && k > 0 {
-		n.progress(k)
-		n.given += k
-	}
 }
 
 // maxLine is the longest line read, 16 MiB.
@@ -546,7 +536,7 @@ func (n *ndjson) next() (*item, error) {
 			return nil, err
 		}
 		if len(n.page) == 0 {
-			n.give(n.size - n.given)
+			n.progress.upTo(n.size)
 			return nil, io.EOF
 		}
 	}
@@ -585,7 +575,7 @@ func (n *ndjson) next() (*item, error) {
 		size += length
 		lines = lines[k:]
 	}
-	n.give(size)
+	n.progress.upTo(min(n.progress.given+size, n.size))
 	return n.item(id, a.p), nil
 }
 

@@ -123,8 +123,7 @@ type csvRows struct {
 	f        *os.File
 	r        *csv.Reader
 	size     int64
-	given    int64
-	progress func(int64)
+	progress progressTo
 }
 
 func (c *csvRows) row() ([]string, error) {
@@ -133,10 +132,7 @@ func (c *csvRows) row() ([]string, error) {
 	if err == io.EOF {
 		done = c.size
 	}
-	if c.progress != nil && done > c.given {
-		c.progress(done - c.given)
-		c.given = done
-	}
+	c.progress.upTo(done)
 	return rec, err
 }
 
@@ -152,8 +148,7 @@ type xlsxRows struct {
 	size     int64
 	total    int64 // rows, from the sheet's dimension; 0 if unknown
 	read     int64 // rows read
-	given    int64 // bytes reported
-	progress func(int64)
+	progress progressTo
 }
 
 func (x *xlsxRows) row() ([]string, error) {
@@ -161,22 +156,14 @@ func (x *xlsxRows) row() ([]string, error) {
 		if err := x.rows.Error(); err != nil {
 			return nil, err
 		}
-		x.give(x.size)
+		x.progress.upTo(x.size)
 		return nil, io.EOF
 	}
 	x.read++
 	if x.total > 0 {
-		x.give(x.size * min(x.read, x.total) / x.total)
+		x.progress.upTo(x.size * min(x.read, x.total) / x.total)
 	}
 	return x.rows.Columns()
-}
-
-// give reports the progress up to done bytes.
-func (x *xlsxRows) give(done int64) {
-	if x.progress != nil && done > x.given {
-		x.progress(done - x.given)
-		x.given = done
-	}
 }
 
 // dimensionRows is the number of rows the sheet's dimension ("A1:Q120")
@@ -265,7 +252,8 @@ func openSheet(path string, progress func(int64)) (reader, error) {
 			return nil, bad
 		}
 		st, _ := os.Stat(path)
-		s.rows = &xlsxRows{f: f, rows: rows, size: st.Size(), total: dimensionRows(f, name), progress: progress}
+		s.rows = &xlsxRows{f: f, rows: rows, size: st.Size(), total: dimensionRows(f, name),
+			progress: progressTo{report: progress}}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
@@ -279,7 +267,7 @@ func openSheet(path string, progress func(int64)) (reader, error) {
 		cr := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
 		cr.FieldsPerRecord = -1
 		cr.ReuseRecord = false
-		s.rows = &csvRows{f: f, r: cr, size: st.Size(), progress: progress}
+		s.rows = &csvRows{f: f, r: cr, size: st.Size(), progress: progressTo{report: progress}}
 	}
 	return s, s.header()
 }
