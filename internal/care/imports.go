@@ -312,7 +312,7 @@ func (b *importBatch) lookUp(ctx context.Context, todo []*imported) error {
 		return rows.Err()
 	}
 	err := scan(`SELECT i.source_key, p.org_path FROM import_sources i JOIN patients p ON p.id = i.patient_id
-		WHERE i.source_key IN (`+marks(len(keys))+`)`, keys, func(rows *sql.Rows) error {
+		WHERE i.source_key IN (`+store.Marks(len(keys))+`)`, keys, func(rows *sql.Rows) error {
 		var k, path string
 		err := rows.Scan(&k, &path)
 		b.found.keys[k] = path
@@ -321,7 +321,7 @@ func (b *importBatch) lookUp(ctx context.Context, todo []*imported) error {
 	if err != nil {
 		return err
 	}
-	err = scan(`SELECT national_id_hash, org_path FROM patients WHERE national_id_hash IN (`+marks(len(hashes))+`)`, hashes,
+	err = scan(`SELECT national_id_hash, org_path FROM patients WHERE national_id_hash IN (`+store.Marks(len(hashes))+`)`, hashes,
 		func(rows *sql.Rows) error {
 			var h, path string
 			err := rows.Scan(&h, &path)
@@ -344,16 +344,13 @@ func (b *importBatch) lookUp(ctx context.Context, todo []*imported) error {
 		return err
 	}
 	b.units = map[string]*unitRow{}
-	return scan(`SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code IN (`+marks(len(codes))+`)`, codes,
+	return scan(`SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code IN (`+store.Marks(len(codes))+`)`, codes,
 		func(rows *sql.Rows) error {
 			u, err := scanUnitRow(rows)
 			b.units[u.Code] = u
 			return err
 		})
 }
-
-// marks is n placeholders, comma-separated.
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // admit takes a prepared record on, in the batch's order: nothing if the
 // patient is on the register already, else, if registration's checks

@@ -376,7 +376,7 @@ var patientColumns = []string{"org_unit_id", "org_path", "name", "name_key", "se
 	"name_initials", "phone_key", "national_id_tail", "search_keys"}
 
 var insertPatientSQL = "INSERT INTO patients (" + strings.Join(patientColumns, ", ") + ") VALUES (" +
-	marks(len(patientColumns)) + ") RETURNING id"
+	store.Marks(len(patientColumns)) + ") RETURNING id"
 
 // patientState is what a new patient's row says of where they stand: a
 // registration's is as registered, an import's what their history led to.

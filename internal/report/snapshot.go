@@ -137,7 +137,7 @@ func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int
 		WHERE s.period = ? AND o.path >= ? AND o.path < ?`
 	args := []any{scope.Period.String(), lo, hi}
 	if len(recount) > 0 {
-		q += ` AND s.unit_id NOT IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(recount)), ", ") + `)`
+		q += ` AND s.unit_id NOT IN (` + store.Marks(len(recount)) + `)`
 		for _, st := range recount {
 			args = append(args, st.id)
 			add(counts[st.id])

@@ -97,8 +97,7 @@ func (db *DB) BulkInsert(ctx context.Context, table string, columns []string, ro
 			return err
 		})
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")
-	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" + marks + ")"
+	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" + Marks(len(columns)) + ")"
 	return db.Transact(ctx, func(tx *Tx) error {
 		stmt, err := tx.tx.PrepareContext(ctx, q)
 		if err != nil {
@@ -251,6 +250,10 @@ func (tx *Tx) NextIDs(ctx context.Context, table string, n int) ([]int64, error)
 	return ids, nil
 }
 
+// Marks is n placeholders, comma-separated, for a list of values: IN (…),
+// VALUES (…).
+func Marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
 // maxParams bounds the parameters of one statement of InsertRows, below
 // both engines' limits (SQLite's 32,766, PostgreSQL's 65,535).
 const maxParams = 30000
@@ -273,7 +276,7 @@ func (tx *Tx) InsertRows(ctx context.Context, table string, columns []string, ro
 		})
 	}
 	per := max(1, maxParams/len(columns))
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	one := "(" + Marks(len(columns)) + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	for len(rows) > 0 {
 		k := min(per, len(rows))
