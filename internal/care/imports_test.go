@@ -123,6 +123,20 @@ func TestImportBatchAsRecorded(t *testing.T) {
 				t.Errorf("%s: %d rows, want %d", c.table, n, c.n)
 			}
 		}
+		if db.Engine() == store.Postgres {
+			// COPY's rows get their keys too (the key tables' statement triggers).
+			for _, c := range []struct {
+				q string
+				n int
+			}{
+				{`SELECT count(*) FROM follow_ups f JOIN follow_up_keys k ON k.id = f.id AND k.date = f.date`, 11},
+				{`SELECT count(*) FROM assessments a JOIN assessment_keys k ON k.id = a.id AND k.taken_on = a.taken_on`, 5},
+			} {
+				if n := countRows(t, db, c.q); n != c.n {
+					t.Errorf("%s: %d, want %d", c.q, n, c.n)
+				}
+			}
+		}
 
 		// Where each patient stands, and refreshSummary's view of it.
 		const summary = `SELECT name, status, left_on, next_due_on, next_due_rule, last_followup_on, last_classification,
