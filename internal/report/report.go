@@ -155,7 +155,7 @@ func countsBy(ctx context.Context, tx *store.Tx, scope Scope, byCommunity bool) 
 	args = append(args, adherenceArgs(to)...) // regular medication
 	args = append(args, scope.AsOf.String())
 	args = append(args, where...)
-	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
 		SELECT `+key+`, count(*),
 		COALESCE(sum(CASE WHEN a.n_period > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ? THEN 1 ELSE 0 END), 0),
@@ -187,7 +187,7 @@ func countsBy(ctx context.Context, tx *store.Tx, scope Scope, byCommunity bool) 
 		return nil, err
 	}
 	lo, hi := store.Beneath(scope.Path)
-	rows, err = tx.Query(ctx, `SELECT `+key+`, count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
+	rows, err = tx.QueryReplanned(ctx, `SELECT `+key+`, count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
 		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`+group,
 		lo, hi, scope.Period.From.String(), scope.Period.To.AddDays(1).String())
 	if err != nil {
@@ -294,7 +294,7 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 	}
 	args := append(append(window, where...), condArgs...)
 	args = append(args, afterID, limit)
-	rows, err := tx.Query(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
 		SELECT p.id, p.name, o.code, o.name, p.status, p.last_followup_on, p.next_due_on, p.last_classification, p.last_risk_level
 		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN a ON a.patient_id = p.id
 		WHERE `+registeredWhere+` AND `+cond+` AND p.id > ? ORDER BY p.id LIMIT ?`, args...)
@@ -324,7 +324,7 @@ type Distribution struct {
 // classification and risk level.
 func Distribute(ctx context.Context, tx *store.Tx, path string, today clinical.Date) (*Distribution, error) {
 	lo, hi := store.Beneath(path)
-	rows, err := tx.Query(ctx, `SELECT p.last_classification, COALESCE(p.last_risk_level, -1), count(*) FROM patients p
+	rows, err := tx.QueryReplanned(ctx, `SELECT p.last_classification, COALESCE(p.last_risk_level, -1), count(*) FROM patients p
 		WHERE p.org_path >= ? AND p.org_path < ? AND p.severe = ? AND p.registered_on <= ? AND p.left_on = ''
 		GROUP BY p.last_classification, COALESCE(p.last_risk_level, -1)`, lo, hi, true, today.String())
 	if err != nil {

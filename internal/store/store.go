@@ -397,10 +397,24 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // (14 ms) instead of through its 2 plans (0.1 ms). Here the statement is
 // planned for its arguments at every run.
 func (tx *Tx) QueryRowReplanned(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.QueryRow(ctx, query, tx.replanned(args)...)
+}
+
+// QueryReplanned is Query planned for its arguments at every run, as
+// QueryRowReplanned. A district's figures, counted per community, ran
+// 11.4 s on the generic plan (a nested loop over 10,000 patients for each of
+// 10,000) against 0.24 s planned for the district.
+func (tx *Tx) QueryReplanned(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Query(ctx, query, tx.replanned(args)...)
+}
+
+// replanned prefixes args with pgx's option to plan the statement for them
+// (an unnamed statement, never cached) on PostgreSQL.
+func (tx *Tx) replanned(args []any) []any {
 	if tx.engine == Postgres {
-		args = append([]any{pgx.QueryExecModeExec}, args...)
+		return append([]any{pgx.QueryExecModeExec}, args...)
 	}
-	return tx.QueryRow(ctx, query, args...)
+	return args
 }
 
 // Transact runs fn in a read-write transaction and commits it if fn returns
