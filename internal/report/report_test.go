@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -152,4 +153,72 @@ func TestFiguresPlannedForTheirUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestManyStaleAmongFresh: more than a few stale communities are recounted
+// in one grouped pass, and the figures of the whole register still count the
+// communities that were current (R-KPI counted two ways, as in
+// TestSnapshotsAgreeWithDirectCounts).
+func TestManyStaleAmongFresh(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
+		svc := care.New(db, keys)
+		admin := care.WithActor(ctx, &care.Actor{Username: "root", Role: auth.Admin})
+		units := []care.UnitInput{
+			{Code: "A", Name: "District A", Level: "district"},
+			{Code: "AS", Name: "Street A", Level: "street", ParentCode: "A"},
+			{Code: "B", Name: "District B", Level: "district"},
+			{Code: "BS", Name: "Street B", Level: "street", ParentCode: "B"},
+			{Code: "B01", Name: "Community B01", Level: "community", ParentCode: "BS"},
+		}
+		var busy []string
+		for i := range 21 {
+			code := fmt.Sprintf("A%02d", i)
+			busy = append(busy, code)
+			units = append(units, care.UnitInput{Code: code, Name: "Community " + code, Level: "community", ParentCode: "AS"})
+		}
+		for _, u := range units {
+			if _, err := svc.CreateUnit(admin, u); err != nil {
+				t.Fatalf("unit %s: %v", u.Code, err)
+			}
+		}
+		for i, code := range append(busy, "B01") {
+			district := code[:1]
+			psy := care.WithActor(ctx, &care.Actor{Username: "psy" + district, Role: auth.Psychiatrist, UnitCode: district, UnitPath: "/" + district + "/"})
+			if _, err := svc.RegisterPatient(psy, care.PatientInput{Name: "Patient " + code, Sex: "female",
+				BirthDate: fmt.Sprintf("1980-01-%02d", i+1), OrgUnit: code, RegisteredOn: "2025-01-10",
+				Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		year, _ := kpi.ParsePeriod("2025")
+		// The whole register: both districts.
+		scope := report.Scope{Path: "", Period: year, AsOf: clinical.DateOf(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))}
+		counts := func(when string) {
+			t.Helper()
+			var direct, cached kpi.Counts
+			if err := db.Transact(ctx, func(tx *store.Tx) error {
+				var err error
+				if direct, err = report.Counts(ctx, tx, scope, 0); err != nil {
+					return err
+				}
+				cached, err = report.CachedCounts(ctx, tx, scope, 0)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if direct != cached || direct.Registered != 22 {
+				t.Errorf("%s: snapshots %+v, direct %+v (want 22 registered)", when, cached, direct)
+			}
+		}
+		counts("cold")
+		// District A's 21 communities go stale (as a busy day's writes
+		// leave them); B's snapshot stays current and must still count.
+		if _, err := db.Exec(ctx, `UPDATE figure_versions SET version = version + 1
+			WHERE unit_id IN (SELECT id FROM org_units WHERE code LIKE 'A%' AND level = 'community')`); err != nil {
+			t.Fatal(err)
+		}
+		counts("district A stale")
+	})
 }
