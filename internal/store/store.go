@@ -78,9 +78,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // sqlitePragmas: busy timeout first so that the others wait for a lock;
 // synchronous(FULL) because an acknowledged patient record must survive a
-// power cut, not just a crash of the process.
+// power cut, not just a crash of the process. mmap_size: pages are read
+// through a mapping of the file (up to SQLite's 2 GB limit; writes still go
+// to the WAL and are synced as before) rather than copied by a system call
+// each: the background recount of a 20,000-patient demo's figures took
+// 2.6-2.8 s instead of 4.2-4.5 s. SQLite's documented price: a disk error
+// under the mapping ends the process instead of failing the statement.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
+	"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_pragma=mmap_size(2147418112)"
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {

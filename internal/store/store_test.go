@@ -313,3 +313,26 @@ func plan(t *testing.T, db *store.DB) string {
 	}
 	return first
 }
+
+// TestSQLiteReadsMapped: every SQLite connection, the writer's and the
+// readers', reads the file through a memory mapping (sqlitePragmas).
+func TestSQLiteReadsMapped(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "mapped.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var read, written int64
+	if err := db.QueryRow(ctx, `PRAGMA mmap_size`).Scan(&read); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Transact(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `PRAGMA mmap_size`).Scan(&written)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if read < 1<<30 || written < 1<<30 {
+		t.Errorf("mmap_size: reader %d, writer %d bytes; want the file mapped (at least 1 GiB)", read, written)
+	}
+}
