@@ -154,14 +154,20 @@ const (
 // (a plan with a seq scan it will never run) that was 70 ms of a
 // 0.1 ms query, and 8 clients' follow-ups fell to 21 a second (issue 16).
 // Kith's largest counts run over one community or on snapshots, where JIT
-// gains little.
+// gains little. Parallel query is off for the same reason (unless the URL
+// sets max_parallel_workers_per_gather): starting a worker for a
+// community's figures cost more than it saved (24 ms at the median with a
+// worker, 17 ms without), and on a busy server the workers take the cores
+// of other requests.
 func pgPool(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := cfg.RuntimeParams["jit"]; !ok {
-		cfg.RuntimeParams["jit"] = "off"
+	for k, v := range map[string]string{"jit": "off", "max_parallel_workers_per_gather": "0"} {
+		if _, ok := cfg.RuntimeParams[k]; !ok {
+			cfg.RuntimeParams[k] = v
+		}
 	}
 	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(20)

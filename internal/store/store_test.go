@@ -67,18 +67,21 @@ func TestTimeLayoutSortsAsText(t *testing.T) {
 
 // TestNoJIT: Kith's PostgreSQL connections compile no query with JIT, which
 // cost 70 ms at every run of a 0.1 ms query whose estimate was high (issue
-// 16), unless the URL asks for it.
+// 16), nor start parallel workers, unless the URL asks for them.
 func TestNoJIT(t *testing.T) {
 	if !slices.Contains(storetest.Engines(), store.Postgres) {
 		t.Skip("PostgreSQL not configured (" + storetest.EnvPostgres + ")")
 	}
 	db := storetest.Open(t, store.Postgres)
-	var jit string
+	var jit, workers string
 	err := db.Read(context.Background(), func(tx *store.Tx) error {
-		return tx.QueryRow(context.Background(), `SHOW jit`).Scan(&jit)
+		if err := tx.QueryRow(context.Background(), `SHOW jit`).Scan(&jit); err != nil {
+			return err
+		}
+		return tx.QueryRow(context.Background(), `SHOW max_parallel_workers_per_gather`).Scan(&workers)
 	})
-	if err != nil || jit != "off" {
-		t.Errorf("jit = %q, %v; want off", jit, err)
+	if err != nil || jit != "off" || workers != "0" {
+		t.Errorf("jit = %q, parallel workers = %q, %v; want off and 0", jit, workers, err)
 	}
 }
 
