@@ -65,10 +65,11 @@ func TestTimeLayoutSortsAsText(t *testing.T) {
 	}
 }
 
-// TestNoJIT: Kith's PostgreSQL connections compile no query with JIT, which
-// cost 70 ms at every run of a 0.1 ms query whose estimate was high (issue
-// 16), nor start parallel workers, unless the URL asks for them.
-func TestNoJIT(t *testing.T) {
+// TestNoJITOrParallelWorkers: Kith's PostgreSQL connections compile no
+// query with JIT, which cost 70 ms at every run of a 0.1 ms query whose
+// estimate was high (issue 16), nor start parallel workers, unless the URL
+// asks for them.
+func TestNoJITOrParallelWorkers(t *testing.T) {
 	if !slices.Contains(storetest.Engines(), store.Postgres) {
 		t.Skip("PostgreSQL not configured (" + storetest.EnvPostgres + ")")
 	}
