@@ -95,13 +95,46 @@ type PreparedImport struct {
 	todo     []*imported
 	problems []ImportProblem
 	rejected int
+	// who is what the batch's records are known by on the register (see
+	// Meets): "k" and the source key, "n" and the national ID hash, "p"
+	// and the birth date and name.
+	who map[string]bool
+}
+
+// Meets reports whether a record of p may be the same patient as one of
+// q, by what an import finds patients by on the register: the source
+// key, the national ID, or the name and birth date (registration's check
+// for a possible duplicate). An importer that writes batches side by side
+// writes two that meet one after the other, so that the later finds the
+// earlier's patients as it would in the file's order.
+func (p *PreparedImport) Meets(q *PreparedImport) bool {
+	if len(q.who) < len(p.who) {
+		p, q = q, p
+	}
+	for k := range p.who {
+		if q.who[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// ImportWriters is how many batches an importer best writes at once: two
+// on PostgreSQL, where one batch's COPY leaves a processor idle while the
+// next batch is read and checked (issue 14: on two processors an import
+// ran 30 % faster with two), and one on SQLite, which has one writer.
+func (s *Service) ImportWriters() int {
+	if s.db.Engine() == store.Postgres {
+		return 2
+	}
+	return 1
 }
 
 // PrepareImport checks records by themselves, as the registration and
 // follow-up forms do, and plans their histories by the rules, for
 // ImportPrepared. It reads and writes nothing.
 func (s *Service) PrepareImport(ctx context.Context, recs []ImportRecord) *PreparedImport {
-	p := &PreparedImport{}
+	p := &PreparedImport{who: map[string]bool{}}
 	a := ActorFrom(ctx)
 	if a == nil {
 		return p
@@ -112,6 +145,13 @@ func (s *Service) PrepareImport(ctx context.Context, recs []ImportRecord) *Prepa
 		if err == nil {
 			r.planErr = s.planImport(r, a, at, today)
 			p.todo = append(p.todo, r)
+			if r.key != "" {
+				p.who["k"+r.key] = true
+			}
+			if r.hash != "" {
+				p.who["n"+r.hash] = true
+			}
+			p.who["p"+r.in.BirthDate+"\x00"+strings.ToLower(r.in.Name)] = true
 			continue
 		}
 		p.rejected++

@@ -84,6 +84,10 @@ type Options struct {
 	Progress func(n int64)
 	// AfterBatch, if set, is told the counts so far after each batch.
 	AfterBatch func(c care.ImportCounts)
+	// Writers is how many batches are written at once; 0 for what suits
+	// the database (care.Service.ImportWriters). The report, Progress and
+	// AfterBatch take the batches in the files' order all the same.
+	Writers int
 }
 
 // item is one patient read from a file, with where its fields came from.
@@ -201,50 +205,138 @@ func Run(ctx context.Context, svc *care.Service, paths []string, opt Options) (*
 		for range chunks {
 		}
 	}()
-	analyseAt := 1
-	for c := range chunks {
-		if c.err != nil {
-			return nil, c.err
+	writers := opt.Writers
+	if writers <= 0 {
+		writers = svc.ImportWriters()
+	}
+	// Batches are written by up to writers goroutines at once, and taken
+	// into the report in the files' order: queue holds the batches started
+	// and not yet reported, in that order. A batch that meets one being
+	// written (care.PreparedImport.Meets) waits for it.
+	var queue []*flight
+	running := 0
+	finished := make(chan *flight, writers)
+	defer func() {
+		// On an error, the writers still at work are stopped and waited for.
+		cancel()
+		for ; running > 0; running-- {
+			<-finished
 		}
+	}()
+	analyseAt := 1
+	take := func(f *flight) error {
+		c := f.c
 		for _, p := range c.problems {
 			rep.add(p)
 		}
 		rep.Counts.Rejected += c.rejected
-		if len(c.batch) == 0 {
-			if opt.Progress != nil && c.bytes > 0 {
-				opt.Progress(c.bytes)
-			}
-			continue
-		}
-		counts, problems, err := svc.ImportPrepared(ctx, c.prepared, opt.DryRun)
-		if err != nil {
-			return nil, err
+		if f.err != nil {
+			return f.err
 		}
 		if opt.Progress != nil && c.bytes > 0 {
 			opt.Progress(c.bytes)
 		}
-		rep.Counts.Add(counts)
+		if len(c.batch) == 0 {
+			return nil
+		}
+		rep.Counts.Add(f.counts)
 		if !opt.DryRun && rep.Counts.Patients >= analyseAt {
 			// The tables have grown tenfold since the planner last
 			// looked at them (or it never has).
 			if err := svc.AnalyzeImported(ctx); err != nil {
-				return nil, err
+				return err
 			}
 			analyseAt = 10 * rep.Counts.Patients
 		}
 		if opt.AfterBatch != nil {
 			opt.AfterBatch(rep.Counts)
 		}
-		for _, p := range problems {
+		for _, p := range f.problems {
 			file, line, col := c.batch[p.Record].locate(p.Field)
 			rep.add(Problem{File: file, Line: line, Column: col, Message: p.Message})
 		}
+		return nil
+	}
+	// settle takes the finished batches at the head of the queue into the
+	// report; with wait, it first waits for a writer to finish.
+	settle := func(wait bool) error {
+		if wait {
+			(<-finished).done = true
+			running--
+		}
+		for more := true; more; {
+			select {
+			case f := <-finished:
+				f.done = true
+				running--
+			default:
+				more = false
+			}
+		}
+		for len(queue) > 0 && queue[0].done {
+			f := queue[0]
+			queue[0] = nil // the batch is garbage once taken
+			queue = queue[1:]
+			if err := take(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	meetsRunning := func(p *care.PreparedImport) bool {
+		for _, f := range queue {
+			if !f.done && f.c.prepared != nil && f.c.prepared.Meets(p) {
+				return true
+			}
+		}
+		return false
+	}
+	for c := range chunks {
+		if c.err != nil {
+			return nil, c.err
+		}
+		f := &flight{c: c, done: len(c.batch) == 0}
+		if !f.done {
+			for running >= writers || meetsRunning(c.prepared) {
+				if err := settle(true); err != nil {
+					return nil, err
+				}
+			}
+			running++
+			go func() {
+				f.counts, f.problems, f.err = svc.ImportPrepared(ctx, c.prepared, opt.DryRun)
+				finished <- f
+			}()
+		}
+		queue = append(queue, f)
+		if err := settle(false); err != nil {
+			return nil, err
+		}
+	}
+	for len(queue) > 0 {
+		if err := settle(true); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled: the reader stopped without an error of its own.
+		return nil, err
 	}
 	what := "import of " + strings.Join(baseNames(paths), ", ")
 	if err := svc.FinishImport(ctx, what, rep.Counts, opt.DryRun); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// flight is a batch on its way to the database: done once its writer has
+// finished, with what ImportPrepared returned.
+type flight struct {
+	c        chunk
+	done     bool
+	counts   care.ImportCounts
+	problems []care.ImportProblem
+	err      error
 }
 
 // progressTo reports a reader's progress to Options.Progress: upTo says

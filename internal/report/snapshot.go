@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,11 +33,14 @@ func Touch(ctx context.Context, tx *store.Tx, patientID int64) error {
 }
 
 // TouchUnits is Touch for the communities of many patients at once (an
-// import's batch), given by their unit ids.
+// import's batch), given by their unit ids. It updates their rows in the
+// ids' order, so that two batches written side by side, which touch the
+// same communities, wait for each other rather than deadlock.
 func TouchUnits(ctx context.Context, tx *store.Tx, units []int64) error {
 	if len(units) == 0 {
 		return nil
 	}
+	units = slices.Sorted(slices.Values(units))
 	args := make([]any, len(units))
 	for i, u := range units {
 		args[i] = u
