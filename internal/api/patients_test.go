@@ -6,11 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"kith/internal/care"
 	"kith/internal/store"
 	"kith/internal/store/storetest"
 )
 
-func day(offset int) string { return time.Now().AddDate(0, 0, offset).Format("2006-01-02") }
+// day is a date offset days from today in the installation's time zone,
+// the zone in which the server reads dates (in UTC it lags a day from 16:00).
+func day(offset int) string {
+	return time.Now().In(care.DefaultZone()).AddDate(0, 0, offset).Format("2006-01-02")
+}
 
 func TestPatientsAPI(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {

@@ -199,7 +199,11 @@ func (e *env) count(table string) int {
 	return n
 }
 
-func day(offset int) string { return time.Now().AddDate(0, 0, offset).Format("2006-01-02") }
+// day is a date offset days from today in the installation's time zone,
+// the zone in which the server reads dates (in UTC it lags a day from 16:00).
+func day(offset int) string {
+	return time.Now().In(care.DefaultZone()).AddDate(0, 0, offset).Format("2006-01-02")
+}
 
 // entries returns the resources of a Bundle.
 func entries(r response) []map[string]any {

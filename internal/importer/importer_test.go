@@ -58,7 +58,11 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int {
 	return n
 }
 
-func day(offset int) string { return time.Now().AddDate(0, 0, offset).Format("2006-01-02") }
+// day is a date offset days from today in the installation's time zone,
+// the zone in which the server reads dates (in UTC it lags a day from 16:00).
+func day(offset int) string {
+	return time.Now().In(care.DefaultZone()).AddDate(0, 0, offset).Format("2006-01-02")
+}
 
 // registry is a spreadsheet of three patients (English headers but one,
 // which is Chinese), the first with two follow-ups on two rows.
