@@ -40,8 +40,9 @@ type LoadOptions struct {
 	// DSN of the PostgreSQL database, for pgbench's reference figures;
 	// empty skips them.
 	DSN string
-	// Figures, when set, reads a district's figures over HTTP all along
-	// and reports their latency under the write load.
+	// Figures, when set, reads the figures of the written district and of
+	// its busiest community over HTTP all along, by turns, and reports
+	// their latency under the write load.
 	Figures bool
 	// StaleFigures, in-process only, serves stale figure snapshots for up
 	// to this long while they are refreshed in the background, as kith
@@ -101,10 +102,16 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 		return nil, err
 	}
 	var reader string
+	var units []string
 	if opts.Figures {
 		if reader, err = token(ctx, client, base, "bench-fig-"+strings.ToLower(district)); err != nil {
 			return nil, err
 		}
+		community, err := busiestCommunity(ctx, db, district)
+		if err != nil {
+			return nil, err
+		}
+		units = []string{district, community}
 	}
 	pg := pgbenchPath()
 	if opts.DSN == "" || pg == "" {
@@ -132,13 +139,13 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 				print(r)
 			}
 		}
-		r, probe, err := drive(ctx, client, base, writer, reader, district, ids, n, opts.Duration)
+		r, probes, err := drive(ctx, client, base, writer, reader, units, ids, n, opts.Duration)
 		if err != nil {
 			return out, err
 		}
 		print(r)
-		if opts.Figures {
-			print(probe)
+		for _, p := range probes {
+			print(p)
 		}
 	}
 	return out, nil
@@ -191,6 +198,18 @@ func benchDistrict(ctx context.Context, db *store.DB, svc *care.Service) (code s
 	return code, ids, rows.Err()
 }
 
+// busiestCommunity is the community of district with the most patients.
+func busiestCommunity(ctx context.Context, db *store.DB, district string) (string, error) {
+	var code string
+	err := db.QueryRow(ctx, `SELECT c.code FROM org_units d JOIN org_units c ON c.path >= d.path AND c.path < d.path || '~'
+		JOIN patients p ON p.org_unit_id = c.id
+		WHERE d.code = ? AND c.level = 'community' GROUP BY c.code ORDER BY count(*) DESC, c.code LIMIT 1`, district).Scan(&code)
+	if err != nil {
+		return "", fmt.Errorf("bench: no community with patients in %s: %w", district, err)
+	}
+	return code, nil
+}
+
 func token(ctx context.Context, client *http.Client, base, username string) (string, error) {
 	body, _ := json.Marshal(care.Credentials{Username: username, Password: demo.Password})
 	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/auth/token", bytes.NewReader(body))
@@ -218,8 +237,9 @@ var followUp = func() []byte {
 }()
 
 // drive runs n clients posting follow-ups for d, and, when reader is set,
-// one more reading the demo district's figures this quarter.
-func drive(ctx context.Context, client *http.Client, base, writer, reader, district string, ids []int64, n int, d time.Duration) (LoadResult, LoadResult, error) {
+// one more reading the figures this quarter of units (the district and a
+// community of it) by turns, one every 20 ms.
+func drive(ctx context.Context, client *http.Client, base, writer, reader string, units []string, ids []int64, n int, d time.Duration) (LoadResult, []LoadResult, error) {
 	call := func(method, url, tok string, body []byte) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -232,9 +252,11 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 		res.Body.Close()
 		return res.StatusCode, nil
 	}
-	var errs, probeErrs atomic.Int64
+	var errs atomic.Int64
+	probeErrs := make([]int64, len(units)) // written by the one reader goroutine, read after wg.Wait
 	var mu sync.Mutex
-	var lats, probe []time.Duration
+	var lats []time.Duration
+	probe := make([][]time.Duration, len(units))
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
@@ -267,17 +289,17 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 		go func() {
 			defer wg.Done()
 			now := time.Now()
-			url := base + "/api/v1/figures?org_unit=" + district + "&period=" + now.Format("2006") + "-Q" + strconv.Itoa((int(now.Month())+2)/3)
-			for time.Now().Before(deadline) {
+			period := now.Format("2006") + "-Q" + strconv.Itoa((int(now.Month())+2)/3)
+			for i := 0; time.Now().Before(deadline); i = (i + 1) % len(units) {
 				start := time.Now()
-				code, err := call("GET", url, reader, nil)
+				code, err := call("GET", base+"/api/v1/figures?org_unit="+units[i]+"&period="+period, reader, nil)
 				if err != nil || code != http.StatusOK {
-					if probeErrs.Add(1) == 1 {
+					if probeErrs[i]++; firstProbeErr == "" {
 						firstProbeErr = fmt.Sprintf("status %d, %v", code, err)
 					}
 					continue
 				}
-				probe = append(probe, time.Since(start))
+				probe[i] = append(probe[i], time.Since(start))
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
@@ -293,9 +315,17 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader, distr
 	}
 	r := summarise(fmt.Sprintf("Kith: POST follow-up over HTTP"), n, lats, elapsed)
 	r.Errors = errs.Load()
-	p := summarise("  meanwhile: district figures this quarter (GET)", n, probe, elapsed)
-	p.TPS, p.Errors = 0, probeErrs.Load()
-	return r, p, nil
+	var probes []LoadResult
+	for i, unit := range units {
+		what := "  meanwhile: district figures this quarter (GET)"
+		if i > 0 {
+			what = "  meanwhile: community " + unit + " figures this quarter (GET)"
+		}
+		p := summarise(what, n, probe[i], elapsed)
+		p.TPS, p.Errors = 0, probeErrs[i]
+		probes = append(probes, p)
+	}
+	return r, probes, nil
 }
 
 func summarise(what string, n int, lats []time.Duration, elapsed time.Duration) LoadResult {

@@ -193,10 +193,10 @@ func deref(v *float64) any {
 }
 
 // TestStaleFiguresServedWithTheirTime: with stale snapshots allowed (as
-// kith serve runs), a district's figures right after a write are the last
-// snapshot's, marked stale with the time it was counted, and the reading
-// waits for no recount; once the background refresh has run they are
-// current again and include the write.
+// kith serve runs), a district's or a community's figures right after a
+// write are the last snapshot's, marked stale with the time it was
+// counted, and the reading waits for no recount; once the background
+// refresh has run they are current again and include the write.
 func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		svc := newService(t, db)
@@ -205,9 +205,9 @@ func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 		svc.ServeStaleFigures(time.Hour)
 		ctx := as(manager)
 		q, _ := kpi.ParsePeriod("2025-Q2")
-		managed := func() (int64, *care.FigureSet) {
+		managed := func(unit string) (int64, *care.FigureSet) {
 			t.Helper()
-			set, err := svc.Figures(as(districtAdm), "D1", q, kpi.DefaultTargets())
+			set, err := svc.Figures(as(districtAdm), unit, q, kpi.DefaultTargets())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,24 +221,33 @@ func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 		}
 		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01",
 			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
-		before, set := managed()
-		if set.Stale {
-			t.Fatalf("first figures stale: %+v", set)
+		units := []string{"D1", "C1"}
+		before := map[string]int64{}
+		for _, u := range units {
+			n, set := managed(u)
+			if set.Stale {
+				t.Fatalf("%s: first figures stale: %+v", u, set)
+			}
+			before[u] = n
 		}
 		if _, err := svc.RecordFollowUp(ctx, p, form("2025-04-10", 0)); err != nil {
 			t.Fatal(err)
 		}
-		stale, set := managed()
-		if !set.Stale || stale != before || set.AsOf.IsZero() {
-			t.Fatalf("after a write: managed %d (before %d), stale %v as of %v; want the last snapshot, marked stale",
-				stale, before, set.Stale, set.AsOf)
+		for _, u := range units {
+			stale, set := managed(u)
+			if !set.Stale || stale != before[u] || set.AsOf.IsZero() {
+				t.Fatalf("%s after a write: managed %d (before %d), stale %v as of %v; want the last snapshot, marked stale",
+					u, stale, before[u], set.Stale, set.AsOf)
+			}
 		}
 		if err := svc.WarmFigures(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		after, set := managed()
-		if set.Stale || after != before+1 {
-			t.Fatalf("after the refresh: managed %d (before %d), stale %v; want the write counted", after, before, set.Stale)
+		for _, u := range units {
+			after, set := managed(u)
+			if set.Stale || after != before[u]+1 {
+				t.Fatalf("%s after the refresh: managed %d (before %d), stale %v; want the write counted", u, after, before[u], set.Stale)
+			}
 		}
 	})
 }
