@@ -157,9 +157,26 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 			return err
 		}
 	}
+	dashboard := func(paths []string) func() error {
+		return func() error {
+			path := paths[rng.IntN(len(paths))]
+			da := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.DistrictAdmin, UnitPath: path})
+			var code string
+			if err := db.QueryRow(ctx, `SELECT code FROM org_units WHERE path = ?`, path).Scan(&code); err != nil {
+				return err
+			}
+			// As the figures page asks for it: the period and the one
+			// before, the units beneath, twelve months' trend.
+			_, err := svc.FigureDashboard(da, care.DashboardQuery{OrgUnit: code, Period: quarter, Targets: kpi.DefaultTargets(),
+				TrendEnd: clinical.DateOf(time.Now()), TrendMonths: 12})
+			return err
+		}
+	}
 	ops = append(ops,
 		op{"figures this quarter, one community", figures(communities)},
 		op{"figures this quarter, one district", figures(districts)},
+		op{"figures page this quarter, one community", dashboard(communities)},
+		op{"figures page this quarter, one district", dashboard(districts)},
 		op{"figures this quarter, all units (province)", func() error {
 			// No role's jurisdiction spans several districts yet, so the
 			// province's counts are taken straight from package report,

@@ -109,29 +109,49 @@ func (fs *FigureSet) fresh(f Freshness) {
 }
 
 func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi.Period, targets kpi.Targets, previous bool) (*FigureSet, error) {
-	fs := &FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(), AsOf: tx.Now()}
-	count := func(p kpi.Period) ([]kpi.Figure, error) {
-		// A community's figures too come from its snapshot: under write
-		// load a direct count waited its turn for a processor at every
-		// read, while a snapshot is one row (issue 16, item 7).
-		sc := s.scope(u, p)
-		sc.Defer = s.deferredFor(tx)
-		c, asOf, err := report.SnapshotCounts(ctx, tx, sc, u.Population)
-		if !asOf.IsZero() && asOf.Before(fs.AsOf) {
-			fs.AsOf, fs.Stale = asOf, true
-		}
-		return kpi.Compute(c, targets), err
+	periods := []kpi.Period{p}
+	if previous {
+		periods = append(periods, p.Previous())
 	}
-	var err error
-	if fs.Figures, err = count(p); err != nil {
+	sets, err := s.figureSets(ctx, tx, u, periods, targets)
+	if err != nil {
 		return nil, err
 	}
+	fs := &sets[0]
 	if previous {
-		if fs.Previous, err = count(p.Previous()); err != nil {
-			return nil, err
+		fs.Previous = sets[1].Figures
+		if sets[1].Stale && sets[1].AsOf.Before(fs.AsOf) {
+			fs.AsOf, fs.Stale = sets[1].AsOf, true
 		}
 	}
 	return fs, nil
+}
+
+// figureSets counts unit u's figures for each of periods, all read
+// together (report.SnapshotCounts: two round trips for any number of
+// periods, when no snapshot needs recounting).
+func (s *Service) figureSets(ctx context.Context, tx *store.Tx, u *unitRow, periods []kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
+	// A community's figures too come from its snapshot: under write load a
+	// direct count waited its turn for a processor at every read, while a
+	// snapshot is one row (issue 16, item 7).
+	scopes := make([]report.Scope, len(periods))
+	for i, p := range periods {
+		scopes[i] = s.scope(u, p)
+		scopes[i].Defer = s.deferredFor(tx)
+	}
+	counts, asOf, err := report.SnapshotCounts(ctx, tx, scopes, u.Population)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FigureSet, len(periods))
+	for i, p := range periods {
+		out[i] = FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(),
+			AsOf: tx.Now(), Figures: kpi.Compute(counts[i], targets)}
+		if !asOf[i].IsZero() && asOf[i].Before(out[i].AsOf) {
+			out[i].AsOf, out[i].Stale = asOf[i], true
+		}
+	}
+	return out, nil
 }
 
 // ChildFigures returns the figures of each unit directly beneath an org
@@ -215,15 +235,7 @@ func (s *Service) FigureTrend(ctx context.Context, unitCode string, end clinical
 }
 
 func (s *Service) trendSets(ctx context.Context, tx *store.Tx, u *unitRow, end clinical.Date, n int, targets kpi.Targets) ([]FigureSet, error) {
-	var out []FigureSet
-	for _, p := range kpi.LastMonths(end, n) {
-		fs, err := s.figureSet(ctx, tx, u, p, targets, false)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *fs)
-	}
-	return out, nil
+	return s.figureSets(ctx, tx, u, kpi.LastMonths(end, n), targets)
 }
 
 // DashboardQuery chooses what the figures dashboard shows: a unit ("" for

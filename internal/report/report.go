@@ -112,6 +112,29 @@ const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = 
 //   - goals achieved: goals rated achieved at a review in the period, of
 //     the goals rated at one.
 func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) error {
+	q := planQuery(scope)
+	var v [planColumns]int64
+	if err := tx.QueryRowReplanned(ctx, `SELECT `+q.cols+` FROM `+q.from, q.args...).
+		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
+		return fmt.Errorf("report: plan figures: %w", err)
+	}
+	addPlans(c, v[:])
+	return nil
+}
+
+// A query's parts, to be run alone or as one branch of a UNION ALL with
+// others (SnapshotCounts).
+type query struct {
+	cols, from string // from includes the WHERE clause
+	args       []any
+}
+
+// planColumns is how many columns planQuery selects.
+const planColumns = 6
+
+// planQuery is planCounts' query: one row of planColumns counts, read by
+// addPlans.
+func planQuery(scope Scope) query {
 	_, where, to := scope.args()
 	from := scope.Period.From.String()
 	// Driven by the plans, not by every patient of the unit: a district's
@@ -123,26 +146,27 @@ func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) e
 	args = append(append(args, where...), from, to)
 	args = append(append(args, where...), from, to, scope.AsOf.String())
 	args = append(append(args, where...), from, to)
-	var missed int64
-	err := tx.QueryRowReplanned(ctx, `SELECT covered.n, reviews.on_time, reviews.due, missed.n, goals.achieved, goals.rated FROM
-		(SELECT count(DISTINCT p.id) AS n FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
-			WHERE `+registeredWhere+` AND p.status = 'managed' AND `+planActiveAt+`) covered,
+	return query{
+		cols: `covered.n, reviews.on_time, reviews.due, missed.n, goals.achieved, goals.rated`,
+		from: `(SELECT count(DISTINCT p.id) AS n FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
+			WHERE ` + registeredWhere + ` AND p.status = 'managed' AND ` + planActiveAt + `) covered,
 		(SELECT COALESCE(sum(CASE WHEN r.reviewed_on <= r.due_on THEN 1 ELSE 0 END), 0) AS on_time, count(*) AS due
 			FROM plan_reviews r JOIN care_plans cp ON cp.id = r.plan_id JOIN patients p ON p.id = cp.patient_id
-			WHERE `+registeredWhere+` AND r.due_on >= ? AND r.due_on <= ?) reviews,
+			WHERE ` + registeredWhere + ` AND r.due_on >= ? AND r.due_on <= ?) reviews,
 		(SELECT count(*) AS n FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
-			WHERE `+registeredWhere+` AND cp.next_review_on >= ? AND cp.next_review_on <= ? AND cp.next_review_on < ?
+			WHERE ` + registeredWhere + ` AND cp.next_review_on >= ? AND cp.next_review_on <= ? AND cp.next_review_on < ?
 			AND (cp.status = 'active' OR substr(cp.superseded_at, 1, 10) > cp.next_review_on)) missed,
 		(SELECT count(DISTINCT CASE WHEN t.progress = 'achieved' THEN t.goal_id END) AS achieved, count(DISTINCT t.goal_id) AS rated
 			FROM plan_ratings t JOIN plan_reviews r ON r.id = t.review_id JOIN care_plans cp ON cp.id = r.plan_id
 			JOIN patients p ON p.id = cp.patient_id
-			WHERE `+registeredWhere+` AND r.reviewed_on >= ? AND r.reviewed_on <= ?) goals`, args...).
-		Scan(&c.PlanCovered, &c.ReviewsOnTime, &c.ReviewsDue, &missed, &c.GoalsAchieved, &c.GoalsReviewed)
-	if err != nil {
-		return fmt.Errorf("report: plan figures: %w", err)
+			WHERE ` + registeredWhere + ` AND r.reviewed_on >= ? AND r.reviewed_on <= ?) goals`,
+		args: args,
 	}
-	c.ReviewsDue += missed
-	return nil
+}
+
+// addPlans puts planQuery's columns into c: a missed review is one due.
+func addPlans(c *kpi.Counts, v []int64) {
+	c.PlanCovered, c.ReviewsOnTime, c.ReviewsDue, c.GoalsAchieved, c.GoalsReviewed = v[0], v[1], v[2]+v[3], v[4], v[5]
 }
 
 // countsBy counts scope's figures in one pass, per community when

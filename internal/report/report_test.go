@@ -41,10 +41,45 @@ func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 			}
 			periods = append(periods, p)
 		}
+		ranged, err := kpi.ParsePeriod(today.AddDays(-40).String() + ".." + today.String())
+		if err != nil {
+			t.Fatal(err)
+		}
 		overdue := map[clinical.Date]int64{}
 		compare := func(when string, asOf clinical.Date) {
 			t.Helper()
 			for _, path := range []string{"/D01/", "/D01/S02/", "/D01/S01/C0101/"} {
+				// First all periods read together, a range among them, as a
+				// figures page and a trend read them (before the one-by-one
+				// reads below bring the snapshots up to date).
+				all := []kpi.Period{periods[0], ranged, periods[1], periods[2]}
+				scopes := make([]report.Scope, len(all))
+				direct := make([]kpi.Counts, len(all))
+				var together []kpi.Counts
+				if err := db.Transact(ctx, func(tx *store.Tx) error {
+					if when == "cold" { // the first period's snapshots counted, the others' missing
+						if _, err := report.CachedCounts(ctx, tx, report.Scope{Path: path, Period: all[0], AsOf: asOf}, 0); err != nil {
+							return err
+						}
+					}
+					for i, p := range all {
+						scopes[i] = report.Scope{Path: path, Period: p, AsOf: asOf}
+						var err error
+						if direct[i], err = report.Counts(ctx, tx, scopes[i], 0); err != nil {
+							return err
+						}
+					}
+					var err error
+					together, _, err = report.SnapshotCounts(ctx, tx, scopes, 0)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				for i := range all {
+					if together[i] != direct[i] {
+						t.Errorf("%s, %s %s read together: snapshots %+v, direct %+v", when, path, all[i], together[i], direct[i])
+					}
+				}
 				for _, p := range periods {
 					scope := report.Scope{Path: path, Period: p, AsOf: asOf}
 					var direct, cached kpi.Counts

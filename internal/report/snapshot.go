@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,103 +58,152 @@ const fewStale = 20
 // CachedCounts is Counts through the community snapshots. Ranges that are
 // not a month, quarter or year are counted directly.
 func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
-	c, _, err := SnapshotCounts(ctx, tx, scope, population)
-	return c, err
+	c, _, err := SnapshotCounts(ctx, tx, []Scope{scope}, population)
+	if err != nil {
+		return kpi.Counts{}, err
+	}
+	return c[0], nil
 }
 
-// SnapshotCounts is CachedCounts that also says how current the counts are:
-// asOf is the time of the oldest stale snapshot served (see Scope.MaxStale),
-// or zero when every snapshot was up to date.
-func SnapshotCounts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (c kpi.Counts, asOf time.Time, err error) {
-	if scope.Period.Kind == kpi.KindRange {
-		c, err = Counts(ctx, tx, scope, population)
-		return c, asOf, err
-	}
-	list, err := staleSnapshots(ctx, tx, scope)
-	if err != nil {
-		return c, asOf, err
-	}
-	var recount []stale
-	for _, st := range list {
-		if !st.computed.IsZero() && scope.MaxStale > 0 && tx.Now().Sub(st.computed) < scope.MaxStale {
-			if asOf.IsZero() || st.computed.Before(asOf) {
-				asOf = st.computed
-			}
-			continue
-		}
-		recount = append(recount, st)
-	}
-	counts, err := countStale(ctx, tx, scope, recount)
-	if err != nil {
-		return c, asOf, err
-	}
-	if len(recount) > 0 {
-		switch {
-		case scope.Defer != nil:
-			save := scope
-			save.Defer = nil
-			scope.Defer(func(wtx *store.Tx) error { return saveSnapshots(ctx, wtx, save, recount, counts) })
-		case tx.ReadOnly():
-			// A standby cannot save them: the counts are used from memory.
-		default:
-			if err := saveSnapshots(ctx, tx, scope, recount, counts); err != nil {
-				return c, asOf, err
-			}
+// SnapshotCounts is CachedCounts for several periods of one unit (scopes
+// that differ in Period and AsOf only): the stale snapshots of every period
+// are listed in one statement, then each period's sums of the snapshots and
+// plan figures are one more. A figures page with its previous period is
+// then three round trips rather than six, a year's trend 13 rather than 36
+// (under write load each round trip waits its turn for a processor). asOf[i] is the time of the oldest stale snapshot served for
+// scopes[i] (see Scope.MaxStale), or zero when every one was up to date.
+func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, population int64) (counts []kpi.Counts, asOf []time.Time, err error) {
+	counts, asOf = make([]kpi.Counts, len(scopes)), make([]time.Time, len(scopes))
+	var cached []int // the scopes counted through the snapshots
+	for i, scope := range scopes {
+		if scope.Period.Kind != kpi.KindRange {
+			cached = append(cached, i)
+		} else if counts[i], err = Counts(ctx, tx, scope, population); err != nil {
+			return nil, nil, err
 		}
 	}
-	if c, err = sumSnapshots(ctx, tx, scope, population, recount, counts); err != nil {
-		return c, asOf, err
+	if len(cached) == 0 {
+		return counts, asOf, nil
 	}
-	return c, asOf, planCounts(ctx, tx, scope, &c)
+	stales, err := staleSnapshots(ctx, tx, scopes, cached)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, i := range cached {
+		scope := scopes[i]
+		var recount []stale
+		for _, st := range stales[i] {
+			if !st.computed.IsZero() && scope.MaxStale > 0 && tx.Now().Sub(st.computed) < scope.MaxStale {
+				if asOf[i].IsZero() || st.computed.Before(asOf[i]) {
+					asOf[i] = st.computed
+				}
+				continue
+			}
+			recount = append(recount, st)
+		}
+		fresh, err := countStale(ctx, tx, scope, recount)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(recount) > 0 {
+			switch {
+			case scope.Defer != nil:
+				save := scope
+				save.Defer = nil
+				scope.Defer(func(wtx *store.Tx) error { return saveSnapshots(ctx, wtx, save, recount, fresh) })
+			case tx.ReadOnly():
+				// A standby cannot save them: the counts are used from memory.
+			default:
+				if err := saveSnapshots(ctx, tx, scope, recount, fresh); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		c := &counts[i]
+		c.Population = population
+		if err := sumAndPlans(ctx, tx, scope, recount, fresh, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	return counts, asOf, nil
 }
 
-// sumSnapshots adds up the snapshots of scope's communities, taking the
-// fresh counts of the recounted ones from counts (their saved snapshots may
-// not be written yet). When the recount was a grouped pass over the whole
-// unit, counts holds every community and the snapshots are not read.
-func sumSnapshots(ctx context.Context, tx *store.Tx, scope Scope, population int64, recount []stale, counts map[int64]kpi.Counts) (kpi.Counts, error) {
-	c := kpi.Counts{Population: population}
-	add := func(x kpi.Counts) {
-		c.Registered += x.Registered
-		c.Managed += x.Managed
-		c.Standardised += x.Standardised
-		c.Medicated += x.Medicated
-		c.RegularMedication += x.RegularMedication
-		c.FaceToFace += x.FaceToFace
-		c.Stable += x.Stable
-		c.HealthChecked += x.HealthChecked
-		c.Emergencies += x.Emergencies
-		c.Overdue += x.Overdue
-		c.Lost += x.Lost
-	}
-	if len(recount) > fewStale { // a grouped pass: counts has them all
-		for _, x := range counts {
-			add(x)
+// sumAndPlans puts into c the sum of the snapshots of scope's communities,
+// taking the recounted ones' counts from fresh (their saved snapshots may
+// not be written yet), and the plan figures: one statement. When the
+// recount was a grouped pass over the whole unit, fresh holds every
+// community and the snapshots are not read.
+func sumAndPlans(ctx context.Context, tx *store.Tx, scope Scope, recount []stale, fresh map[int64]kpi.Counts, c *kpi.Counts) error {
+	plans := planQuery(scope)
+	var saved kpi.Counts
+	var v [planColumns]int64
+	dest := []any{&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]}
+	q := `SELECT ` + plans.cols + ` FROM ` + plans.from
+	args := plans.args
+	if len(recount) > fewStale { // a grouped pass
+		for _, x := range fresh {
+			addSnapshot(c, x)
 		}
-		return c, nil
-	}
-	lo, hi := store.Beneath(scope.Path)
-	q := `SELECT COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
-		COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
-		COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0),
-		COALESCE(sum(s.overdue), 0), COALESCE(sum(s.lost), 0)
-		FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
-		WHERE s.period = ? AND o.path >= ? AND o.path < ?`
-	args := []any{scope.Period.String(), lo, hi}
-	if len(recount) > 0 {
-		q += ` AND s.unit_id NOT IN (` + store.Marks(len(recount)) + `)`
+	} else {
 		for _, st := range recount {
-			args = append(args, st.id)
-			add(counts[st.id])
+			addSnapshot(c, fresh[st.id])
+		}
+		// The sums are one more one-row derived table beside the plans'
+		// four. (The periods of a page side by side in one statement made
+		// PostgreSQL's planner search the join orders of a dozen such
+		// tables, slower than a statement each; as a UNION ALL its rows
+		// could not be read by a kept statement on SQLite.)
+		sums := sumQuery(scope, recount)
+		q = `SELECT sums.*, ` + plans.cols + ` FROM (SELECT ` + sums.cols + ` FROM ` + sums.from + `) sums, ` + plans.from
+		args = append(sums.args, plans.args...)
+		dest = append([]any{&saved.Registered, &saved.Managed, &saved.Standardised, &saved.Medicated,
+			&saved.RegularMedication, &saved.FaceToFace, &saved.Stable, &saved.HealthChecked, &saved.Emergencies,
+			&saved.Overdue, &saved.Lost}, dest...)
+	}
+	if err := tx.QueryRowReplanned(ctx, q, args...).Scan(dest...); err != nil {
+		return fmt.Errorf("report: snapshots and plan figures: %w", err)
+	}
+	addSnapshot(c, saved)
+	addPlans(c, v[:])
+	return nil
+}
+
+// addSnapshot adds to c the counts a community snapshot holds.
+func addSnapshot(c *kpi.Counts, x kpi.Counts) {
+	c.Registered += x.Registered
+	c.Managed += x.Managed
+	c.Standardised += x.Standardised
+	c.Medicated += x.Medicated
+	c.RegularMedication += x.RegularMedication
+	c.FaceToFace += x.FaceToFace
+	c.Stable += x.Stable
+	c.HealthChecked += x.HealthChecked
+	c.Emergencies += x.Emergencies
+	c.Overdue += x.Overdue
+	c.Lost += x.Lost
+}
+
+// sumQuery adds up the snapshots of scope's communities but those
+// recounted (whose saved snapshots may not be written yet): one row of
+// eleven sums, in the order of addSnapshot's fields.
+func sumQuery(scope Scope, recount []stale) query {
+	lo, hi := store.Beneath(scope.Path)
+	q := query{
+		cols: `COALESCE(sum(s.registered), 0) AS registered, COALESCE(sum(s.managed), 0) AS managed,
+		COALESCE(sum(s.standardised), 0) AS standardised, COALESCE(sum(s.medicated), 0) AS medicated,
+		COALESCE(sum(s.regular_medication), 0) AS regular_medication, COALESCE(sum(s.face_to_face), 0) AS face_to_face,
+		COALESCE(sum(s.stable), 0) AS stable, COALESCE(sum(s.health_checked), 0) AS health_checked,
+		COALESCE(sum(s.emergencies), 0) AS emergencies, COALESCE(sum(s.overdue), 0) AS overdue, COALESCE(sum(s.lost), 0) AS lost`,
+		from: `figure_snapshots s JOIN org_units o ON o.id = s.unit_id WHERE s.period = ? AND o.path >= ? AND o.path < ?`,
+		args: []any{scope.Period.String(), lo, hi},
+	}
+	if len(recount) > 0 {
+		q.from += ` AND s.unit_id NOT IN (` + store.Marks(len(recount)) + `)`
+		for _, st := range recount {
+			q.args = append(q.args, st.id)
 		}
 	}
-	var x kpi.Counts
-	if err := tx.QueryRow(ctx, q, args...).Scan(&x.Registered, &x.Managed, &x.Standardised, &x.Medicated,
-		&x.RegularMedication, &x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies, &x.Overdue, &x.Lost); err != nil {
-		return c, fmt.Errorf("report: snapshots: %w", err)
-	}
-	add(x)
-	return c, nil
+	return q
 }
 
 // RefreshStale recomputes the missing or stale snapshots of scope's
@@ -166,7 +216,8 @@ func RefreshStale(ctx context.Context, db *store.DB, scope Scope) error {
 	var counts map[int64]kpi.Counts
 	if err := db.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		if list, err = staleSnapshots(ctx, tx, scope); err != nil || len(list) == 0 {
+		stales, err := staleSnapshots(ctx, tx, []Scope{scope}, []int{0})
+		if list = stales[0]; err != nil || len(list) == 0 {
 			return err
 		}
 		counts, err = countStale(ctx, tx, scope, list)
@@ -185,32 +236,42 @@ type stale struct {
 	computed    time.Time
 }
 
-// staleSnapshots lists scope's communities whose snapshot is missing or
-// stale.
-func staleSnapshots(ctx context.Context, tx *store.Tx, scope Scope) ([]stale, error) {
-	period := scope.Period.String()
-	lo, hi := store.Beneath(scope.Path)
-	rows, err := tx.Query(ctx, `SELECT o.id, o.path, COALESCE(v.version, 0), COALESCE(s.computed_at, '') FROM org_units o
+// staleSnapshots lists, for each scope of which (by index; the scopes
+// share their path), the communities whose snapshot for the scope's
+// period is missing or stale.
+func staleSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, which []int) (map[int][]stale, error) {
+	// The periods wanted, with the day each counts overdue on, as a
+	// derived table of one row each.
+	var want []string
+	var args []any
+	for _, i := range which {
+		want = append(want, `SELECT `+strconv.Itoa(i)+` AS i, CAST(? AS TEXT) AS period, CAST(? AS TEXT) AS counted_on`)
+		args = append(args, scopes[i].Period.String(), scopes[i].AsOf.String())
+	}
+	lo, hi := store.Beneath(scopes[which[0]].Path)
+	rows, err := tx.Query(ctx, `SELECT w.i, o.id, o.path, COALESCE(v.version, 0), COALESCE(s.computed_at, '')
+		FROM org_units o CROSS JOIN (`+strings.Join(want, " UNION ALL ")+`) w
 		LEFT JOIN figure_versions v ON v.unit_id = o.id
-		LEFT JOIN figure_snapshots s ON s.unit_id = o.id AND s.period = ?
+		LEFT JOIN figure_snapshots s ON s.unit_id = o.id AND s.period = w.period
 		WHERE o.level = 'community' AND o.path >= ? AND o.path < ?
-		AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0) OR s.counted_on <> ?)`,
-		period, lo, hi, scope.AsOf.String())
+		AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0) OR s.counted_on <> w.counted_on)`,
+		append(args, lo, hi)...)
 	if err != nil {
 		return nil, fmt.Errorf("report: stale snapshots: %w", err)
 	}
 	defer rows.Close()
-	var list []stale
+	out := map[int][]stale{}
 	for rows.Next() {
+		var i int
 		var st stale
 		var computed string
-		if err := rows.Scan(&st.id, &st.path, &st.version, &computed); err != nil {
+		if err := rows.Scan(&i, &st.id, &st.path, &st.version, &computed); err != nil {
 			return nil, err
 		}
 		st.computed = store.MustTime(computed)
-		list = append(list, st)
+		out[i] = append(out[i], st)
 	}
-	return list, rows.Err()
+	return out, rows.Err()
 }
 
 // countStale counts the figures of the listed communities: one at a time
