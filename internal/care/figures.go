@@ -394,9 +394,11 @@ func (s *Service) FigureDistribution(ctx context.Context, unitCode string) (*rep
 
 // WarmFigures brings the figure snapshots of the current and the previous
 // month, quarter and year up to date for every district, so that the first reader after a
-// busy day does not wait. The scheduled sweeps call it, and the server
-// every few seconds (RefreshFigures in package jobs). It counts in read
-// transactions and holds the writer only to save.
+// busy day does not wait, and, when stale figures are served
+// (ServeStaleFigures), the stale snapshots of other recent periods that are
+// near the end of their serving time. The scheduled sweeps call it, and the
+// server every few seconds (RefreshFigures in package jobs). It counts in
+// read transactions and holds the writer only to save.
 func (s *Service) WarmFigures(ctx context.Context) error {
 	today := s.today()
 	var periods []kpi.Period
@@ -423,6 +425,28 @@ func (s *Service) WarmFigures(ctx context.Context) error {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	if s.staleFigures > 0 {
+		// The other recent periods readers asked for (a trend's months, the
+		// quarters before) are not kept current, but their stale snapshots
+		// are served only for a while after they were counted; a district's
+		// figures page then waited for ten months' recounts. Those counted
+		// more than half that while ago are recounted here instead.
+		kept := map[string]bool{}
+		for _, p := range periods {
+			kept[p.String()] = true
+		}
+		aging, err := report.AgingPeriods(ctx, s.db, time.Now().Add(-s.staleFigures/2))
+		if err != nil {
+			return err
+		}
+		for _, name := range aging {
+			p, err := kpi.ParsePeriod(name)
+			if err != nil || kept[name] || p.To.Before(today.AddMonths(-13)) {
+				continue
+			}
+			periods = append(periods, p)
+		}
 	}
 	for _, root := range roots {
 		for _, p := range periods {

@@ -252,6 +252,56 @@ func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 	})
 }
 
+// TestAgingSnapshotsRecounted: besides the six periods it keeps current,
+// the background refresh recounts the stale snapshots of other recent
+// periods readers asked for (a trend's months) once they were counted more
+// than half the serving time ago, before a reader would have to wait for
+// their recount; younger ones it leaves.
+func TestAgingSnapshotsRecounted(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		svc.ServeStaleFigures(time.Hour)
+		jan, _ := kpi.ParsePeriod("2025-01") // not among 2025-04, 2025-03, 2025-Q2, 2025-Q1, 2025, 2024
+		managed := func() (int64, bool) {
+			t.Helper()
+			set, err := svc.Figures(as(districtAdm), "D1", jan, kpi.DefaultTargets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range set.Figures {
+				if f.Key == kpi.ManagementRate {
+					return f.Numerator, set.Stale
+				}
+			}
+			t.Fatal("no managed figure")
+			return 0, false
+		}
+		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01",
+			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
+		before, _ := managed()
+		if _, err := svc.RecordFollowUp(as(manager), p, form("2025-01-20", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.WarmFigures(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n, stale := managed(); !stale || n != before {
+			t.Fatalf("a young stale snapshot after the refresh: managed %d (before %d), stale %v; want it left as it was", n, before, stale)
+		}
+		svc.ServeStaleFigures(2 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+		if err := svc.WarmFigures(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		svc.ServeStaleFigures(time.Hour)
+		if n, stale := managed(); stale || n != before+1 {
+			t.Fatalf("an aging snapshot after the refresh: managed %d (before %d), stale %v; want it recounted", n, before, stale)
+		}
+	})
+}
+
 // TestLatestAdherenceUpToThePeriodsEnd: the medication rates count each
 // patient's latest follow-up up to the period's end (R-KPI), also when that
 // follow-up is before the period and a later one came after it: a closed

@@ -228,6 +228,28 @@ func RefreshStale(ctx context.Context, db *store.DB, scope Scope) error {
 	return db.Transact(ctx, func(tx *store.Tx) error { return saveSnapshots(ctx, tx, scope, list, counts) })
 }
 
+// AgingPeriods lists the periods that have a snapshot which writes have
+// made stale and which was counted before the given time: a reader may be
+// served such a snapshot only for a while after it was counted
+// (Scope.MaxStale), and then waits for its recount.
+func AgingPeriods(ctx context.Context, db *store.DB, before time.Time) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT s.period FROM figure_snapshots s LEFT JOIN figure_versions v ON v.unit_id = s.unit_id
+		WHERE s.version <> COALESCE(v.version, 0) AND s.computed_at < ? ORDER BY s.period`, store.FormatTime(before))
+	if err != nil {
+		return nil, fmt.Errorf("report: aging snapshots: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // stale is a community whose snapshot for a period is missing (computed
 // zero) or behind its version.
 type stale struct {
