@@ -70,8 +70,9 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 // are listed in one statement, then each period's sums of the snapshots and
 // plan figures are one more. A figures page with its previous period is
 // then three round trips rather than six, a year's trend 13 rather than 36
-// (under write load each round trip waits its turn for a processor). asOf[i] is the time of the oldest stale snapshot served for
-// scopes[i] (see Scope.MaxStale), or zero when every one was up to date.
+// (under write load each round trip waits its turn for a processor).
+// asOf[i] is the time of the oldest stale snapshot served for scopes[i]
+// (see Scope.MaxStale), or zero when every one was up to date.
 func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, population int64) (counts []kpi.Counts, asOf []time.Time, err error) {
 	counts, asOf = make([]kpi.Counts, len(scopes)), make([]time.Time, len(scopes))
 	var cached []int // the scopes counted through the snapshots
