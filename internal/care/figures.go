@@ -127,9 +127,9 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 	return fs, nil
 }
 
-// figureSets counts unit u's figures for each of periods, all read
-// together (report.SnapshotCounts: two round trips for any number of
-// periods, when no snapshot needs recounting).
+// figureSets counts unit u's figures for each of periods, read together
+// (report.SnapshotCounts: one statement for the stale snapshots of them
+// all, then one a period, when no snapshot needs recounting).
 func (s *Service) figureSets(ctx context.Context, tx *store.Tx, u *unitRow, periods []kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	// A community's figures too come from its snapshot: under write load a
 	// direct count waited its turn for a processor at every read, while a

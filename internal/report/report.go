@@ -122,8 +122,8 @@ func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) e
 	return nil
 }
 
-// A query's parts, to be run alone or as one branch of a UNION ALL with
-// others (SnapshotCounts).
+// A query's parts, to be run alone or beside another in one statement
+// (sumAndPlans).
 type query struct {
 	cols, from string // from includes the WHERE clause
 	args       []any
