@@ -350,3 +350,62 @@ func TestLatestAdherenceUpToThePeriodsEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestLatestStableInThePeriod: the stability rate counts each patient
+// followed up in the period whose latest follow-up in the period is stable
+// (R-KPI), also when a later one, after the period, is not: a closed
+// quarter's figure does not change with the next follow-up.
+func TestLatestStableInThePeriod(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		id := register(t, svc, manager, care.PatientInput{Name: "P8", RegisteredOn: "2024-01-01",
+			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
+		for _, f := range []struct {
+			date  string
+			risk  int
+			class string
+		}{{"2025-02-10", 0, "stable"}, {"2025-04-10", 4, "unstable"}} {
+			fu, err := svc.RecordFollowUp(as(manager), id, form(f.date, f.risk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fu.Classification != f.class {
+				t.Fatalf("%s: classified %s, want %s (the test's premise)", f.date, fu.Classification, f.class)
+			}
+		}
+		district := as(&care.Actor{Username: "da", Role: auth.DistrictAdmin, UnitCode: "D1", UnitPath: "/D1/"})
+		psy := as(&care.Actor{Username: "psy", Role: auth.Psychiatrist, UnitCode: "D1", UnitPath: "/D1/"})
+		for _, tt := range []struct {
+			period   string
+			num, den int64
+		}{
+			{"2025-Q1", 1, 1}, // 2025-02-10, stable; the April one is after the quarter
+			{"2025-02", 1, 1},
+			{"2025-03", 0, 0}, // no follow-up in March
+			{"2025-Q2", 0, 1}, // 2025-04-10, unstable
+			{"2025", 0, 1},    // the latest in the year, April's
+		} {
+			p, err := kpi.ParsePeriod(tt.period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := svc.Figures(district, "C1", p, kpi.DefaultTargets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f, _ := kpi.Find(set.Figures, kpi.StabilityRate); f.Numerator != tt.num || f.Denominator != tt.den {
+				t.Errorf("%s: R-KPI stability = %d/%d, want %d/%d", tt.period, f.Numerator, f.Denominator, tt.num, tt.den)
+			}
+			rows, _, err := svc.FigurePatients(psy, "C1", p, kpi.StabilityRate, care.Page{})
+			if err != nil || int64(len(rows)) != tt.num {
+				t.Errorf("%s: patients behind the stability rate = %+v, %v; want %d", tt.period, rows, err, tt.num)
+			}
+			rows, _, err = svc.UncountedPatients(psy, "C1", p, kpi.StabilityRate, care.Page{})
+			if err != nil || int64(len(rows)) != tt.den-tt.num {
+				t.Errorf("%s: patients not counted in the stability rate = %+v, %v; want %d", tt.period, rows, err, tt.den-tt.num)
+			}
+		}
+	})
+}
