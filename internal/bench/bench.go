@@ -145,7 +145,9 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		}},
 	}
 	quarter, _ := kpi.ParsePeriod(time.Now().Format("2006") + "-Q" + strconv.Itoa((int(time.Now().Month())+2)/3))
-	figures := func(paths []string) func() error {
+	// asReader reads, with read, the figures of one of paths picked at
+	// random, as a district administrator there.
+	asReader := func(paths []string, read func(ctx context.Context, code string) error) func() error {
 		return func() error {
 			path := paths[rng.IntN(len(paths))]
 			da := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.DistrictAdmin, UnitPath: path})
@@ -153,24 +155,23 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 			if err := db.QueryRow(ctx, `SELECT code FROM org_units WHERE path = ?`, path).Scan(&code); err != nil {
 				return err
 			}
-			_, err := svc.Figures(da, code, quarter, kpi.DefaultTargets())
-			return err
+			return read(da, code)
 		}
 	}
+	figures := func(paths []string) func() error {
+		return asReader(paths, func(ctx context.Context, code string) error {
+			_, err := svc.Figures(ctx, code, quarter, kpi.DefaultTargets())
+			return err
+		})
+	}
 	dashboard := func(paths []string) func() error {
-		return func() error {
-			path := paths[rng.IntN(len(paths))]
-			da := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.DistrictAdmin, UnitPath: path})
-			var code string
-			if err := db.QueryRow(ctx, `SELECT code FROM org_units WHERE path = ?`, path).Scan(&code); err != nil {
-				return err
-			}
+		return asReader(paths, func(ctx context.Context, code string) error {
 			// As the figures page asks for it: the period and the one
 			// before, the units beneath, twelve months' trend.
-			_, err := svc.FigureDashboard(da, care.DashboardQuery{OrgUnit: code, Period: quarter, Targets: kpi.DefaultTargets(),
+			_, err := svc.FigureDashboard(ctx, care.DashboardQuery{OrgUnit: code, Period: quarter, Targets: kpi.DefaultTargets(),
 				TrendEnd: clinical.DateOf(time.Now()), TrendMonths: 12})
 			return err
-		}
+		})
 	}
 	ops = append(ops,
 		op{"figures this quarter, one community", figures(communities)},

@@ -135,9 +135,10 @@ func (s *Service) figureSets(ctx context.Context, tx *store.Tx, u *unitRow, peri
 	// direct count waited its turn for a processor at every read, while a
 	// snapshot is one row (issue 16, item 7).
 	scopes := make([]report.Scope, len(periods))
+	deferred := s.deferredFor(tx)
 	for i, p := range periods {
 		scopes[i] = s.scope(u, p)
-		scopes[i].Defer = s.deferredFor(tx)
+		scopes[i].Defer = deferred
 	}
 	counts, asOf, err := report.SnapshotCounts(ctx, tx, scopes, u.Population)
 	if err != nil {

@@ -216,7 +216,6 @@ func RefreshStale(ctx context.Context, db *store.DB, scope Scope) error {
 	var list []stale
 	var counts map[int64]kpi.Counts
 	if err := db.Read(ctx, func(tx *store.Tx) error {
-		var err error
 		stales, err := staleSnapshots(ctx, tx, []Scope{scope}, []int{0})
 		if list = stales[0]; err != nil || len(list) == 0 {
 			return err
