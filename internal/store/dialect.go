@@ -209,7 +209,13 @@ func greatest(e Engine) string {
 // reached, or the connection failed, before anything of the statement was
 // sent: what was asked did not happen and may be asked again. A connection
 // lost after that (during a commit, say) is not: its outcome is unknown.
+// Nor is a request its caller cancelled: pgx reports it as safe to retry,
+// but the database was there, and the caller must be able to tell that it
+// stopped the work itself (an import cancelled between batches).
 func IsUnavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }

@@ -37,7 +37,8 @@ func TestBeneath(t *testing.T) {
 }
 
 // TestIsUnavailable: a database that cannot be reached is unavailable (the
-// request did nothing and may be retried); other errors are not.
+// request did nothing and may be retried); other errors are not
+// (TestCancelledIsNotUnavailable).
 func TestIsUnavailable(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	if err == nil || !IsUnavailable(err) {

@@ -340,3 +340,25 @@ func TestSQLiteReadsMapped(t *testing.T) {
 		t.Errorf("mmap_size: reader %d, writer %d bytes; want the file mapped (at least 1 GiB)", read, written)
 	}
 }
+
+// TestCancelledIsNotUnavailable: a request its caller cancelled fails with
+// the cancellation, not as a database that cannot be reached (pgx calls it
+// safe to retry): an import cancelled between batches must be able to tell
+// that it stopped itself.
+func TestCancelledIsNotUnavailable(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		// Cancelled inside a transaction, as a writer of an import is.
+		ctx, cancel := context.WithCancel(context.Background())
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			cancel()
+			_, err := tx.Exec(ctx, `UPDATE figure_versions SET version = version WHERE unit_id = 0`)
+			return err
+		})
+		if err == nil && db.Engine() == store.SQLite {
+			return // SQLite's writer ran the transaction before it looked at the context
+		}
+		if err == nil || store.IsUnavailable(err) || !errors.Is(err, context.Canceled) {
+			t.Errorf("a cancelled request: %v, want a cancellation, not an unavailable database", err)
+		}
+	})
+}
