@@ -158,6 +158,17 @@ func Append(ctx context.Context, tx *store.Tx, e *Entry) error {
 	return nil
 }
 
+// unsealedPG lists the entries a sealer chains on PostgreSQL: those of
+// transactions from low_xid on that have no seal yet. Each candidate looks
+// up its own seal by index, whatever the statistics. As NOT EXISTS, on a
+// log without statistics (a new year's partition before it is analysed, or
+// a server without autovacuum) PostgreSQL guessed a third of the log for
+// the range of xid and hashed every seal there is at each run, once a
+// second: 44 ms beside 8 writers on 33,000 entries, against 2 ms now, and
+// growing with the log (TestSealerReadsOnlyRecent).
+const unsealedPG = `SELECT ` + columns + ` FROM audit_log l WHERE l.xid >= ?::bigint::text::xid8
+	AND (SELECT s.seq FROM audit_seals s WHERE s.seq = l.seq) IS NULL ORDER BY l.seq LIMIT ?`
+
 // sealBatch is the most entries one sealing transaction chains.
 const sealBatch = 2000
 
@@ -210,8 +221,7 @@ func sealOnce(ctx context.Context, db *store.DB) (int, error) {
 		}
 		q = `SELECT ` + columns + ` FROM audit_log l WHERE l.seq > ? ORDER BY l.seq LIMIT ?`
 		if tx.Engine() == store.Postgres {
-			q = `SELECT ` + columns + ` FROM audit_log l WHERE l.xid >= ?::bigint::text::xid8
-				AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.seq = l.seq) ORDER BY l.seq LIMIT ?`
+			q = unsealedPG
 		}
 		rows, err := tx.Query(ctx, q, low, sealBatch)
 		if err != nil {
