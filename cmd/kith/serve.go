@@ -425,6 +425,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if importN > 0 {
 		fmt.Fprintf(stdout, "kith bench -import on %s (%s)\n", db.String(), db.Engine())
+		if err := printCaveats(ctx, db, stdout); err != nil {
+			return err
+		}
 		_, err = bench.Import(ctx, db, svc, bench.ImportOptions{Patients: importN, FollowUps: importFollowUps, Batch: importBatch}, stdout)
 		return err
 	}
@@ -437,13 +440,29 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 			opts.DSN = c.db
 		}
 		fmt.Fprintf(stdout, "kith bench on %s (%s), %s per measurement\n", db.String(), db.Engine(), duration)
+		if err := printCaveats(ctx, db, stdout); err != nil {
+			return err
+		}
 		_, err = bench.Load(ctx, db, svc, opts, stdout)
 		return err
 	}
 	fmt.Fprintf(stdout, "kith bench on %s (%s), %d runs each\n", db.String(), db.Engine(), n)
+	if err := printCaveats(ctx, db, stdout); err != nil {
+		return err
+	}
 	if _, err = bench.Run(ctx, db, svc, n, stdout); err != nil || !fhirSearch {
 		return err
 	}
 	_, err = bench.FHIR(ctx, db, svc, n, stdout)
+	return err
+}
+
+// printCaveats writes what the benchmark's reader should know about the
+// database server under its heading.
+func printCaveats(ctx context.Context, db *store.DB, w io.Writer) error {
+	notes, err := bench.Caveats(ctx, db)
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 	return err
 }
