@@ -423,11 +423,18 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	heading := fmt.Sprintf("kith bench on %s (%s), %d runs each", db.String(), db.Engine(), n)
+	switch {
+	case importN > 0:
+		heading = fmt.Sprintf("kith bench -import on %s (%s)", db.String(), db.Engine())
+	case len(counts) > 0:
+		heading = fmt.Sprintf("kith bench on %s (%s), %s per measurement", db.String(), db.Engine(), duration)
+	}
+	fmt.Fprintln(stdout, heading)
+	if err := printCaveats(ctx, db, stdout); err != nil {
+		return err
+	}
 	if importN > 0 {
-		fmt.Fprintf(stdout, "kith bench -import on %s (%s)\n", db.String(), db.Engine())
-		if err := printCaveats(ctx, db, stdout); err != nil {
-			return err
-		}
 		_, err = bench.Import(ctx, db, svc, bench.ImportOptions{Patients: importN, FollowUps: importFollowUps, Batch: importBatch}, stdout)
 		return err
 	}
@@ -439,15 +446,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		if db.Engine() == store.Postgres {
 			opts.DSN = c.db
 		}
-		fmt.Fprintf(stdout, "kith bench on %s (%s), %s per measurement\n", db.String(), db.Engine(), duration)
-		if err := printCaveats(ctx, db, stdout); err != nil {
-			return err
-		}
 		_, err = bench.Load(ctx, db, svc, opts, stdout)
-		return err
-	}
-	fmt.Fprintf(stdout, "kith bench on %s (%s), %d runs each\n", db.String(), db.Engine(), n)
-	if err := printCaveats(ctx, db, stdout); err != nil {
 		return err
 	}
 	if _, err = bench.Run(ctx, db, svc, n, stdout); err != nil || !fhirSearch {
