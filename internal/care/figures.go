@@ -450,10 +450,14 @@ func (s *Service) WarmFigures(ctx context.Context) error {
 		}
 	}
 	for _, root := range roots {
-		for _, p := range periods {
-			if err := report.RefreshStale(ctx, s.db, report.Scope{Path: root, Period: p, AsOf: judgedOn(p, today)}); err != nil {
-				return err
-			}
+		// All the periods of a root together: their recounts are then one
+		// pass over the follow-ups (report.RefreshStale).
+		scopes := make([]report.Scope, len(periods))
+		for i, p := range periods {
+			scopes[i] = report.Scope{Path: root, Period: p, AsOf: judgedOn(p, today)}
+		}
+		if err := report.RefreshStale(ctx, s.db, scopes...); err != nil {
+			return err
 		}
 	}
 	return nil

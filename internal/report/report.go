@@ -7,6 +7,8 @@ package report
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"kith/internal/clinical"
@@ -14,26 +16,65 @@ import (
 	"kith/internal/store"
 )
 
-// The reached follow-ups of the unit's patients (computed once, as a
-// materialised CTE: estimates for a narrow path range are poor, and the
-// planner would otherwise redo the aggregate for every patient) between the start of the
-// year (or of the period, if earlier) and the period's end, folded to one
-// row per patient. The latest follow-up's adherence and classification in
-// the window are needed only for a patient followed up again after the
-// period (otherwise they are the patient's summary, latestAdherence and
-// latestStable); they are found as the greatest "date|value" string: dates
-// sort as text. (Building those strings for every follow-up was about a
-// third of a district's count.)
-const perPatient = `SELECT f.patient_id,
-		sum(CASE WHEN f.date >= ? THEN 1 ELSE 0 END) AS n_period,
-		sum(CASE WHEN f.date >= ? THEN 1 ELSE 0 END) AS n_year,
-		sum(CASE WHEN f.date >= ? AND f.mode <> 'phone' THEN 1 ELSE 0 END) AS n_f2f,
-		sum(CASE WHEN f.date >= ? AND f.health_check = ? THEN 1 ELSE 0 END) AS n_check,
-		max(CASE WHEN q.last_followup_on > ? THEN f.date || '|' || f.medication_adherence END) AS last_adh,
-		max(CASE WHEN q.last_followup_on > ? AND f.date >= ? THEN f.date || '|' || f.classification END) AS last_class
+// perPatient folds the reached follow-ups of the unit's patients to one row
+// per patient (computed once, as a materialised CTE: estimates for a
+// narrow path range are poor, and the planner would otherwise redo the
+// aggregate for every patient), with the sums each period of scopes needs
+// (scopes share their Path) over its window: from the start of the
+// period's year (or of the period, if earlier) to the period's end. With
+// one scope the columns are n_period, n_year, n_f2f, n_check, last_adh and
+// last_class; with several, each is suffixed with the scope's index
+// (windowed). Several periods are then one pass over the follow-ups of
+// all their windows instead of one pass each, which read most of a year
+// every time (the background refresh recounts six periods of a busy
+// district together, issue 16). The latest follow-up's adherence and
+// classification in a window are needed only for a patient followed up
+// again after the period (otherwise they are the patient's summary,
+// latestAdherence and latestStable); they are found as the greatest
+// "date|value" string: dates sort as text. (Building those strings for
+// every follow-up was about a third of a district's count.)
+func perPatient(scopes []Scope) (string, []any) {
+	var cols []string
+	var args []any
+	first, last := "", ""
+	for k, s := range scopes {
+		from, to, year := s.Period.From.String(), s.Period.To.String(), s.Period.YearStart().String()
+		start := min(from, year)
+		if first == "" || start < first {
+			first = start
+		}
+		last = max(last, to)
+		cols = append(cols, windowed(`sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END) AS n_period,
+		sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END) AS n_year,
+		sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.mode <> 'phone' THEN 1 ELSE 0 END) AS n_f2f,
+		sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.health_check = ? THEN 1 ELSE 0 END) AS n_check,
+		max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.medication_adherence END) AS last_adh,
+		max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.classification END) AS last_class`,
+			len(scopes), k))
+		args = append(args, from, to, year, to, from, to, year, to, true, to, start, to, to, from, to)
+	}
+	lo, hi := store.Beneath(scopes[0].Path)
+	return `SELECT f.patient_id, ` + strings.Join(cols, ",\n\t\t") + `
 	FROM follow_ups f JOIN patients q ON q.id = f.patient_id
 	WHERE q.org_path >= ? AND q.org_path < ? AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?
-	GROUP BY f.patient_id`
+	GROUP BY f.patient_id`, append(args, lo, hi, true, first, last)
+}
+
+// windowed suffixes the names of perPatient's columns in an expression
+// (as "AS name" in perPatient, as "a.name" where they are read) with k, the
+// index of its scope among n, when there are several.
+func windowed(expr string, n, k int) string {
+	if n == 1 {
+		return expr
+	}
+	var pairs []string
+	for _, name := range []string{"n_period", "n_year", "n_f2f", "n_check", "last_adh", "last_class"} {
+		for _, in := range []string{"AS ", "a."} {
+			pairs = append(pairs, in+name, in+name+strconv.Itoa(k))
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(expr)
+}
 
 // registeredWhere selects the register at the period's end (R-KPI): one of
 // the six disorders, registered by then, not deceased or moved away by then.
@@ -82,28 +123,22 @@ type Scope struct {
 	Defer func(save func(*store.Tx) error)
 }
 
-func (s Scope) args() (window []any, where []any, to string) {
-	from, to := s.Period.From.String(), s.Period.To.String()
-	year := s.Period.YearStart().String()
-	start := from
-	if year < start {
-		start = year
-	}
+// args are registeredWhere's arguments for scope, and its period's end.
+func (s Scope) args() (where []any, to string) {
+	to = s.Period.To.String()
 	lo, hi := store.Beneath(s.Path)
-	window = []any{from, year, from, year, true, to, to, from, lo, hi, true, start, to}
-	where = []any{lo, hi, true, to, to}
-	return window, where, to
+	return []any{lo, hi, true, to, to}, to
 }
 
 // Counts counts what the figures of scope need, straight from the
 // register and the follow-ups.
 func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
-	m, err := countsBy(ctx, tx, scope, false)
-	c := m[0]
-	c.Population = population
+	m, err := countsBy(ctx, tx, []Scope{scope}, false)
 	if err != nil {
-		return c, err
+		return kpi.Counts{}, err
 	}
+	c := m[0][0]
+	c.Population = population
 	return c, planCounts(ctx, tx, scope, &c)
 }
 
@@ -150,7 +185,7 @@ const planColumns = 6
 // planQuery is planCounts' query: one row of planColumns counts, read by
 // addPlans.
 func planQuery(scope Scope) query {
-	_, where, to := scope.args()
+	where, to := scope.args()
 	from := scope.Period.From.String()
 	// Driven by the plans, not by every patient of the unit: a district's
 	// figures read under write load spent most of their time here. The four
@@ -184,67 +219,103 @@ func addPlans(c *kpi.Counts, v []int64) {
 	c.PlanCovered, c.ReviewsOnTime, c.ReviewsDue, c.GoalsAchieved, c.GoalsReviewed = v[0], v[1], v[2]+v[3], v[4], v[5]
 }
 
-// countsBy counts scope's figures in one pass, per community when
-// byCommunity is set (keyed by org unit id), else in total (key 0).
-func countsBy(ctx context.Context, tx *store.Tx, scope Scope, byCommunity bool) (map[int64]kpi.Counts, error) {
-	window, where, to := scope.args()
+// counted are the figures countsBy counts over the register, by their
+// numerator's condition, in the order of its columns.
+var counted = []kpi.Key{kpi.Registered, kpi.ManagementRate, kpi.StandardisedManagementRate, kpi.MedicationRate,
+	kpi.RegularMedicationRate, kpi.FaceToFaceRate, kpi.StabilityRate, kpi.HealthCheckRate, kpi.Overdue, kpi.Lost}
+
+// countsBy counts the figures of scopes (which share their Path: periods of
+// one unit) in one pass, per community when byCommunity is set (keyed by
+// org unit id), else in total (key 0): one map per scope.
+func countsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity bool) ([]map[int64]kpi.Counts, error) {
 	group, key := "", "0"
 	if byCommunity {
 		group, key = " GROUP BY p.org_unit_id", "p.org_unit_id"
 	}
-	args := append(window, true)
-	args = append(args, adherenceArgs(to)...) // medicated
-	args = append(args, adherenceArgs(to)...) // regular medication
-	args = append(args, stableArgs(scope.Period.From.String(), to)...)
-	args = append(args, scope.AsOf.String())
-	args = append(args, where...)
-	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
-		SELECT `+key+`, count(*),
-		COALESCE(sum(CASE WHEN a.n_period > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN a.n_year >= 4 AND p.guardian_name <> '' AND p.consent = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN `+latestAdherence+` IN ('regular', 'intermittent') THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN `+latestAdherence+` = 'regular' THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN a.n_f2f > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN `+latestStable+` THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN a.n_check > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
-		COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0)
+	cte, args := perPatient(scopes)
+	var cols []string
+	first, last := "", "" // the earliest and the latest period's end
+	for k, s := range scopes {
+		to := s.Period.To.String()
+		if first == "" || to < first {
+			first = to
+		}
+		last = max(last, to)
+		for _, f := range counted {
+			cond := windowed(numerator[f], len(scopes), k)
+			if len(scopes) > 1 {
+				// Each period's register (registeredWhere), of which the
+				// WHERE clause takes in them all.
+				cond = `p.registered_on <= ? AND (p.left_on = '' OR p.left_on > ?) AND ` + cond
+				args = append(args, to, to)
+			}
+			cols = append(cols, `COALESCE(sum(CASE WHEN `+cond+` THEN 1 ELSE 0 END), 0)`)
+			args = append(args, numeratorArgs(s, f)...)
+		}
+	}
+	lo, hi := store.Beneath(scopes[0].Path)
+	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+cte+`)
+		SELECT `+key+`, `+strings.Join(cols, ",\n\t\t")+`
 		FROM patients p LEFT JOIN a ON a.patient_id = p.id
-		WHERE `+registeredWhere+group, args...)
+		WHERE `+registeredWhere+group, append(args, lo, hi, true, last, first)...)
 	if err != nil {
 		return nil, fmt.Errorf("report: counts: %w", err)
 	}
-	out := map[int64]kpi.Counts{}
+	out := make([]map[int64]kpi.Counts, len(scopes))
+	for k := range out {
+		out[k] = map[int64]kpi.Counts{}
+	}
+	var id int64
+	v := make([]int64, len(counted)*len(scopes))
+	dest := []any{&id}
+	for i := range v {
+		dest = append(dest, &v[i])
+	}
 	for rows.Next() {
-		var id int64
-		var c kpi.Counts
-		if err := rows.Scan(&id, &c.Registered, &c.Managed, &c.Standardised, &c.Medicated, &c.RegularMedication, &c.FaceToFace,
-			&c.Stable, &c.HealthChecked, &c.Overdue, &c.Lost); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		out[id] = c
+		for k := range scopes {
+			x := v[k*len(counted):]
+			out[k][id] = kpi.Counts{Registered: x[0], Managed: x[1], Standardised: x[2], Medicated: x[3], RegularMedication: x[4],
+				FaceToFace: x[5], Stable: x[6], HealthChecked: x[7], Overdue: x[8], Lost: x[9]}
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	lo, hi := store.Beneath(scope.Path)
-	rows, err = tx.QueryReplanned(ctx, `SELECT `+key+`, count(*) FROM emergencies e JOIN patients p ON p.id = e.patient_id
-		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`+group,
-		lo, hi, scope.Period.From.String(), scope.Period.To.AddDays(1).String())
+	// The emergencies of each period, whether or not the patient is on
+	// its register.
+	cols, args = nil, nil
+	from, end := "", ""
+	for _, s := range scopes {
+		f, e := s.Period.From.String(), s.Period.To.AddDays(1).String()
+		if from == "" || f < from {
+			from = f
+		}
+		end = max(end, e)
+		cols = append(cols, `COALESCE(sum(CASE WHEN e.occurred_at >= ? AND e.occurred_at < ? THEN 1 ELSE 0 END), 0)`)
+		args = append(args, f, e)
+	}
+	rows, err = tx.QueryReplanned(ctx, `SELECT `+key+`, `+strings.Join(cols, ", ")+` FROM emergencies e JOIN patients p ON p.id = e.patient_id
+		WHERE p.org_path >= ? AND p.org_path < ? AND e.occurred_at >= ? AND e.occurred_at < ?`+group, append(args, lo, hi, from, end)...)
 	if err != nil {
 		return nil, fmt.Errorf("report: emergencies: %w", err)
 	}
 	defer rows.Close()
+	v = v[:len(scopes)]
+	dest = dest[:1+len(scopes)]
 	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		c := out[id]
-		c.Emergencies = n
-		out[id] = c
+		for k := range scopes {
+			c := out[k][id]
+			c.Emergencies = v[k]
+			out[k][id] = c
+		}
 	}
 	return out, rows.Err()
 }
@@ -267,6 +338,26 @@ var numerator = map[kpi.Key]string{
 		AND r.due_on >= ? AND r.due_on <= ? AND r.reviewed_on <= r.due_on)`,
 	kpi.GoalsAchieved: `EXISTS (SELECT 1 FROM plan_ratings t JOIN plan_reviews r ON r.id = t.review_id JOIN care_plans cp ON cp.id = r.plan_id
 		WHERE cp.patient_id = p.id AND r.reviewed_on >= ? AND r.reviewed_on <= ? AND t.progress = 'achieved')`,
+}
+
+// numeratorArgs are the arguments of figure k's numerator for scope.
+func numeratorArgs(scope Scope, k kpi.Key) []any {
+	from, to := scope.Period.From.String(), scope.Period.To.String()
+	switch k {
+	case kpi.StandardisedManagementRate:
+		return []any{true}
+	case kpi.MedicationRate, kpi.RegularMedicationRate:
+		return adherenceArgs(to)
+	case kpi.StabilityRate:
+		return stableArgs(from, to)
+	case kpi.Overdue:
+		return []any{scope.AsOf.String()}
+	case kpi.PlanCoverage:
+		return []any{to, to}
+	case kpi.ReviewsOnTime, kpi.GoalsAchieved:
+		return []any{from, to}
+	}
+	return nil
 }
 
 // HasList reports whether figure k has a list of patients behind it.
@@ -321,25 +412,11 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 		}
 		cond = den + ` AND (CASE WHEN ` + cond + ` THEN 1 ELSE 0 END) = 0`
 	}
-	window, where, to := scope.args()
-	var condArgs []any
-	switch k {
-	case kpi.StandardisedManagementRate:
-		condArgs = []any{true}
-	case kpi.MedicationRate, kpi.RegularMedicationRate:
-		condArgs = adherenceArgs(to)
-	case kpi.StabilityRate:
-		condArgs = stableArgs(scope.Period.From.String(), to)
-	case kpi.Overdue:
-		condArgs = []any{scope.AsOf.String()}
-	case kpi.PlanCoverage:
-		condArgs = []any{to, to}
-	case kpi.ReviewsOnTime, kpi.GoalsAchieved:
-		condArgs = []any{scope.Period.From.String(), to}
-	}
-	args := append(append(window, where...), condArgs...)
+	cte, args := perPatient([]Scope{scope})
+	where, _ := scope.args()
+	args = append(append(args, where...), numeratorArgs(scope, k)...)
 	args = append(args, afterID, limit)
-	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+perPatient+`)
+	rows, err := tx.QueryReplanned(ctx, `WITH a AS MATERIALIZED (`+cte+`)
 		SELECT p.id, p.name, o.code, o.name, p.status, p.last_followup_on, p.next_due_on, p.last_classification, p.last_risk_level
 		FROM patients p JOIN org_units o ON o.id = p.org_unit_id LEFT JOIN a ON a.patient_id = p.id
 		WHERE `+registeredWhere+` AND `+cond+` AND p.id > ? ORDER BY p.id LIMIT ?`, args...)

@@ -257,3 +257,109 @@ func TestManyStaleAmongFresh(t *testing.T) {
 		counts("district A stale")
 	})
 }
+
+// TestPeriodsCountedTogether: the figures of several periods counted in one
+// pass (as the background refresh counts the current and previous month,
+// quarter and year of a unit) equal each period counted alone (R-KPI), per
+// community and in total, for a district and for one community, and the
+// refresh leaves snapshots that agree with the direct counts.
+func TestPeriodsCountedTogether(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
+		svc := care.New(db, keys)
+		if _, err := demo.Seed(ctx, svc); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if _, err := demo.Patients(ctx, db, svc, 300, now, 5); err != nil {
+			t.Fatal(err)
+		}
+		today := clinical.DateOf(now)
+		var scopes []report.Scope
+		for _, s := range []string{today.String()[:7], today.String()[:4], today.String()[:4] + "-Q" + fmt.Sprint((int(today.Month)+2)/3),
+			today.AddDays(-40).String() + ".." + today.String()} {
+			p, err := kpi.ParsePeriod(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []kpi.Period{p, p.Previous()} {
+				asOf := today
+				if p.To.Before(today) {
+					asOf = p.To
+				}
+				scopes = append(scopes, report.Scope{Period: p, AsOf: asOf})
+			}
+		}
+		for _, path := range []string{"/D01/", "/D01/S01/C0101/"} {
+			for i := range scopes {
+				scopes[i].Path = path
+			}
+			for _, byCommunity := range []bool{true, false} {
+				var together []map[int64]kpi.Counts
+				alone := make([]map[int64]kpi.Counts, len(scopes))
+				if err := db.Read(ctx, func(tx *store.Tx) error {
+					var err error
+					if together, err = report.CountsBy(ctx, tx, scopes, byCommunity); err != nil {
+						return err
+					}
+					for i := range scopes {
+						m, err := report.CountsBy(ctx, tx, scopes[i:i+1], byCommunity)
+						if err != nil {
+							return err
+						}
+						alone[i] = m[0]
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				for i, s := range scopes {
+					var total kpi.Counts
+					for unit, c := range alone[i] {
+						if together[i][unit] != c {
+							t.Errorf("%s %s, unit %d: together %+v, alone %+v", path, s.Period, unit, together[i][unit], c)
+						}
+						total.Registered += c.Registered
+					}
+					for unit, c := range together[i] {
+						if _, ok := alone[i][unit]; !ok && c != (kpi.Counts{}) {
+							t.Errorf("%s %s, unit %d: together %+v, alone nothing", path, s.Period, unit, c)
+						}
+					}
+					if total.Registered == 0 {
+						t.Errorf("%s %s: nobody registered; the check proves nothing", path, s.Period)
+					}
+				}
+			}
+		}
+		// The refresh of the six snapshotted periods (the ranges are not
+		// snapshotted) leaves snapshots equal to the direct counts.
+		var periods []report.Scope
+		for _, s := range scopes {
+			if s.Period.Kind != kpi.KindRange {
+				s.Path = "/D01/"
+				periods = append(periods, s)
+			}
+		}
+		if err := report.RefreshStale(ctx, db, periods...); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range periods {
+			var direct, cached kpi.Counts
+			if err := db.Read(ctx, func(tx *store.Tx) error {
+				var err error
+				if direct, err = report.Counts(ctx, tx, s, 0); err != nil {
+					return err
+				}
+				cached, err = report.CachedCounts(ctx, tx, s, 0)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if direct != cached {
+				t.Errorf("%s after the refresh: snapshots %+v, direct %+v", s.Period, cached, direct)
+			}
+		}
+	})
+}

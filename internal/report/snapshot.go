@@ -90,9 +90,9 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 	if err != nil {
 		return nil, nil, err
 	}
+	recounts := map[int][]stale{}
 	for _, i := range cached {
 		scope := scopes[i]
-		var recount []stale
 		for _, st := range stales[i] {
 			if !st.computed.IsZero() && scope.MaxStale > 0 && tx.Now().Sub(st.computed) < scope.MaxStale {
 				if asOf[i].IsZero() || st.computed.Before(asOf[i]) {
@@ -100,12 +100,15 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 				}
 				continue
 			}
-			recount = append(recount, st)
+			recounts[i] = append(recounts[i], st)
 		}
-		fresh, err := countStale(ctx, tx, scope, recount)
-		if err != nil {
-			return nil, nil, err
-		}
+	}
+	counted, err := countStale(ctx, tx, scopes, recounts)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, i := range cached {
+		scope, recount, fresh := scopes[i], recounts[i], counted[i]
 		if len(recount) > 0 {
 			switch {
 			case scope.Defer != nil:
@@ -207,25 +210,41 @@ func sumQuery(scope Scope, recount []stale) query {
 	return q
 }
 
-// RefreshStale recomputes the missing or stale snapshots of scope's
-// communities without holding the writer while counting: the versions and
-// counts are read in one read transaction (versions first, so that a write
-// committed between the two can only leave the snapshot marked stale, never
-// mark a stale one current), and saved in a short write transaction.
-func RefreshStale(ctx context.Context, db *store.DB, scope Scope) error {
-	var list []stale
-	var counts map[int64]kpi.Counts
+// RefreshStale recomputes the missing or stale snapshots of the
+// communities beneath scopes' unit for each of their periods (the scopes
+// share their Path) without holding the writer while counting: the
+// versions and counts are read in one read transaction (versions first,
+// so that a write committed between the two can only leave the snapshot
+// marked stale, never mark a stale one current), and saved in a short
+// write transaction.
+func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
+	if len(scopes) == 0 {
+		return nil
+	}
+	which := make([]int, len(scopes))
+	for i := range which {
+		which[i] = i
+	}
+	var stales map[int][]stale
+	var counts map[int]map[int64]kpi.Counts
 	if err := db.Read(ctx, func(tx *store.Tx) error {
-		stales, err := staleSnapshots(ctx, tx, []Scope{scope}, []int{0})
-		if list = stales[0]; err != nil || len(list) == 0 {
+		var err error
+		if stales, err = staleSnapshots(ctx, tx, scopes, which); err != nil || len(stales) == 0 {
 			return err
 		}
-		counts, err = countStale(ctx, tx, scope, list)
+		counts, err = countStale(ctx, tx, scopes, stales)
 		return err
-	}); err != nil || len(list) == 0 {
+	}); err != nil || len(stales) == 0 {
 		return err
 	}
-	return db.Transact(ctx, func(tx *store.Tx) error { return saveSnapshots(ctx, tx, scope, list, counts) })
+	return db.Transact(ctx, func(tx *store.Tx) error {
+		for i, scope := range scopes {
+			if err := saveSnapshots(ctx, tx, scope, stales[i], counts[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // AgingPeriods lists the periods that have a snapshot which writes have
@@ -296,26 +315,61 @@ func staleSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, which []i
 	return out, rows.Err()
 }
 
-// countStale counts the figures of the listed communities: one at a time
-// when few are, else all communities beneath the unit in one grouped pass.
-func countStale(ctx context.Context, tx *store.Tx, scope Scope, list []stale) (map[int64]kpi.Counts, error) {
-	if len(list) == 0 {
-		return nil, nil
+// countStale counts the figures of the communities listed for each of
+// scopes (by index; the scopes share their Path): for the scopes with
+// many, all communities beneath the unit in one grouped pass for all those
+// periods together; for the others, one community at a time, each for all
+// the periods it is listed in.
+func countStale(ctx context.Context, tx *store.Tx, scopes []Scope, lists map[int][]stale) (map[int]map[int64]kpi.Counts, error) {
+	out := map[int]map[int64]kpi.Counts{}
+	var grouped []int
+	var few []stale            // the communities of the other scopes, in order
+	fewIn := map[int64][]int{} // and the scopes each is listed in
+	for i := range scopes {
+		switch list := lists[i]; {
+		case len(list) > fewStale:
+			grouped = append(grouped, i)
+		case len(list) > 0:
+			out[i] = map[int64]kpi.Counts{}
+			for _, st := range list {
+				if len(fewIn[st.id]) == 0 {
+					few = append(few, st)
+				}
+				fewIn[st.id] = append(fewIn[st.id], i)
+			}
+		}
 	}
-	if len(list) > fewStale {
-		return countsBy(ctx, tx, scope, true)
-	}
-	counts := map[int64]kpi.Counts{}
-	for _, st := range list {
-		one := scope
-		one.Path = st.path
-		m, err := countsBy(ctx, tx, one, true)
+	if len(grouped) > 0 {
+		m, err := countsBy(ctx, tx, pick(scopes, grouped, ""), true)
 		if err != nil {
 			return nil, err
 		}
-		counts[st.id] = m[st.id]
+		for j, i := range grouped {
+			out[i] = m[j]
+		}
 	}
-	return counts, nil
+	for _, st := range few {
+		m, err := countsBy(ctx, tx, pick(scopes, fewIn[st.id], st.path), true)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range fewIn[st.id] {
+			out[i][st.id] = m[j][st.id]
+		}
+	}
+	return out, nil
+}
+
+// pick returns the scopes of the indexes, beneath path if it is not "".
+func pick(scopes []Scope, indexes []int, path string) []Scope {
+	out := make([]Scope, len(indexes))
+	for j, i := range indexes {
+		out[j] = scopes[i]
+		if path != "" {
+			out[j].Path = path
+		}
+	}
+	return out
 }
 
 // saveSnapshots stores the counts of the listed communities with the

@@ -1,0 +1,4 @@
+package report
+
+// CountsBy is countsBy, for the external tests.
+var CountsBy = countsBy
