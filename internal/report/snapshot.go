@@ -67,8 +67,9 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 
 // SnapshotCounts is CachedCounts for several periods of one unit (scopes
 // that differ in Period and AsOf only): the stale snapshots of every period
-// are listed in one statement, then each period's sums of the snapshots and
-// plan figures are one more. A figures page with its previous period is
+// are listed in one statement, those to recount are counted together
+// (countStale), then each period's sums of the snapshots and plan figures
+// are one more statement. A figures page with its previous period is
 // then three round trips rather than six, a year's trend 13 rather than 36
 // (under write load each round trip waits its turn for a processor).
 // asOf[i] is the time of the oldest stale snapshot served for scopes[i]
@@ -103,12 +104,12 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 			recounts[i] = append(recounts[i], st)
 		}
 	}
-	counted, err := countStale(ctx, tx, scopes, recounts)
+	recounted, err := countStale(ctx, tx, scopes, recounts)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, i := range cached {
-		scope, recount, fresh := scopes[i], recounts[i], counted[i]
+		scope, recount, fresh := scopes[i], recounts[i], recounted[i]
 		if len(recount) > 0 {
 			switch {
 			case scope.Defer != nil:
