@@ -17,21 +17,30 @@ import (
 	"kith/internal/store/storetest"
 )
 
+// demoRegister fills db with the demo org units and accounts and 300
+// generated patients with their history up to now (seed picks them).
+func demoRegister(t *testing.T, db *store.DB, seed uint64) (*care.Service, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
+	svc := care.New(db, keys)
+	if _, err := demo.Seed(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := demo.Patients(ctx, db, svc, 300, now, seed); err != nil {
+		t.Fatal(err)
+	}
+	return svc, now
+}
+
 // TestSnapshotsAgreeWithDirectCounts: figures summed from community
 // snapshots equal the figures counted directly, before and after writes
 // that change them (R-KPI counted two ways).
 func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
-		svc := care.New(db, keys)
-		if _, err := demo.Seed(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		if _, err := demo.Patients(ctx, db, svc, 300, now, 3); err != nil {
-			t.Fatal(err)
-		}
+		svc, now := demoRegister(t, db, 3)
 		today := clinical.DateOf(now)
 		var periods []kpi.Period
 		for _, s := range []string{today.String()[:7], today.String()[:4], today.AddMonths(-3).String()[:4] + "-Q" + "1"} {
@@ -266,15 +275,7 @@ func TestManyStaleAmongFresh(t *testing.T) {
 func TestPeriodsCountedTogether(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		keys, _ := secrets.Load("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "")
-		svc := care.New(db, keys)
-		if _, err := demo.Seed(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		if _, err := demo.Patients(ctx, db, svc, 300, now, 5); err != nil {
-			t.Fatal(err)
-		}
+		_, now := demoRegister(t, db, 5)
 		today := clinical.DateOf(now)
 		var scopes []report.Scope
 		for _, s := range []string{today.String()[:7], today.String()[:4], today.String()[:4] + "-Q" + fmt.Sprint((int(today.Month)+2)/3),
