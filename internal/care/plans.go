@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kith/internal/clinical"
+	"kith/internal/report"
 	"kith/internal/store"
 )
 
@@ -336,7 +337,9 @@ func insertPlan(ctx context.Context, tx *store.Tx, patientID int64, version int,
 			}
 		}
 	}
-	return id, nil
+	// Plan coverage is in the community's figures (and, for a new version,
+	// the reviews the old one missed).
+	return id, report.Touch(ctx, tx, patientID)
 }
 
 // planRow is a plan's own columns.
@@ -492,6 +495,10 @@ func (s *Service) ReviewPlan(ctx context.Context, planID int64, in ReviewInput) 
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE care_plans SET next_review_on = ? WHERE id = ?`, next, planID); err != nil {
+			return err
+		}
+		// Reviews on time and goals achieved are in the community's figures.
+		if err := report.Touch(ctx, tx, p.patientID); err != nil {
 			return err
 		}
 		sub.Detail = "plan " + strconv.FormatInt(planID, 10) + " review " + strconv.FormatInt(out.ID, 10)

@@ -214,11 +214,33 @@ func TestPlanFigures(t *testing.T) {
 		if _, err := svc.AddTeamMember(as(manager), p1, care.TeamMemberInput{Username: "nurse1", TeamRole: "nurse"}); err != nil {
 			t.Fatal(err)
 		}
+		q1, _ := kpi.ParsePeriod("2025-Q1")
+		da := &care.Actor{Username: "da1", Role: auth.DistrictAdmin, UnitCode: "D1", UnitPath: "/D1/"}
+		// The figures are kept in the community snapshots: each plan write
+		// must make them stale, or the reads below get the counts of before.
+		figure := func(unit string, k kpi.Key) kpi.Figure {
+			t.Helper()
+			set, err := svc.Figures(as(da), unit, q1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := kpi.Find(set.Figures, k)
+			return f
+		}
+		if f := figure("C1", kpi.PlanCoverage); f.Numerator != 0 || f.Denominator != 2 {
+			t.Errorf("plan coverage before any plan = %d/%d, want 0/2", f.Numerator, f.Denominator)
+		}
 		in := planInput("2025-01-10", "nurse1")
 		in.ReviewEveryDays = 30 // due 2025-02-09
 		pl, err := svc.CreatePlan(as(manager), p1, in)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if f := figure("D1", kpi.PlanCoverage); f.Numerator != 1 || f.Denominator != 2 {
+			t.Errorf("district plan coverage after a plan = %d/%d, want 1/2", f.Numerator, f.Denominator)
+		}
+		if f := figure("C1", kpi.ReviewsOnTime); f.Numerator != 0 || f.Denominator != 1 {
+			t.Errorf("reviews on time before the review = %d/%d, want 0/1 (missed)", f.Numerator, f.Denominator)
 		}
 		// Reviewed on 2025-02-05, before its due date; the next, due
 		// 2025-03-07, is missed.
@@ -226,8 +248,6 @@ func TestPlanFigures(t *testing.T) {
 			{GoalID: pl.Goals[0].ID, Progress: "improved"}, {GoalID: pl.Goals[1].ID, Progress: "achieved"}}}); err != nil {
 			t.Fatal(err)
 		}
-		q1, _ := kpi.ParsePeriod("2025-Q1")
-		da := &care.Actor{Username: "da1", Role: auth.DistrictAdmin, UnitCode: "D1", UnitPath: "/D1/"}
 		set, err := svc.Figures(as(da), "C1", q1, nil)
 		if err != nil {
 			t.Fatal(err)

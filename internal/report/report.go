@@ -131,7 +131,7 @@ func (s Scope) args() (where []any, to string) {
 }
 
 // Counts counts what the figures of scope need, straight from the
-// register and the follow-ups.
+// register, the follow-ups and the plans.
 func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (kpi.Counts, error) {
 	m, err := countsBy(ctx, tx, []Scope{scope}, false)
 	if err != nil {
@@ -139,7 +139,7 @@ func Counts(ctx context.Context, tx *store.Tx, scope Scope, population int64) (k
 	}
 	c := m[0][0]
 	c.Population = population
-	return c, planCounts(ctx, tx, scope, &c)
+	return c, nil
 }
 
 // planActiveAt is the condition that plan version cp was active at a day
@@ -150,9 +150,9 @@ const planActiveAt = `cp.start_on <= ? AND (cp.superseded_at IS NULL OR substr(c
 // version active at a day (the argument, twice).
 const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = p.id AND ` + planActiveAt + `)`
 
-// planCounts counts the rehabilitation figures of issue 11 into c, over
-// the register at the period's end (registeredWhere). They are few rows
-// and counted live rather than snapshotted:
+// planCountsBy adds the rehabilitation figures of issue 11 to out
+// (countsBy's maps: one per scope, keyed by community or 0), over each
+// period's register at its end (registeredWhere):
 //   - plan coverage: patients under management with a plan active at the
 //     period's end;
 //   - reviews on time: reviews due in the period done by their due date, of
@@ -161,62 +161,65 @@ const activePlanAt = `EXISTS (SELECT 1 FROM care_plans cp WHERE cp.patient_id = 
 //     without a review while it was active;
 //   - goals achieved: goals rated achieved at a review in the period, of
 //     the goals rated at one.
-func planCounts(ctx context.Context, tx *store.Tx, scope Scope, c *kpi.Counts) error {
-	q := planQuery(scope)
-	var v [planColumns]int64
-	if err := tx.QueryRowReplanned(ctx, `SELECT `+q.cols+` FROM `+q.from, q.args...).
-		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
-		return fmt.Errorf("report: plan figures: %w", err)
+//
+// They are kept in the community snapshots with the others: counted live
+// at every read, planned for the unit's path each time (a generic plan read
+// a district's plans through all its patients), their planning was most of
+// a community's figures read (4–7 ms of PostgreSQL's time a period). Every
+// figure here adds up over communities (a patient, plan, review and goal
+// belong to one), so a row per figure, community and period is enough: one
+// statement, its parts side by side as a UNION ALL, driven by the plans,
+// which are few beside the patients.
+func planCountsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity bool, out []map[int64]kpi.Counts) error {
+	group, key := "", "0"
+	if byCommunity {
+		group, key = " GROUP BY p.org_unit_id", "p.org_unit_id"
 	}
-	addPlans(c, v[:])
-	return nil
-}
-
-// A query's parts, to be run alone or beside another in one statement
-// (sumAndPlans).
-type query struct {
-	cols, from string // from includes the WHERE clause
-	args       []any
-}
-
-// planColumns is how many columns planQuery selects.
-const planColumns = 6
-
-// planQuery is planCounts' query: one row of planColumns counts, read by
-// addPlans.
-func planQuery(scope Scope) query {
-	where, to := scope.args()
-	from := scope.Period.From.String()
-	// Driven by the plans, not by every patient of the unit: a district's
-	// figures read under write load spent most of their time here. The four
-	// counts are one statement, one round trip (under write load each round
-	// trip waits its turn for a processor).
+	var parts []string
 	var args []any
-	args = append(append(args, where...), to, to)
-	args = append(append(args, where...), from, to)
-	args = append(append(args, where...), from, to, scope.AsOf.String())
-	args = append(append(args, where...), from, to)
-	return query{
-		cols: `covered.n, reviews.on_time, reviews.due, missed.n, goals.achieved, goals.rated`,
-		from: `(SELECT count(DISTINCT p.id) AS n FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
-			WHERE ` + registeredWhere + ` AND p.status = 'managed' AND ` + planActiveAt + `) covered,
-		(SELECT COALESCE(sum(CASE WHEN r.reviewed_on <= r.due_on THEN 1 ELSE 0 END), 0) AS on_time, count(*) AS due
+	for k, s := range scopes {
+		where, to := s.args()
+		from := s.Period.From.String()
+		head := `SELECT ` + strconv.Itoa(k) + `, ` + key + `, `
+		// Columns: covered, reviews on time, reviews due, goals achieved,
+		// goals rated; a missed review is one due.
+		parts = append(parts, head+`count(DISTINCT p.id), 0, 0, 0, 0 FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
+			WHERE `+registeredWhere+` AND p.status = 'managed' AND `+planActiveAt+group,
+			head+`0, COALESCE(sum(CASE WHEN r.reviewed_on <= r.due_on THEN 1 ELSE 0 END), 0), count(*), 0, 0
 			FROM plan_reviews r JOIN care_plans cp ON cp.id = r.plan_id JOIN patients p ON p.id = cp.patient_id
-			WHERE ` + registeredWhere + ` AND r.due_on >= ? AND r.due_on <= ?) reviews,
-		(SELECT count(*) AS n FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
-			WHERE ` + registeredWhere + ` AND cp.next_review_on >= ? AND cp.next_review_on <= ? AND cp.next_review_on < ?
-			AND (cp.status = 'active' OR substr(cp.superseded_at, 1, 10) > cp.next_review_on)) missed,
-		(SELECT count(DISTINCT CASE WHEN t.progress = 'achieved' THEN t.goal_id END) AS achieved, count(DISTINCT t.goal_id) AS rated
+			WHERE `+registeredWhere+` AND r.due_on >= ? AND r.due_on <= ?`+group,
+			head+`0, 0, count(*), 0, 0 FROM care_plans cp JOIN patients p ON p.id = cp.patient_id
+			WHERE `+registeredWhere+` AND cp.next_review_on >= ? AND cp.next_review_on <= ? AND cp.next_review_on < ?
+			AND (cp.status = 'active' OR substr(cp.superseded_at, 1, 10) > cp.next_review_on)`+group,
+			head+`0, 0, 0, count(DISTINCT CASE WHEN t.progress = 'achieved' THEN t.goal_id END), count(DISTINCT t.goal_id)
 			FROM plan_ratings t JOIN plan_reviews r ON r.id = t.review_id JOIN care_plans cp ON cp.id = r.plan_id
 			JOIN patients p ON p.id = cp.patient_id
-			WHERE ` + registeredWhere + ` AND r.reviewed_on >= ? AND r.reviewed_on <= ?) goals`,
-		args: args,
+			WHERE `+registeredWhere+` AND r.reviewed_on >= ? AND r.reviewed_on <= ?`+group)
+		args = append(append(args, where...), to, to)
+		args = append(append(args, where...), from, to)
+		args = append(append(args, where...), from, to, s.AsOf.String())
+		args = append(append(args, where...), from, to)
 	}
-}
-
-// addPlans puts planQuery's columns into c: a missed review is one due.
-func addPlans(c *kpi.Counts, v []int64) {
-	c.PlanCovered, c.ReviewsOnTime, c.ReviewsDue, c.GoalsAchieved, c.GoalsReviewed = v[0], v[1], v[2]+v[3], v[4], v[5]
+	rows, err := tx.QueryReplanned(ctx, strings.Join(parts, "\n\t\tUNION ALL "), args...)
+	if err != nil {
+		return fmt.Errorf("report: plan figures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k int
+		var id, covered, onTime, due, achieved, rated int64
+		if err := rows.Scan(&k, &id, &covered, &onTime, &due, &achieved, &rated); err != nil {
+			return err
+		}
+		c := out[k][id]
+		c.PlanCovered += covered
+		c.ReviewsOnTime += onTime
+		c.ReviewsDue += due
+		c.GoalsAchieved += achieved
+		c.GoalsReviewed += rated
+		out[k][id] = c
+	}
+	return rows.Err()
 }
 
 // counted are the figures countsBy counts over the register, by their
@@ -225,8 +228,10 @@ var counted = []kpi.Key{kpi.Registered, kpi.ManagementRate, kpi.StandardisedMana
 	kpi.RegularMedicationRate, kpi.FaceToFaceRate, kpi.StabilityRate, kpi.HealthCheckRate, kpi.Overdue, kpi.Lost}
 
 // countsBy counts the figures of scopes (which share their Path: periods of
-// one unit) in one pass, per community when byCommunity is set (keyed by
-// org unit id), else in total (key 0): one map per scope.
+// one unit) together, per community when byCommunity is set (keyed by org
+// unit id), else in total (key 0): one map per scope. Three statements for
+// any number of periods: the register with its follow-ups, the
+// emergencies, the plans.
 func countsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity bool) ([]map[int64]kpi.Counts, error) {
 	group, key := "", "0"
 	if byCommunity {
@@ -304,11 +309,11 @@ func countsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity boo
 	if err != nil {
 		return nil, fmt.Errorf("report: emergencies: %w", err)
 	}
-	defer rows.Close()
 	v = v[:len(scopes)]
 	dest = dest[:1+len(scopes)]
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		for k := range scopes {
@@ -317,7 +322,11 @@ func countsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity boo
 			out[k][id] = c
 		}
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, planCountsBy(ctx, tx, scopes, byCommunity, out)
 }
 
 // numerator is, for each figure that has a list behind it, the condition

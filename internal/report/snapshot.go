@@ -68,10 +68,10 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 // SnapshotCounts is CachedCounts for several periods of one unit (scopes
 // that differ in Period and AsOf only): the stale snapshots of every period
 // are listed in one statement, those to recount are counted together
-// (countStale), then each period's sums of the snapshots and plan figures
-// are one more statement. A figures page with its previous period is
-// then three round trips rather than six, a year's trend 13 rather than 36
-// (under write load each round trip waits its turn for a processor).
+// (countStale), then the sums of the snapshots of all periods are one
+// more statement. A figures page with its previous period, or a year's
+// trend, is then two round trips when nothing needs recounting (under
+// write load each round trip waits its turn for a processor).
 // asOf[i] is the time of the oldest stale snapshot served for scopes[i]
 // (see Scope.MaxStale), or zero when every one was up to date.
 func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, population int64) (counts []kpi.Counts, asOf []time.Time, err error) {
@@ -124,54 +124,83 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 				}
 			}
 		}
-		c := &counts[i]
-		c.Population = population
-		if err := sumAndPlans(ctx, tx, scope, recount, fresh, c); err != nil {
-			return nil, nil, err
-		}
+		counts[i].Population = population
+	}
+	if err := sumSnapshots(ctx, tx, scopes, cached, recounts, recounted, counts); err != nil {
+		return nil, nil, err
 	}
 	return counts, asOf, nil
 }
 
-// sumAndPlans puts into c the sum of the snapshots of scope's communities,
-// taking the recounted ones' counts from fresh (their saved snapshots may
-// not be written yet), and the plan figures: one statement. When the
+// sumSnapshots adds to counts[i], for each scope i of cached, the sum of
+// the snapshots of its communities, taking the recounted ones' counts from
+// fresh (their saved snapshots may not be written yet). When a scope's
 // recount was a grouped pass over the whole unit, fresh holds every
-// community and the snapshots are not read.
-func sumAndPlans(ctx context.Context, tx *store.Tx, scope Scope, recount []stale, fresh map[int64]kpi.Counts, c *kpi.Counts) error {
-	plans := planQuery(scope)
-	var saved kpi.Counts
-	var v [planColumns]int64
-	dest := []any{&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]}
-	q := `SELECT ` + plans.cols + ` FROM ` + plans.from
-	args := plans.args
-	if len(recount) > fewStale { // a grouped pass
-		for _, x := range fresh {
-			addSnapshot(c, x)
+// community and its snapshots are not read. The others' are one statement
+// for all their periods, kept prepared: its plan does not depend on the
+// unit (a range of paths of the few org units, and their snapshots by key).
+func sumSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, cached []int, recounts map[int][]stale,
+	fresh map[int]map[int64]kpi.Counts, counts []kpi.Counts) error {
+	byPeriod := map[string][]int{} // the scopes whose saved snapshots are read
+	var periods, skip []string
+	var args, skipArgs []any
+	for _, i := range cached {
+		if len(recounts[i]) > fewStale { // a grouped pass
+			for _, x := range fresh[i] {
+				addSnapshot(&counts[i], x)
+			}
+			continue
 		}
-	} else {
-		for _, st := range recount {
-			addSnapshot(c, fresh[st.id])
+		period := scopes[i].Period.String()
+		if len(byPeriod[period]) == 0 {
+			periods, args = append(periods, "?"), append(args, period)
+			if recount := recounts[i]; len(recount) > 0 {
+				skip = append(skip, ` AND NOT (s.period = ? AND s.unit_id IN (`+store.Marks(len(recount))+`))`)
+				skipArgs = append(skipArgs, period)
+				for _, st := range recount {
+					skipArgs = append(skipArgs, st.id)
+				}
+			}
 		}
-		// The sums are one more one-row derived table beside the plans'
-		// four. (The periods of a page side by side in one statement made
-		// PostgreSQL's planner search the join orders of a dozen such
-		// tables, slower than a statement each; as a UNION ALL its rows
-		// could not be read by a kept statement on SQLite.)
-		sums := sumQuery(scope, recount)
-		q = `SELECT sums.*, ` + plans.cols + ` FROM (SELECT ` + sums.cols + ` FROM ` + sums.from + `) sums, ` + plans.from
-		args = append(sums.args, plans.args...)
-		dest = append([]any{&saved.Registered, &saved.Managed, &saved.Standardised, &saved.Medicated,
-			&saved.RegularMedication, &saved.FaceToFace, &saved.Stable, &saved.HealthChecked, &saved.Emergencies,
-			&saved.Overdue, &saved.Lost}, dest...)
+		byPeriod[period] = append(byPeriod[period], i)
+		for _, st := range recounts[i] {
+			addSnapshot(&counts[i], fresh[i][st.id])
+		}
 	}
-	if err := tx.QueryRowReplanned(ctx, q, args...).Scan(dest...); err != nil {
-		return fmt.Errorf("report: snapshots and plan figures: %w", err)
+	if len(periods) == 0 {
+		return nil
 	}
-	addSnapshot(c, saved)
-	addPlans(c, v[:])
-	return nil
+	lo, hi := store.Beneath(scopes[cached[0]].Path)
+	rows, err := tx.Query(ctx, `SELECT s.period, `+sumColumns+` FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
+		WHERE s.period IN (`+strings.Join(periods, ", ")+`) AND o.path >= ? AND o.path < ?`+strings.Join(skip, "")+`
+		GROUP BY s.period`, append(append(args, lo, hi), skipArgs...)...)
+	if err != nil {
+		return fmt.Errorf("report: snapshots: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var period string
+		var x kpi.Counts
+		if err := rows.Scan(&period, &x.Registered, &x.Managed, &x.Standardised, &x.Medicated, &x.RegularMedication,
+			&x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies, &x.Overdue, &x.Lost, &x.PlanCovered,
+			&x.ReviewsOnTime, &x.ReviewsDue, &x.GoalsAchieved, &x.GoalsReviewed); err != nil {
+			return err
+		}
+		for _, i := range byPeriod[period] {
+			addSnapshot(&counts[i], x)
+		}
+	}
+	return rows.Err()
 }
+
+// sumColumns are the sums of the snapshots' counts, in the order of
+// addSnapshot's fields.
+const sumColumns = `COALESCE(sum(s.registered), 0), COALESCE(sum(s.managed), 0), COALESCE(sum(s.standardised), 0),
+	COALESCE(sum(s.medicated), 0), COALESCE(sum(s.regular_medication), 0), COALESCE(sum(s.face_to_face), 0),
+	COALESCE(sum(s.stable), 0), COALESCE(sum(s.health_checked), 0), COALESCE(sum(s.emergencies), 0),
+	COALESCE(sum(s.overdue), 0), COALESCE(sum(s.lost), 0), COALESCE(sum(s.plan_covered), 0),
+	COALESCE(sum(s.reviews_on_time), 0), COALESCE(sum(s.reviews_due), 0), COALESCE(sum(s.goals_achieved), 0),
+	COALESCE(sum(s.goals_reviewed), 0)`
 
 // addSnapshot adds to c the counts a community snapshot holds.
 func addSnapshot(c *kpi.Counts, x kpi.Counts) {
@@ -186,29 +215,11 @@ func addSnapshot(c *kpi.Counts, x kpi.Counts) {
 	c.Emergencies += x.Emergencies
 	c.Overdue += x.Overdue
 	c.Lost += x.Lost
-}
-
-// sumQuery adds up the snapshots of scope's communities but those
-// recounted (whose saved snapshots may not be written yet): one row of
-// eleven sums, in the order of addSnapshot's fields.
-func sumQuery(scope Scope, recount []stale) query {
-	lo, hi := store.Beneath(scope.Path)
-	q := query{
-		cols: `COALESCE(sum(s.registered), 0) AS registered, COALESCE(sum(s.managed), 0) AS managed,
-		COALESCE(sum(s.standardised), 0) AS standardised, COALESCE(sum(s.medicated), 0) AS medicated,
-		COALESCE(sum(s.regular_medication), 0) AS regular_medication, COALESCE(sum(s.face_to_face), 0) AS face_to_face,
-		COALESCE(sum(s.stable), 0) AS stable, COALESCE(sum(s.health_checked), 0) AS health_checked,
-		COALESCE(sum(s.emergencies), 0) AS emergencies, COALESCE(sum(s.overdue), 0) AS overdue, COALESCE(sum(s.lost), 0) AS lost`,
-		from: `figure_snapshots s JOIN org_units o ON o.id = s.unit_id WHERE s.period = ? AND o.path >= ? AND o.path < ?`,
-		args: []any{scope.Period.String(), lo, hi},
-	}
-	if len(recount) > 0 {
-		q.from += ` AND s.unit_id NOT IN (` + store.Marks(len(recount)) + `)`
-		for _, st := range recount {
-			q.args = append(q.args, st.id)
-		}
-	}
-	return q
+	c.PlanCovered += x.PlanCovered
+	c.ReviewsOnTime += x.ReviewsOnTime
+	c.ReviewsDue += x.ReviewsDue
+	c.GoalsAchieved += x.GoalsAchieved
+	c.GoalsReviewed += x.GoalsReviewed
 }
 
 // RefreshStale recomputes the missing or stale snapshots of the
@@ -381,16 +392,20 @@ func saveSnapshots(ctx context.Context, tx *store.Tx, scope Scope, list []stale,
 	for _, st := range list {
 		c := counts[st.id]
 		if _, err := tx.Exec(ctx, `INSERT INTO figure_snapshots (unit_id, period, version, registered, managed, standardised,
-			medicated, regular_medication, face_to_face, stable, health_checked, emergencies, overdue, lost, counted_on, computed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			medicated, regular_medication, face_to_face, stable, health_checked, emergencies, overdue, lost,
+			plan_covered, reviews_on_time, reviews_due, goals_achieved, goals_reviewed, counted_on, computed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (unit_id, period) DO UPDATE SET version = excluded.version, registered = excluded.registered,
 			managed = excluded.managed, standardised = excluded.standardised, medicated = excluded.medicated,
 			regular_medication = excluded.regular_medication, face_to_face = excluded.face_to_face, stable = excluded.stable,
 			health_checked = excluded.health_checked, emergencies = excluded.emergencies, overdue = excluded.overdue,
-			lost = excluded.lost, counted_on = excluded.counted_on, computed_at = excluded.computed_at
+			lost = excluded.lost, plan_covered = excluded.plan_covered, reviews_on_time = excluded.reviews_on_time,
+			reviews_due = excluded.reviews_due, goals_achieved = excluded.goals_achieved, goals_reviewed = excluded.goals_reviewed,
+			counted_on = excluded.counted_on, computed_at = excluded.computed_at
 			WHERE figure_snapshots.version <= excluded.version`,
 			st.id, period, st.version, c.Registered, c.Managed, c.Standardised, c.Medicated, c.RegularMedication, c.FaceToFace,
-			c.Stable, c.HealthChecked, c.Emergencies, c.Overdue, c.Lost, scope.AsOf.String(), now); err != nil {
+			c.Stable, c.HealthChecked, c.Emergencies, c.Overdue, c.Lost, c.PlanCovered, c.ReviewsOnTime, c.ReviewsDue,
+			c.GoalsAchieved, c.GoalsReviewed, scope.AsOf.String(), now); err != nil {
 			return fmt.Errorf("report: save snapshot: %w", err)
 		}
 	}
