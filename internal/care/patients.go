@@ -760,7 +760,13 @@ func (s *Service) Patients(ctx context.Context, q PatientQuery, p Page) ([]Patie
 		}
 		sqlq += ` ORDER BY p.name_key, p.id LIMIT ?`
 		args = append(args, limit+1)
-		rows, err := tx.Query(ctx, sqlq, args...)
+		// Planned for its unit and term at every run: the best index
+		// depends on the unit's size (a community's patients by unit and
+		// name, a district's by name), and the generic plan PostgreSQL keeps
+		// after five runs guesses a few rows for both ranges and read a
+		// district's 11,000 patients by unit for a common surname (9.7 ms,
+		// against 0.6 ms planning and 1.0 ms reading by name).
+		rows, err := tx.QueryReplanned(ctx, sqlq, args...)
 		if err != nil {
 			return err
 		}

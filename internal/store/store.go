@@ -399,22 +399,17 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return tx.tx.QueryRowContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
 }
 
-// QueryRowReplanned is QueryRow for a query whose best plan depends on its
+// QueryReplanned is Query for a query whose best plan depends on its
 // arguments, such as a count over an org unit that may be a community or a
 // district. PostgreSQL plans a prepared statement once for any arguments
 // after a few runs (its generic plan) when that plan's estimate looks no
 // worse; for a range of org paths it guesses a few dozen rows, and a
 // district's count of plans was read through all its 11,000 patients
-// (14 ms) instead of through its 2 plans (0.1 ms). Here the statement is
-// planned for its arguments at every run.
-func (tx *Tx) QueryRowReplanned(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.QueryRow(ctx, query, tx.replanned(args)...)
-}
-
-// QueryReplanned is Query planned for its arguments at every run, as
-// QueryRowReplanned. A district's figures, counted per community, ran
-// 11.4 s on the generic plan (a nested loop over 10,000 patients for each of
-// 10,000) against 0.24 s planned for the district.
+// (14 ms) instead of through its 2 plans (0.1 ms), and a district's
+// figures, counted per community, ran 11.4 s on the generic plan (a nested
+// loop over 10,000 patients for each of 10,000) against 0.24 s planned for
+// the district. Here the statement is planned for its arguments at every
+// run (TestReplannedNotKept).
 func (tx *Tx) QueryReplanned(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return tx.Query(ctx, query, tx.replanned(args)...)
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -83,6 +84,44 @@ func TestNoJITOrParallelWorkers(t *testing.T) {
 	})
 	if err != nil || jit != "off" || workers != "0" {
 		t.Errorf("jit = %q, parallel workers = %q, %v; want off and 0", jit, workers, err)
+	}
+}
+
+// TestReplannedNotKept: on PostgreSQL a query run with QueryReplanned is
+// not kept as a prepared statement, whose generic plan PostgreSQL may use
+// for any arguments after five runs; a query run with Query is.
+func TestReplannedNotKept(t *testing.T) {
+	if !slices.Contains(storetest.Engines(), store.Postgres) {
+		t.Skip("PostgreSQL not configured (" + storetest.EnvPostgres + ")")
+	}
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	err := db.Read(ctx, func(tx *store.Tx) error {
+		run := func(query func(context.Context, string, ...any) (*sql.Rows, error), marker string) bool {
+			for range 7 {
+				rows, err := query(ctx, `SELECT CAST(? AS INTEGER) AS `+marker, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows.Close()
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?`,
+				"%AS "+marker).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n > 0
+		}
+		if !run(tx.Query, "kept_marker") {
+			t.Error("a query run with Query is not kept prepared; this test no longer sees prepared statements")
+		}
+		if run(tx.QueryReplanned, "replanned_marker") {
+			t.Error("a query run with QueryReplanned is kept prepared, to be run on its generic plan")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
