@@ -22,7 +22,8 @@ type FigureSet struct {
 	Previous []kpi.Figure `json:"previous,omitempty"`
 	// AsOf is when the figures were counted: now, or, when Stale, the
 	// time of the oldest community snapshot that writes have overtaken and
-	// the background refresh has not yet recounted (see ServeStaleFigures).
+	// the background refresh has not yet recounted: when it was counted or
+	// last found current (see ServeStaleFigures).
 	AsOf  time.Time `json:"as_of"`
 	Stale bool      `json:"stale"`
 	// Standby says the figures were read from the read pool's standby,

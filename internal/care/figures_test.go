@@ -252,6 +252,48 @@ func TestStaleFiguresServedWithTheirTime(t *testing.T) {
 	})
 }
 
+// TestCurrentSnapshotsConfirmed: the background refresh marks a current
+// snapshot counted long ago as current now, so that after the first write
+// in a long while a reader is served it, stale, with that time, instead of
+// waiting for its recount.
+func TestCurrentSnapshotsConfirmed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		svc.ServeStaleFigures(5 * time.Minute)
+		ctx := context.Background()
+		q, _ := kpi.ParsePeriod("2025-Q2")
+		managed := func() (int64, *care.FigureSet) {
+			t.Helper()
+			set, err := svc.Figures(as(districtAdm), "D1", q, kpi.DefaultTargets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := kpi.Find(set.Figures, kpi.ManagementRate)
+			return f.Numerator, set
+		}
+		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01",
+			Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}}).ID
+		before, _ := managed()
+		// Counted an hour ago, and nothing written since.
+		if _, err := db.Exec(ctx, `UPDATE figure_snapshots SET computed_at = ?`, store.FormatTime(time.Now().Add(-time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.WarmFigures(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.RecordFollowUp(as(manager), p, form("2025-04-10", 0)); err != nil {
+			t.Fatal(err)
+		}
+		n, set := managed()
+		if !set.Stale || n != before || time.Since(set.AsOf) > time.Minute {
+			t.Errorf("after the first write in an hour: managed %d (before %d), stale %v as of %v; want the snapshot confirmed by the refresh, served stale",
+				n, before, set.Stale, set.AsOf)
+		}
+	})
+}
+
 // TestAgingSnapshotsRecounted: besides the six periods it keeps current,
 // the background refresh recounts the stale snapshots of other recent
 // periods readers asked for (a trend's months) once they were counted more

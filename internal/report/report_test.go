@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -361,6 +362,55 @@ func TestPeriodsCountedTogether(t *testing.T) {
 			if direct != cached {
 				t.Errorf("%s after the refresh: snapshots %+v, direct %+v", s.Period, cached, direct)
 			}
+		}
+	})
+}
+
+// TestConfirmCurrent: the refresh marks current snapshots counted long ago
+// as current now, and leaves a snapshot that a write made stale as it was.
+func TestConfirmCurrent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		_, now := demoRegister(t, db, 5)
+		today := clinical.DateOf(now)
+		quarter, err := kpi.ParsePeriod(today.String()[:4] + "-Q" + strconv.Itoa((int(today.Month)+2)/3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var path string
+		var patient, written int64
+		if err := db.QueryRow(ctx, `SELECT d.path, p.id, p.org_unit_id FROM org_units d JOIN patients p ON p.org_path >= d.path
+			AND p.org_path < d.path || '~' WHERE d.level = 'district' ORDER BY p.id LIMIT 1`).Scan(&path, &patient, &written); err != nil {
+			t.Fatal(err)
+		}
+		scope := report.Scope{Path: path, Period: quarter, AsOf: today}
+		if err := db.Transact(ctx, func(tx *store.Tx) error {
+			_, err := report.CachedCounts(ctx, tx, scope, 0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		hourAgo := store.FormatTime(time.Now().Add(-time.Hour))
+		if _, err := db.Exec(ctx, `UPDATE figure_snapshots SET computed_at = ?`, hourAgo); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Transact(ctx, func(tx *store.Tx) error { return report.Touch(ctx, tx, patient) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Transact(ctx, func(tx *store.Tx) error { return report.ConfirmCurrent(ctx, tx, []report.Scope{scope}) }); err != nil {
+			t.Fatal(err)
+		}
+		var confirmed, old, stale int
+		if err := db.QueryRow(ctx, `SELECT
+			COALESCE(sum(CASE WHEN s.computed_at > ? AND s.unit_id <> ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN s.computed_at = ? AND s.unit_id <> ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN s.computed_at = ? AND s.unit_id = ? THEN 1 ELSE 0 END), 0)
+			FROM figure_snapshots s WHERE s.period = ?`, hourAgo, written, hourAgo, written, hourAgo, written, quarter.String()).
+			Scan(&confirmed, &old, &stale); err != nil {
+			t.Fatal(err)
+		}
+		if confirmed == 0 || old != 0 || stale != 1 {
+			t.Errorf("confirmed %d, left old %d of the current snapshots; the stale one left old: %d (want all, none, 1)", confirmed, old, stale)
 		}
 	})
 }

@@ -19,9 +19,10 @@ import (
 // writer's transaction. Missing snapshots are computed when read. Stale ones
 // are recomputed when read too, unless the scope allows serving them for a
 // while (Scope.MaxStale): then the reader gets the last snapshot at once,
-// with the time it was computed, and RefreshStale, run in the background,
-// recomputes them outside the writer (counting in a read transaction,
-// saving in a short write). A busy district then never makes a reader wait
+// with its time (computed_at: when it was counted, or last found current
+// by RefreshStale), and RefreshStale, run in the background, recomputes
+// them outside the writer (counting in a read transaction, saving in a
+// short write). A busy district then never makes a reader wait
 // for a recount, nor a recount hold SQLite's writer. Overdue depends on the
 // day it is judged on as well (Scope.AsOf): a snapshot keeps the day it was
 // counted on, and is stale on any other.
@@ -228,7 +229,8 @@ func addSnapshot(c *kpi.Counts, x kpi.Counts) {
 // versions and counts are read in one read transaction (versions first,
 // so that a write committed between the two can only leave the snapshot
 // marked stale, never mark a stale one current), and saved in a short
-// write transaction.
+// write transaction. That transaction also marks the current snapshots
+// counted more than Recheck ago as current now (confirmCurrent).
 func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
 	if len(scopes) == 0 {
 		return nil
@@ -246,7 +248,7 @@ func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
 		}
 		counts, err = countStale(ctx, tx, scopes, stales)
 		return err
-	}); err != nil || len(stales) == 0 {
+	}); err != nil {
 		return err
 	}
 	return db.Transact(ctx, func(tx *store.Tx) error {
@@ -255,14 +257,47 @@ func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
 				return err
 			}
 		}
-		return nil
+		return confirmCurrent(ctx, tx, scopes)
 	})
 }
 
+// Recheck is how old a current snapshot may be before RefreshStale marks it
+// current again.
+const Recheck = 2 * time.Minute
+
+// confirmCurrent sets the time of the snapshots of scopes that are current
+// (their community's version, their day) and were counted more than
+// Recheck ago to the transaction's time: their counts are still right now.
+// A snapshot's time is when its counts were last known right, and a reader
+// is served a stale one for a while after that time (Scope.MaxStale). A
+// community without writes overnight kept the time it was counted at; its
+// first write in the morning made it stale and already too old to serve,
+// and readers waited for its recount, a district's figures 1.2 s at p99 in
+// `kith bench -clients` on a database whose snapshots were counted in an
+// earlier run. The version is compared in this write transaction, so a
+// write after the refresh's read leaves the snapshot stale, not confirmed.
+func confirmCurrent(ctx context.Context, tx *store.Tx, scopes []Scope) error {
+	now := tx.Now()
+	lo, hi := store.Beneath(scopes[0].Path)
+	var which []string
+	args := []any{store.FormatTime(now), store.FormatTime(now.Add(-Recheck))}
+	for _, s := range scopes {
+		which = append(which, `(period = ? AND counted_on = ?)`)
+		args = append(args, s.Period.String(), s.AsOf.String())
+	}
+	if _, err := tx.Exec(ctx, `UPDATE figure_snapshots SET computed_at = ? WHERE computed_at < ? AND (`+strings.Join(which, " OR ")+`)
+		AND version = COALESCE((SELECT v.version FROM figure_versions v WHERE v.unit_id = figure_snapshots.unit_id), 0)
+		AND unit_id IN (SELECT o.id FROM org_units o WHERE o.level = 'community' AND o.path >= ? AND o.path < ?)`,
+		append(args, lo, hi)...); err != nil {
+		return fmt.Errorf("report: confirm snapshots: %w", err)
+	}
+	return nil
+}
+
 // AgingPeriods lists the periods that have a snapshot which writes have
-// made stale and which was counted before the given time: a reader may be
-// served such a snapshot only for a while after it was counted
-// (Scope.MaxStale), and then waits for its recount.
+// made stale and whose time is before the given one: a reader may be
+// served such a snapshot only for a while after its time (Scope.MaxStale),
+// and then waits for its recount.
 func AgingPeriods(ctx context.Context, db *store.DB, before time.Time) ([]string, error) {
 	rows, err := db.Query(ctx, `SELECT DISTINCT s.period FROM figure_snapshots s LEFT JOIN figure_versions v ON v.unit_id = s.unit_id
 		WHERE s.version <> COALESCE(v.version, 0) AND s.computed_at < ? ORDER BY s.period`, store.FormatTime(before))
