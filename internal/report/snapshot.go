@@ -230,7 +230,7 @@ func addSnapshot(c *kpi.Counts, x kpi.Counts) {
 // so that a write committed between the two can only leave the snapshot
 // marked stale, never mark a stale one current), and saved in a short
 // write transaction. That transaction also marks the current snapshots
-// counted more than Recheck ago as current now (confirmCurrent).
+// counted more than recheck ago as current now (confirmCurrent).
 func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
 	if len(scopes) == 0 {
 		return nil
@@ -261,13 +261,13 @@ func RefreshStale(ctx context.Context, db *store.DB, scopes ...Scope) error {
 	})
 }
 
-// Recheck is how old a current snapshot may be before RefreshStale marks it
+// recheck is how old a current snapshot may be before RefreshStale marks it
 // current again.
-const Recheck = 2 * time.Minute
+const recheck = 2 * time.Minute
 
 // confirmCurrent sets the time of the snapshots of scopes that are current
 // (their community's version, their day) and were counted more than
-// Recheck ago to the transaction's time: their counts are still right now.
+// recheck ago to the transaction's time: their counts are still right now.
 // A snapshot's time is when its counts were last known right, and a reader
 // is served a stale one for a while after that time (Scope.MaxStale). A
 // community without writes overnight kept the time it was counted at; its
@@ -280,7 +280,7 @@ func confirmCurrent(ctx context.Context, tx *store.Tx, scopes []Scope) error {
 	now := tx.Now()
 	lo, hi := store.Beneath(scopes[0].Path)
 	var which []string
-	args := []any{store.FormatTime(now), store.FormatTime(now.Add(-Recheck))}
+	args := []any{store.FormatTime(now), store.FormatTime(now.Add(-recheck))}
 	for _, s := range scopes {
 		which = append(which, `(period = ? AND counted_on = ?)`)
 		args = append(args, s.Period.String(), s.AsOf.String())
