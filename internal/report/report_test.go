@@ -35,6 +35,25 @@ func demoRegister(t *testing.T, db *store.DB, seed uint64) (*care.Service, time.
 	return svc, now
 }
 
+// bothWays counts scope directly and through the snapshots, in one
+// transaction that in runs (db.Transact, which saves recounted snapshots, or
+// db.Read).
+func bothWays(t *testing.T, in func(context.Context, func(*store.Tx) error) error, scope report.Scope) (direct, cached kpi.Counts) {
+	t.Helper()
+	ctx := context.Background()
+	if err := in(ctx, func(tx *store.Tx) error {
+		var err error
+		if direct, err = report.Counts(ctx, tx, scope, 0); err != nil {
+			return err
+		}
+		cached, err = report.CachedCounts(ctx, tx, scope, 0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return direct, cached
+}
+
 // TestSnapshotsAgreeWithDirectCounts: figures summed from community
 // snapshots equal the figures counted directly, before and after writes
 // that change them (R-KPI counted two ways).
@@ -92,18 +111,7 @@ func TestSnapshotsAgreeWithDirectCounts(t *testing.T) {
 				}
 				for _, p := range periods {
 					scope := report.Scope{Path: path, Period: p, AsOf: asOf}
-					var direct, cached kpi.Counts
-					err := db.Transact(ctx, func(tx *store.Tx) error {
-						var err error
-						if direct, err = report.Counts(ctx, tx, scope, 0); err != nil {
-							return err
-						}
-						cached, err = report.CachedCounts(ctx, tx, scope, 0)
-						return err
-					})
-					if err != nil {
-						t.Fatal(err)
-					}
+					direct, cached := bothWays(t, db.Transact, scope)
 					if direct != cached {
 						t.Errorf("%s, %s %s: snapshots %+v, direct %+v", when, path, p, cached, direct)
 					}
@@ -242,17 +250,7 @@ func TestManyStaleAmongFresh(t *testing.T) {
 		scope := report.Scope{Path: "", Period: year, AsOf: clinical.DateOf(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))}
 		counts := func(when string) {
 			t.Helper()
-			var direct, cached kpi.Counts
-			if err := db.Transact(ctx, func(tx *store.Tx) error {
-				var err error
-				if direct, err = report.Counts(ctx, tx, scope, 0); err != nil {
-					return err
-				}
-				cached, err = report.CachedCounts(ctx, tx, scope, 0)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+			direct, cached := bothWays(t, db.Transact, scope)
 			if direct != cached || direct.Registered != 22 {
 				t.Errorf("%s: snapshots %+v, direct %+v (want 22 registered)", when, cached, direct)
 			}
@@ -348,17 +346,7 @@ func TestPeriodsCountedTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range periods {
-			var direct, cached kpi.Counts
-			if err := db.Read(ctx, func(tx *store.Tx) error {
-				var err error
-				if direct, err = report.Counts(ctx, tx, s, 0); err != nil {
-					return err
-				}
-				cached, err = report.CachedCounts(ctx, tx, s, 0)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+			direct, cached := bothWays(t, db.Read, s)
 			if direct != cached {
 				t.Errorf("%s after the refresh: snapshots %+v, direct %+v", s.Period, cached, direct)
 			}

@@ -272,7 +272,7 @@ const recheck = 2 * time.Minute
 // is served a stale one for a while after that time (Scope.MaxStale). A
 // community without writes overnight kept the time it was counted at; its
 // first write in the morning made it stale and already too old to serve,
-// and readers waited for its recount, a district's figures 1.2 s at p99 in
+// and readers waited for its recount, a district's figures 0.85–1.8 s at p99 in
 // `kith bench -clients` on a database whose snapshots were counted in an
 // earlier run. The version is compared in this write transaction, so a
 // write after the refresh's read leaves the snapshot stale, not confirmed.
