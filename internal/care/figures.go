@@ -310,17 +310,34 @@ func (s *Service) FigureDashboard(ctx context.Context, q DashboardQuery) (*Dashb
 // the patients themselves. A district administrator sees the counts only:
 // the role reads no patient record, and break-the-glass is for clinicians.
 func (s *Service) FigurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
-	return s.figurePatients(ctx, unitCode, p, key, true, page)
+	return s.figurePage(ctx, unitCode, p, key, true, page)
 }
 
 // UncountedPatients lists the patients a rate leaves out: in its
 // denominator, not in its numerator (such as the registered patients not
 // followed up in the period), the ones a supervisor must chase.
 func (s *Service) UncountedPatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, page Page) ([]report.Row, string, error) {
-	return s.figurePatients(ctx, unitCode, p, key, false, page)
+	return s.figurePage(ctx, unitCode, p, key, false, page)
 }
 
-func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, page Page) ([]report.Row, string, error) {
+// FigureList returns the whole list behind a figure (the patients counted,
+// or when counted is false those left out), up to max patients, for an
+// export; more says the list is longer. It is one read and one audit
+// entry: an export that paged through FigurePatients recounted the unit's
+// follow-ups for every page of 200, a district's year 5 to 8 s for 11,000
+// patients.
+func (s *Service) FigureList(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, max int) (rows []report.Row, more bool, err error) {
+	if max < 1 {
+		return nil, false, invalid("limit", "must be at least 1")
+	}
+	rows, err = s.figurePatients(ctx, unitCode, p, key, counted, 0, max+1, " export")
+	if len(rows) > max {
+		rows, more = rows[:max], true
+	}
+	return rows, more, err
+}
+
+func (s *Service) figurePage(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, page Page) ([]report.Row, string, error) {
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err
@@ -335,11 +352,22 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 			return nil, "", invalid("page_token", "is not a token this server gave out")
 		}
 	}
+	out, err := s.figurePatients(ctx, unitCode, p, key, counted, afterID, limit+1, "")
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
+	return out, next, nil
+}
+
+// figurePatients reads up to limit patients of the list behind figure key
+// after the id afterID; note ends the audit entry's detail.
+func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, afterID int64, limit int, note string) ([]report.Row, error) {
 	if !report.HasList(key) {
-		return nil, "", invalid("key", "this figure has no list of patients behind it")
+		return nil, invalid("key", "this figure has no list of patients behind it")
 	}
 	if !counted && !report.HasUncounted(key) {
-		return nil, "", invalid("counted", "only a rate has patients not counted")
+		return nil, invalid("counted", "only a rate has patients not counted")
 	}
 	var out []report.Row
 	f, err := s.actStale(ctx, "figures.patients", func(tx *store.Tx, a *Actor, sub *subject) error {
@@ -354,11 +382,12 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 		if !counted {
 			sub.Detail += " not counted"
 		}
+		sub.Detail += note
 		if !Allow(a, ReadPatient, Target{Path: u.Path}) {
 			return &Error{Kind: Forbidden, denied: true,
 				Message: "your role sees the figures but not the patients behind them"}
 		}
-		out, err = report.Patients(ctx, tx, s.scope(u, p), key, counted, afterID, limit+1)
+		out, err = report.Patients(ctx, tx, s.scope(u, p), key, counted, afterID, limit)
 		if err != nil {
 			return err
 		}
@@ -370,11 +399,10 @@ func (s *Service) figurePatients(ctx context.Context, unitCode string, p kpi.Per
 		return nil
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	noteFreshness(ctx, f)
-	out, next := cut(out, limit, func(r report.Row) string { return strconv.FormatInt(r.PatientID, 10) })
-	return out, next, nil
+	return out, nil
 }
 
 // FigureDistribution returns how an org unit's current register divides by

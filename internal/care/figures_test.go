@@ -134,8 +134,29 @@ func TestFigures(t *testing.T) {
 		if _, _, err := svc.UncountedPatients(as(psy), "C1", q1, kpi.Overdue, care.Page{}); care.ErrorKind(err) != care.Invalid {
 			t.Errorf("patients a count leaves out: %v, want invalid", err)
 		}
-		// The dashboard is one read, audited once.
+		// An export reads the whole list at once, with one audit entry,
+		// and says when the list is longer than it may be.
 		before := count(t, db, `SELECT count(*) FROM audit_log`)
+		all, more, err := svc.FigureList(as(psy), "C1", q1, kpi.ManagementRate, false, len(left))
+		if err != nil || more || len(all) != len(left) || all[0].PatientID != left[0].PatientID {
+			t.Errorf("whole list left out = %+v, more %v, %v; want the %d of the pages", all, more, err, len(left))
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log`) - before; n != 1 {
+			t.Errorf("the export wrote %d audit entries, want 1", n)
+		}
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'figures.patients' AND detail = ?`,
+			"management_rate 2025-Q1 not counted export"); n != 1 {
+			t.Errorf("%d entries for the export, want 1", n)
+		}
+		all, more, err = svc.FigureList(as(psy), "C1", q1, kpi.ManagementRate, true, 1)
+		if err != nil || !more || len(all) != 1 || all[0].PatientID != p1 {
+			t.Errorf("list of 2 cut at 1 = %+v, more %v, %v; want P1 and more", all, more, err)
+		}
+		if _, _, err := svc.FigureList(as(district), "C1", q1, kpi.ManagementRate, true, 10); care.ErrorKind(err) != care.Forbidden {
+			t.Errorf("district admin exports names: %v", err)
+		}
+		// The dashboard is one read, audited once.
+		before = count(t, db, `SELECT count(*) FROM audit_log`)
 		dash, err := svc.FigureDashboard(as(psy), care.DashboardQuery{OrgUnit: "S1", Period: q1, TrendEnd: q1.To, TrendMonths: 12, Worklists: true})
 		if err != nil || dash.Set == nil || len(dash.Trend) != 12 || len(dash.Children) != 1 || dash.Distribution == nil || dash.Worklists == nil {
 			t.Fatalf("dashboard = %+v, %v", dash, err)

@@ -94,26 +94,14 @@ func (s *server) exportPatients(w http.ResponseWriter, r *http.Request, p *page,
 	if err := exportFormat(format); err != nil {
 		return err
 	}
-	var rows []report.Row
-	token := ""
-	list := s.svc.FigurePatients
-	if counted, _ := countedParam(r, key); !counted {
-		list = s.svc.UncountedPatients
+	counted, _ := countedParam(r, key)
+	rows, more, err := s.svc.FigureList(r.Context(), q.Unit, q.Period, key, counted, exportMaxRows)
+	if err != nil {
+		return err
 	}
-	for {
-		page, next, err := list(r.Context(), q.Unit, q.Period, key, care.Page{Token: token, Limit: care.MaxLimit})
-		if err != nil {
-			return err
-		}
-		rows = append(rows, page...)
-		if next == "" {
-			break
-		}
-		if len(rows) >= exportMaxRows {
-			return &care.Error{Kind: care.Invalid, Message: fmt.Sprintf(
-				"the list is longer than %d patients: export the list of a smaller org unit", exportMaxRows)}
-		}
-		token = next
+	if more {
+		return &care.Error{Kind: care.Invalid, Message: fmt.Sprintf(
+			"the list is longer than %d patients: export the list of a smaller org unit", exportMaxRows)}
 	}
 	unit := q.Unit
 	if unit == "" {

@@ -260,8 +260,20 @@ func TestFigurePages(t *testing.T) {
 				t.Errorf("%d rows, want a header and %d units", len(rows), len(kids))
 			}
 
+			var before, after int
+			if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
 			resp, body = zh.get("/figures/management_rate/patients?format=csv&" + period)
 			rows = readCSV(t, resp, body, "attachment; filename=kith-management_rate-D01-"+per.String()+".csv")
+			// The whole list in one read (care.FigureList), audited once.
+			if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'figures.patients'
+				AND outcome = 'allowed' AND detail = ?`, "management_rate "+per.String()+" export").Scan(&after); err != nil || after != 1 {
+				t.Errorf("%d audit entries of the export, %v; want 1", after, err)
+			}
+			if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&after); err != nil || after-before != 1 {
+				t.Errorf("the export wrote %d audit entries, %v; want 1", after-before, err)
+			}
 			contains(t, strings.Join(rows[0], ","), "患者编号", "姓名", "社区", "随访分类")
 			if rows[1][2] == "" || strings.HasPrefix(rows[1][2], "C0") {
 				t.Errorf("the community by code, not name: %q", rows[1])
