@@ -509,19 +509,21 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 		date, class, due, rule, adherence string
 		risk                              sql.NullInt64
 	}
-	var streak int
+	var streak, inYear int
 	var emergencyDue, discharged, flagOn sql.NullString
 	err := tx.QueryRow(ctx, `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
 		COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
 		(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
 			AND f.date > COALESCE(l.date, '')),
+		(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date >= substr(COALESCE(l.date, ''), 1, 4) || '-01-01' AND f.date <= COALESCE(l.date, '')),
 		(SELECT min(follow_up_by) FROM emergencies e WHERE e.patient_id = p.id AND e.occurred_at > COALESCE(l.date, '')),
 		`+dischargedSQL+`, `+openFlagSQL+`
 		FROM patients p LEFT JOIN (SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level
 			FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1) l ON 1 = 1
-		WHERE p.id = ?`, false, clinical.HighRiskLevel, true, id, true, id).
+		WHERE p.id = ?`, false, true, clinical.HighRiskLevel, true, id, true, id).
 		Scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
-			&streak, &emergencyDue, &discharged, &flagOn)
+			&streak, &inYear, &emergencyDue, &discharged, &flagOn)
 	if err != nil {
 		return err
 	}
@@ -538,8 +540,8 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 		risk = last.risk.Int64
 	}
 	if err := tx.Later(ctx, `UPDATE patients SET next_due_on = ?, next_due_rule = ?, last_followup_on = ?, last_classification = ?,
-		last_risk_level = ?, last_adherence = ?, not_reached_streak = ?, updated_at = ? WHERE id = ?`,
-		last.due, last.rule, last.date, last.class, risk, last.adherence, streak, store.FormatTime(tx.Now()), id); err != nil {
+		last_risk_level = ?, last_adherence = ?, not_reached_streak = ?, reached_in_year = ?, updated_at = ? WHERE id = ?`,
+		last.due, last.rule, last.date, last.class, risk, last.adherence, streak, inYear, store.FormatTime(tx.Now()), id); err != nil {
 		return err
 	}
 	today := asOf

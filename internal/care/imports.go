@@ -244,6 +244,7 @@ type imported struct {
 	state     patientState
 	last      *plannedFollowUp // the last reached follow-up, nil if none
 	streak    int
+	inYear    int // the reached follow-ups of the last one's year
 }
 
 func (b *importBatch) run(ctx context.Context, todo []*imported) error {
@@ -544,8 +545,11 @@ func (s *Service) planImport(r *imported, a *Actor, at time.Time, today clinical
 		r.state.due, r.state.dueRule = r.last.fu.NextDueOn, r.last.fu.NextDueRule
 	}
 	for _, pl := range r.planned {
-		if !*pl.fu.Reached && pl.fu.Date > lastDate {
+		switch {
+		case !*pl.fu.Reached && pl.fu.Date > lastDate:
 			r.streak++
+		case *pl.fu.Reached && pl.fu.Date[:4] == lastDate[:4]:
+			r.inYear++
 		}
 	}
 	r.state.due, r.state.dueRule = warningDue(lastDate, r.state.due, r.state.dueRule, "", "")
@@ -566,7 +570,7 @@ func (s *Service) planImport(r *imported, a *Actor, at time.Time, today clinical
 // importPatientColumns are patientColumns with the id and the summary of
 // the history.
 var importPatientColumns = append(slices.Clone(patientColumns), "id", "last_followup_on", "last_classification",
-	"last_risk_level", "last_adherence", "not_reached_streak")
+	"last_risk_level", "last_adherence", "not_reached_streak", "reached_in_year")
 
 // write inserts the accepted records, table by table.
 func (b *importBatch) write(ctx context.Context) error {
@@ -605,7 +609,7 @@ func (b *importBatch) write(ctx context.Context) error {
 		if r.last != nil {
 			lastDate, class, adherence, risk = r.last.fu.Date, r.last.fu.Classification, r.last.fu.MedicationAdherence, r.last.risk
 		}
-		patients = append(patients, append(row, id, lastDate, class, risk, adherence, r.streak))
+		patients = append(patients, append(row, id, lastDate, class, risk, adherence, r.streak, r.inYear))
 		for _, d := range r.in.Diagnoses {
 			diagnoses = append(diagnoses, []any{id, d.Code, d.DiagnosedOn, d.Institution})
 		}

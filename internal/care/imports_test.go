@@ -140,7 +140,7 @@ func TestImportBatchAsRecorded(t *testing.T) {
 
 		// Where each patient stands, and refreshSummary's view of it.
 		const summary = `SELECT name, status, left_on, next_due_on, next_due_rule, last_followup_on, last_classification,
-			COALESCE(last_risk_level, -1), last_adherence, not_reached_streak FROM patients ORDER BY id`
+			COALESCE(last_risk_level, -1), last_adherence, not_reached_streak, reached_in_year FROM patients ORDER BY id`
 		read := func() []string {
 			rows, err := db.Query(ctx, summary)
 			if err != nil {
@@ -149,8 +149,8 @@ func TestImportBatchAsRecorded(t *testing.T) {
 			defer rows.Close()
 			var out []string
 			for rows.Next() {
-				var v [10]any
-				var ptrs [10]any
+				var v [11]any
+				var ptrs [11]any
 				for i := range v {
 					ptrs[i] = &v[i]
 				}

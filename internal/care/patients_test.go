@@ -3,6 +3,7 @@ package care_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -640,6 +641,74 @@ func TestRegisterFromNationalID(t *testing.T) {
 		p, err := svc.RegisterPatient(as(manager), care.PatientInput{Name: "赵六", NationalID: nid, OrgUnit: "C1", RegisteredOn: "2025-01-10"})
 		if err != nil || p.BirthDate != "1975-08-09" || p.Sex != "male" {
 			t.Fatalf("registered %+v, %v", p, err)
+		}
+	})
+}
+
+// TestBelowMinimumFromSummary: the worklist "fewer than four reached
+// follow-ups this year" (R-MIN4) and its count read the summary's count of
+// the last reached follow-up's year, kept by every write, and count the
+// follow-ups instead for a day before that follow-up.
+func TestBelowMinimumFromSummary(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-05-31")
+		ctx := as(manager)
+		record := func(id int64, dates ...string) []int64 {
+			var ids []int64
+			for _, d := range dates {
+				fu, err := svc.RecordFollowUp(ctx, id, form(d, 0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, fu.ID)
+			}
+			return ids
+		}
+		// A: four this year (two last year); B: five last year, none this
+		// year; C: four this year, one then corrected to not reached.
+		a := register(t, svc, manager, care.PatientInput{Name: "A", RegisteredOn: "2024-01-01"}).ID
+		record(a, "2024-10-01", "2024-12-01", "2025-01-10", "2025-02-10", "2025-03-10", "2025-04-10")
+		b := register(t, svc, manager, care.PatientInput{Name: "B", RegisteredOn: "2024-01-01"}).ID
+		record(b, "2024-08-01", "2024-09-01", "2024-10-01", "2024-11-01", "2024-12-31")
+		c := register(t, svc, manager, care.PatientInput{Name: "C", RegisteredOn: "2024-01-01"}).ID
+		cs := record(c, "2025-01-05", "2025-02-05", "2025-03-05", "2025-04-05")
+		if _, err := svc.CorrectFollowUp(ctx, c, cs[1], attempt("2025-02-05", "working_away")); err != nil {
+			t.Fatal(err)
+		}
+		below := func(asOf string) map[int64]int {
+			items, _, err := svc.Worklist(ctx, care.WorklistQuery{Kind: "below_min", AsOf: asOf}, care.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[int64]int{}
+			for _, it := range items {
+				out[it.PatientID] = it.ReachedThisYear
+			}
+			return out
+		}
+		if got, want := below("2025-05-31"), map[int64]int{b: 0, c: 3}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("below the minimum today = %v, want %v (patient: reached this year)", got, want)
+		}
+		// Before A's and C's last follow-ups: counted to that day.
+		if got, want := below("2025-03-01"), map[int64]int{a: 2, b: 0, c: 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("below the minimum on 1 March = %v, want %v", got, want)
+		}
+		// The next year: none of them has a follow-up in it yet.
+		if got, want := below("2026-01-05"), map[int64]int{a: 0, b: 0, c: 0}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("below the minimum on 5 January = %v, want %v", got, want)
+		}
+		items, _, err := svc.Worklist(ctx, care.WorklistQuery{Kind: "due", AsOf: "2025-07-05"}, care.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 2 || items[1].PatientID != a || items[1].ReachedThisYear != 4 {
+			t.Errorf("due list = %+v, want C then A, A with 4 reached this year", items)
+		}
+		counts, err := svc.WorklistCounts(ctx, "")
+		if err != nil || counts.BelowMin != 2 {
+			t.Errorf("counts = %+v, %v; want 2 below the minimum", counts, err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package care
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -518,8 +519,6 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			return err
 		}
 		lo, hi := store.Beneath(scope)
-		reached := `(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
-			AND f.date >= ? AND f.date <= ?)`
 		// The due date is the next follow-up's, or on plan_review the
 		// active plan's next review.
 		due, from := "p.next_due_on", ""
@@ -527,12 +526,12 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 			due, from = "cp.next_review_on", ` JOIN care_plans cp ON cp.patient_id = p.id AND cp.status = 'active'`
 		}
 		qs := `SELECT p.id, p.name, o.code, p.status, ` + due + `, p.next_due_rule, p.last_risk_level, p.last_classification,
-			p.last_followup_on, ` + reached + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
+			p.last_followup_on, ` + reachedInYearSQL + `, p.phone, p.address, p.guardian_name, p.guardian_relation, p.guardian_phone,
 			` + clinical.UrgencySQL + ` AS urgency,
-			EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL) AS open_alert
+			p.id IN (SELECT al.patient_id FROM alerts al WHERE al.acknowledged_at IS NULL) AS open_alert
 			FROM patients p JOIN org_units o ON o.id = p.org_unit_id` + from + `
 			WHERE p.org_path >= ? AND p.org_path < ?`
-		args := []any{true, yearStart.String(), asOf.String(), lo, hi}
+		args := append(reachedInYearArgs(yearStart, asOf), lo, hi)
 		switch kind {
 		case WorkDue:
 			qs += ` AND p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ?`
@@ -543,8 +542,8 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 		case WorkLost:
 			qs += ` AND p.status = 'lost'`
 		case WorkBelowMin:
-			qs += ` AND p.status = 'managed' AND ` + reached + ` < ?`
-			args = append(args, true, yearStart.String(), asOf.String(), clinical.MinReachedPerYear)
+			qs += ` AND p.status = 'managed' AND ` + reachedInYearSQL + ` < ?`
+			args = append(append(args, reachedInYearArgs(yearStart, asOf)...), clinical.MinReachedPerYear)
 		case WorkPlanReview:
 			qs += ` AND cp.next_review_on <= ?`
 			args = append(args, asOf.AddDays(PlanReviewSoonDays).String())
@@ -695,6 +694,22 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 	return &out, nil
 }
 
+// reachedInYearSQL is the number of patient p's reached follow-ups from
+// the start of a year to a day in it (R-MIN): the summary's count of the
+// last reached one's year (reached_in_year) when that one is not after the
+// day, else counted. A district's worklist counts counted every managed
+// patient's follow-ups, 85 of their 100 ms on 11,000 patients. Its
+// arguments are reachedInYearArgs.
+const reachedInYearSQL = `(CASE WHEN p.last_followup_on <= ? THEN (CASE WHEN p.last_followup_on >= ? THEN p.reached_in_year ELSE 0 END)
+	ELSE (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+		AND f.date >= ? AND f.date <= ?) END)`
+
+// reachedInYearArgs are reachedInYearSQL's arguments for the year from
+// yearStart to the day asOf.
+func reachedInYearArgs(yearStart, asOf clinical.Date) []any {
+	return []any{asOf.String(), yearStart.String(), true, yearStart.String(), asOf.String()}
+}
+
 // WorklistCounts is how many patients are on each worklist.
 type WorklistCounts struct {
 	Due      int `json:"due"`
@@ -742,13 +757,12 @@ func worklistCounts(ctx context.Context, tx *store.Tx, a *Actor, scope string, a
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on >= ? AND p.next_due_on <= ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'managed' AND p.next_due_on < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN p.status = 'lost' THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN p.status = 'managed' AND (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id
-				AND f.reached = ? AND f.superseded_by IS NULL AND f.date >= ? AND f.date <= ?) < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN p.status = 'managed' AND `+reachedInYearSQL+` < ? THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN 1 = 1`+alertWorkSQL+` THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN 1 = 1`+dischargeWorkSQL+` THEN 1 ELSE 0 END), 0)
 			FROM patients p WHERE p.org_path >= ? AND p.org_path < ?`,
-		asOf.String(), asOf.AddDays(7).String(), asOf.String(), true, yearStart.String(), asOf.String(),
-		clinical.MinReachedPerYear, lo, hi).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin, &out.Alert, &out.Discharge); err != nil {
+		slices.Concat([]any{asOf.String(), asOf.AddDays(7).String(), asOf.String()}, reachedInYearArgs(yearStart, asOf),
+			[]any{clinical.MinReachedPerYear, lo, hi})...).Scan(&out.Due, &out.Overdue, &out.Lost, &out.BelowMin, &out.Alert, &out.Discharge); err != nil {
 		return err
 	}
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM care_plans cp JOIN patients p ON p.id = cp.patient_id

@@ -38,13 +38,18 @@ const WorkAlert WorklistKind = "alert"
 // (a referral down) whose discharge the community has not yet acknowledged.
 const WorkDischarge WorklistKind = "discharge"
 
-// dischargeWorkSQL selects, on patients p, the worklist "discharge".
-const dischargeWorkSQL = ` AND EXISTS (SELECT 1 FROM referrals r WHERE r.patient_id = p.id AND r.direction = 'down'
+// dischargeWorkSQL selects, on patients p, the worklist "discharge": the
+// discharges waiting are few, read once as a set (as alertWorkSQL's
+// alerts).
+const dischargeWorkSQL = ` AND p.id IN (SELECT r.patient_id FROM referrals r WHERE r.direction = 'down'
 	AND r.status = 'requested')`
 
-// alertWorkSQL selects, on patients p, the worklist "alert".
+// alertWorkSQL selects, on patients p, the worklist "alert". The open
+// alerts are few: read once as a set (IN), not looked up for each patient
+// (EXISTS), which went through all of them for each of a district's
+// patients, 54 ms of its worklist counts on 11,000.
 const alertWorkSQL = ` AND p.status NOT IN ('deceased', 'moved_away') AND (p.next_due_rule = 'R-ALERT-DUE'
-	OR EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.acknowledged_at IS NULL))`
+	OR p.id IN (SELECT al.patient_id FROM alerts al WHERE al.acknowledged_at IS NULL))`
 
 // raiseAlert raises an alert of a kind no assessment raises.
 func raiseAlert(ctx context.Context, tx *store.Tx, patientID int64, kind, detail string, referral *int64) error {

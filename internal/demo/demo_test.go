@@ -50,6 +50,14 @@ func TestDemoDistrictLooksAlive(t *testing.T) {
 				t.Errorf("worklist %s: %d items, %v", kind, len(items), err)
 			}
 		}
+		// The generated count of the last reached follow-up's year is the
+		// one every write keeps (care.refreshSummary).
+		var wrong int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM patients p WHERE p.reached_in_year <> (SELECT count(*) FROM follow_ups f
+			WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+			AND f.date >= substr(p.last_followup_on, 1, 4) || '-01-01' AND f.date <= p.last_followup_on)`, true).Scan(&wrong); err != nil || wrong != 0 {
+			t.Errorf("%d patients with a wrong reached_in_year, %v", wrong, err)
+		}
 		// Generated summaries agree with the rules: a patient's next due date
 		// is the one its last reached follow-up set.
 		list, _, err := svc.Patients(psy, care.PatientQuery{Status: "managed"}, care.Page{Limit: 20})

@@ -262,6 +262,7 @@ func (g *gen) patient(i int) error {
 	}
 	last.due, last.rule = reg.AddDays(14).String(), ""
 	streak, lastCheck := 0, 0
+	inYear, inYearOf := 0, 0 // the reached follow-ups of the last one's year (reached_in_year)
 	for !date.After(g.today) {
 		if !dropAt.IsZero() && date.After(dropAt) {
 			break
@@ -302,6 +303,10 @@ func (g *gen) patient(i int) error {
 				clinical.EmergencyFollowUpDue(clinical.DateOf(at)).String(), "psychiatrist", store.FormatTime(at.Add(3 * time.Hour))})
 			g.stats.Emergencies++
 		}
+		if date.Year != inYearOf {
+			inYear, inYearOf = 0, date.Year
+		}
+		inYear++
 		prev, streak = class, 0
 		last.date, last.class, last.due, last.rule, last.adherence, last.risk = date.String(), string(class), due.String(), string(dueRule), string(adherence), a.RiskLevel
 		// Most visits happen around the due date.
@@ -333,7 +338,7 @@ func (g *gen) patient(i int) error {
 		"社区" + strconv.Itoa(1+g.rng.IntN(30)) + "号楼" + strconv.Itoa(101+g.rng.IntN(600)) + "室", gName, gRel,
 		"13" + strconv.Itoa(100000000+g.rng.IntN(899999999)), true, reg.String(), status, reg.String(), true,
 		last.due, last.rule, last.date, last.class, last.risk, last.adherence, streak, now, now, left,
-		initials, phoneKey, tail, 1})
+		initials, phoneKey, tail, 1, inYear})
 	return nil
 }
 
@@ -414,7 +419,7 @@ var (
 		"phone", "address", "guardian_name", "guardian_relation", "guardian_phone", "consent", "consent_on", "status", "registered_on",
 		"severe", "next_due_on", "next_due_rule", "last_followup_on", "last_classification", "last_risk_level", "last_adherence",
 		"not_reached_streak", "created_at", "updated_at", "left_on", "name_initials", "phone_key", "national_id_tail",
-		"search_keys"}
+		"search_keys", "reached_in_year"}
 	diagnosisCols = []string{"patient_id", "code", "diagnosed_on", "institution"}
 	historyCols   = []string{"patient_id", "status", "changed_on", "reason", "actor", "at"}
 	followUpCols  = []string{"patient_id", "date", "mode", "reached", "risk_level", "classification", "rule", "next_due_on",
