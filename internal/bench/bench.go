@@ -137,6 +137,14 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 				Community: codeOf[communities[rng.IntN(len(communities))]]})
 			return err
 		}},
+		{"worklist counts, one district", func() error {
+			_, err := svc.WorklistCounts(psy(districts[rng.IntN(len(districts))]), "")
+			return err
+		}},
+		{"below-minimum worklist, one district", func() error {
+			_, _, err := svc.Worklist(psy(districts[rng.IntN(len(districts))]), care.WorklistQuery{Kind: "below_min"}, care.Page{})
+			return err
+		}},
 		{"contact requests, one community", func() error {
 			c := communities[rng.IntN(len(communities))]
 			mgr := care.WithActor(ctx, &care.Actor{Username: "bench", Role: auth.CommunityManager, UnitPath: c})
@@ -145,6 +153,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		}},
 	}
 	quarter, _ := kpi.ParsePeriod(time.Now().Format("2006") + "-Q" + strconv.Itoa((int(time.Now().Month())+2)/3))
+	year, _ := kpi.ParsePeriod(time.Now().Format("2006"))
 	// asReader reads, with read, the figures of one of paths picked at
 	// random, as a district administrator there.
 	asReader := func(paths []string, read func(ctx context.Context, code string) error) func() error {
@@ -178,6 +187,11 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		op{"figures this quarter, one district", figures(districts)},
 		op{"figures page this quarter, one community", dashboard(communities)},
 		op{"figures page this quarter, one district", dashboard(districts)},
+		op{wholeList, func() error {
+			d := districts[rng.IntN(len(districts))]
+			_, _, err := svc.FigureList(psy(d), codeOf[d], year, kpi.Registered, true, 20000)
+			return err
+		}},
 		op{"figures this quarter, all units (province)", func() error {
 			// No role's jurisdiction spans several districts yet, so the
 			// province's counts are taken straight from package report,
@@ -199,8 +213,11 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 	fmt.Fprintf(w, "%-50s %6s %10s %10s %10s\n", "operation", "n", "p50", "p99", "max")
 	for _, op := range ops {
 		runs := n
-		if op.name == "figures this quarter, all units (province)" {
+		switch op.name {
+		case "figures this quarter, all units (province)":
 			runs = min(n, 100)
+		case wholeList:
+			runs = min(n, 20)
 		}
 		r, err := measure(op, runs, w)
 		if err != nil {
@@ -210,6 +227,10 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 	}
 	return out, nil
 }
+
+// wholeList is the operation of an export of the list behind a figure:
+// a district's registered patients this year, read whole.
+const wholeList = "list behind a figure, whole, one district's year"
 
 // measure runs op a few times to warm caches and pools, then runs times,
 // and writes a line of its latency percentiles to w.
