@@ -189,7 +189,7 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 		op{"figures page this quarter, one district", dashboard(districts)},
 		op{wholeList, func() error {
 			d := districts[rng.IntN(len(districts))]
-			_, _, err := svc.FigureList(psy(d), codeOf[d], year, kpi.Registered, true, 20000)
+			_, _, err := svc.FigureList(psy(d), codeOf[d], year, kpi.ManagementRate, true, 20000)
 			return err
 		}},
 		op{"figures this quarter, all units (province)", func() error {
@@ -229,7 +229,8 @@ func Run(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Write
 }
 
 // wholeList is the operation of an export of the list behind a figure:
-// a district's registered patients this year, read whole.
+// the patients of a district followed up this year (the management rate),
+// read whole.
 const wholeList = "list behind a figure, whole, one district's year"
 
 // measure runs op a few times to warm caches and pools, then runs times,

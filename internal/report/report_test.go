@@ -402,3 +402,67 @@ func TestConfirmCurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestListsAgreeWithCounts: the list behind each figure holds as many
+// patients as its numerator, and a rate's patients not counted are its
+// denominator less its numerator (R-KPI), whether the list's condition
+// reads the follow-ups' sums or only the register.
+func TestListsAgreeWithCounts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		_, now := demoRegister(t, db, 5)
+		today := clinical.DateOf(now)
+		for _, name := range []string{today.String()[:7], today.String()[:4]} {
+			p, err := kpi.ParsePeriod(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scope := report.Scope{Path: "/D01/", Period: p, AsOf: today}
+			if err := db.Read(ctx, func(tx *store.Tx) error {
+				counts, err := report.Counts(ctx, tx, scope, 0)
+				if err != nil {
+					return err
+				}
+				for _, f := range kpi.Compute(counts, nil) {
+					if !report.HasList(f.Key) {
+						continue
+					}
+					rows, err := report.Patients(ctx, tx, scope, f.Key, true, 0, 10000)
+					if err != nil {
+						return fmt.Errorf("%s: %w", f.Key, err)
+					}
+					if int64(len(rows)) != f.Numerator {
+						t.Errorf("%s %s: %d patients listed, numerator %d", name, f.Key, len(rows), f.Numerator)
+					}
+					if !report.HasUncounted(f.Key) {
+						continue
+					}
+					if rows, err = report.Patients(ctx, tx, scope, f.Key, false, 0, 10000); err != nil {
+						return fmt.Errorf("%s not counted: %w", f.Key, err)
+					}
+					if int64(len(rows)) != f.Denominator-f.Numerator {
+						t.Errorf("%s %s: %d patients not counted, want %d − %d", name, f.Key, len(rows), f.Denominator, f.Numerator)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestListsCountOnlyWhatTheyRead: the lists of counts kept on the register
+// (registered, overdue, lost, the plan figures) do not sum every patient's
+// follow-ups of the period's year; the rates over follow-ups do.
+func TestListsCountOnlyWhatTheyRead(t *testing.T) {
+	for k, want := range map[kpi.Key]bool{
+		kpi.Registered: false, kpi.Overdue: false, kpi.Lost: false, kpi.PlanCoverage: false, kpi.ReviewsOnTime: false,
+		kpi.GoalsAchieved: false, kpi.ManagementRate: true, kpi.StandardisedManagementRate: true, kpi.MedicationRate: true,
+		kpi.RegularMedicationRate: true, kpi.FaceToFaceRate: true, kpi.StabilityRate: true, kpi.HealthCheckRate: true,
+	} {
+		if got := report.ListReadsSums(k); got != want {
+			t.Errorf("list behind %s reads the sums: %v, want %v", k, got, want)
+		}
+	}
+}
