@@ -15,19 +15,7 @@ func TestGuardianBecomesFamilyMember(t *testing.T) {
 	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, storetest.DSN(t, e))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.MigrateTo(ctx, 15); err != nil {
-				t.Fatal(err)
-			}
-			now := "2026-01-02T03:04:05.000000Z"
-			if _, err := db.Exec(ctx, `INSERT INTO org_units (id, code, name, level, path, created_at, updated_at)
-				VALUES (1, 'C1', 'C', 'community', '/C1/', ?, ?)`, now, now); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedTo(t, e, 15)
 			for _, p := range []struct {
 				id                    int
 				name, relation, phone string
@@ -35,7 +23,7 @@ func TestGuardianBecomesFamilyMember(t *testing.T) {
 				if _, err := db.Exec(ctx, `INSERT INTO patients (id, org_unit_id, org_path, name, name_key, sex, birth_date,
 					guardian_name, guardian_relation, guardian_phone, status, registered_on, next_due_on, created_at, updated_at)
 					VALUES (?, 1, '/C1/', 'p', 'p', 'male', '1980-01-01', ?, ?, ?, 'managed', '2025-01-01', '2025-02-01', ?, ?)`,
-					p.id, p.name, p.relation, p.phone, now, now); err != nil {
+					p.id, p.name, p.relation, p.phone, migratedAt, migratedAt); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -66,4 +54,27 @@ func TestGuardianBecomesFamilyMember(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migratedAt is the time the migration tests write on their rows.
+const migratedAt = "2026-01-02T03:04:05.000000Z"
+
+// migratedTo opens a new database of engine e, migrated up to version,
+// with one community, C1 (id 1, path /C1/).
+func migratedTo(t *testing.T, e store.Engine, version int64) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t, e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.MigrateTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO org_units (id, code, name, level, path, created_at, updated_at)
+		VALUES (1, 'C1', 'C', 'community', '/C1/', ?, ?)`, migratedAt, migratedAt); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

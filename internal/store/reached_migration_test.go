@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"kith/internal/store"
-	"kith/internal/store/storetest"
 )
 
 // TestReachedInYearBackfilled: migration 00028 gives each patient the
@@ -15,19 +14,7 @@ func TestReachedInYearBackfilled(t *testing.T) {
 	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, storetest.DSN(t, e))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.MigrateTo(ctx, 27); err != nil {
-				t.Fatal(err)
-			}
-			now := "2026-01-02T03:04:05.000000Z"
-			if _, err := db.Exec(ctx, `INSERT INTO org_units (id, code, name, level, path, created_at, updated_at)
-				VALUES (1, 'C1', 'C', 'community', '/C1/', ?, ?)`, now, now); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedTo(t, e, 27)
 			for _, p := range []struct {
 				id   int
 				last string
@@ -35,7 +22,7 @@ func TestReachedInYearBackfilled(t *testing.T) {
 				if _, err := db.Exec(ctx, `INSERT INTO patients (id, org_unit_id, org_path, name, name_key, sex, birth_date,
 					status, registered_on, next_due_on, last_followup_on, created_at, updated_at)
 					VALUES (?, 1, '/C1/', 'p', 'p', 'male', '1980-01-01', 'managed', '2024-01-01', '2026-02-01', ?, ?, ?)`,
-					p.id, p.last, now, now); err != nil {
+					p.id, p.last, migratedAt, migratedAt); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -56,7 +43,7 @@ func TestReachedInYearBackfilled(t *testing.T) {
 				if _, err := db.Exec(ctx, `INSERT INTO follow_ups (id, patient_id, date, mode, reached, classification, rule,
 					next_due_on, next_due_rule, details, author, created_at, superseded_by)
 					VALUES (?, ?, ?, 'phone', ?, '', '', '', '', '{}', 'a', ?, ?)`,
-					f.id, f.patient, f.date, f.reached, now, f.superseded); err != nil {
+					f.id, f.patient, f.date, f.reached, migratedAt, f.superseded); err != nil {
 					t.Fatal(err)
 				}
 			}
