@@ -321,18 +321,18 @@ func (s *Service) UncountedPatients(ctx context.Context, unitCode string, p kpi.
 }
 
 // FigureList returns the whole list behind a figure (the patients counted,
-// or when counted is false those left out), up to max patients, for an
+// or when counted is false those left out), up to limit patients, for an
 // export; more says the list is longer. It is one read and one audit
 // entry: an export that paged through FigurePatients recounted the unit's
-// follow-ups for every page of 200, a district's year 5 to 8 s for 11,000
-// patients.
-func (s *Service) FigureList(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, max int) (rows []report.Row, more bool, err error) {
-	if max < 1 {
+// follow-ups for every page of 200, a district's year 6 to 14 s for
+// 11,000 patients.
+func (s *Service) FigureList(ctx context.Context, unitCode string, p kpi.Period, key kpi.Key, counted bool, limit int) (rows []report.Row, more bool, err error) {
+	if limit < 1 {
 		return nil, false, invalid("limit", "must be at least 1")
 	}
-	rows, err = s.figurePatients(ctx, unitCode, p, key, counted, 0, max+1, " export")
-	if len(rows) > max {
-		rows, more = rows[:max], true
+	rows, err = s.figurePatients(ctx, unitCode, p, key, counted, 0, limit+1, " export")
+	if len(rows) > limit {
+		rows, more = rows[:limit], true
 	}
 	return rows, more, err
 }

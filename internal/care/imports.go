@@ -544,11 +544,12 @@ func (s *Service) planImport(r *imported, a *Actor, at time.Time, today clinical
 		lastDate = r.last.fu.Date
 		r.state.due, r.state.dueRule = r.last.fu.NextDueOn, r.last.fu.NextDueRule
 	}
+	lastYear := lastDate[:min(4, len(lastDate))] // "" if none was reached
 	for _, pl := range r.planned {
 		switch {
 		case !*pl.fu.Reached && pl.fu.Date > lastDate:
 			r.streak++
-		case *pl.fu.Reached && pl.fu.Date[:4] == lastDate[:4]:
+		case *pl.fu.Reached && strings.HasPrefix(pl.fu.Date, lastYear):
 			r.inYear++
 		}
 	}

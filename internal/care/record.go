@@ -695,7 +695,7 @@ func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) 
 }
 
 // reachedInYearSQL is the number of patient p's reached follow-ups from
-// the start of a year to a day in it (R-MIN): the summary's count of the
+// the start of a year to a day in it (R-MIN4): the summary's count of the
 // last reached one's year (reached_in_year) when that one is not after the
 // day, else counted. A district's worklist counts counted every managed
 // patient's follow-ups, 85 of their 100 ms on 11,000 patients. Its

@@ -1,7 +1,7 @@
 -- +goose Up
 -- The patient's summary also keeps how many reached follow-ups the year of
 -- the last reached one holds, so that the worklist "fewer than the minimum
--- this year" (R-MIN) and its count read a column instead of counting each
+-- this year" (R-MIN4) and its count read a column instead of counting each
 -- patient's follow-ups: a district's worklist counts took about 85 ms of
 -- their 100 on 11,000 patients doing that.
 ALTER TABLE patients ADD COLUMN reached_in_year INTEGER NOT NULL DEFAULT 0;
