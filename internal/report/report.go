@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,25 +35,42 @@ import (
 // latestAdherence and latestStable); they are found as the greatest
 // "date|value" string: dates sort as text. (Building those strings for
 // every follow-up was about a third of a district's count.)
-func perPatient(scopes []Scope) (string, []any) {
+//
+// need, when not nil, names the only columns wanted (unsuffixed): the
+// follow-ups read then start where the earliest of their windows does, so
+// that a month's list behind the management rate reads the month, not the
+// year to its end.
+func perPatient(scopes []Scope, need []string) (string, []any) {
 	var cols []string
 	var args []any
 	first, last := "", ""
 	for k, s := range scopes {
 		from, to, year := s.Period.From.String(), s.Period.To.String(), s.Period.YearStart().String()
 		start := min(from, year)
-		if first == "" || start < first {
-			first = start
-		}
 		last = max(last, to)
-		cols = append(cols, windowed(`sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END) AS n_period,
-		sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END) AS n_year,
-		sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.mode <> 'phone' THEN 1 ELSE 0 END) AS n_f2f,
-		sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.health_check = ? THEN 1 ELSE 0 END) AS n_check,
-		max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.medication_adherence END) AS last_adh,
-		max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.classification END) AS last_class`,
-			len(scopes), k))
-		args = append(args, from, to, year, to, from, to, year, to, true, to, start, to, to, from, to)
+		for _, c := range []struct {
+			name, expr string
+			args       []any
+			since      string // the window's first day
+		}{
+			{"n_period", `sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END)`, []any{from, to}, from},
+			{"n_year", `sum(CASE WHEN f.date >= ? AND f.date <= ? THEN 1 ELSE 0 END)`, []any{year, to}, year},
+			{"n_f2f", `sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.mode <> 'phone' THEN 1 ELSE 0 END)`, []any{from, to}, from},
+			{"n_check", `sum(CASE WHEN f.date >= ? AND f.date <= ? AND f.health_check = ? THEN 1 ELSE 0 END)`, []any{year, to, true}, year},
+			{"last_adh", `max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.medication_adherence END)`,
+				[]any{to, start, to}, start},
+			{"last_class", `max(CASE WHEN q.last_followup_on > ? AND f.date >= ? AND f.date <= ? THEN f.date || '|' || f.classification END)`,
+				[]any{to, from, to}, from},
+		} {
+			if need != nil && !slices.Contains(need, c.name) {
+				continue
+			}
+			if first == "" || c.since < first {
+				first = c.since
+			}
+			cols = append(cols, windowed(c.expr+` AS `+c.name, len(scopes), k))
+			args = append(args, c.args...)
+		}
 	}
 	lo, hi := store.Beneath(scopes[0].Path)
 	return `SELECT f.patient_id, ` + strings.Join(cols, ",\n\t\t") + `
@@ -238,7 +256,7 @@ func countsBy(ctx context.Context, tx *store.Tx, scopes []Scope, byCommunity boo
 	if byCommunity {
 		group, key = " GROUP BY p.org_unit_id", "p.org_unit_id"
 	}
-	cte, args := perPatient(scopes)
+	cte, args := perPatient(scopes, nil)
 	var cols []string
 	first, last := "", "" // the earliest and the latest period's end
 	for k, s := range scopes {
@@ -405,8 +423,8 @@ type Row struct {
 	RiskLevel      *int   `json:"risk_level"`
 }
 
-// readsSums finds a condition that reads perPatient's sums (a.n_period, …).
-var readsSums = regexp.MustCompile(`\ba\.`)
+// readsSums finds the sums of perPatient a condition reads (a.n_period, …).
+var readsSums = regexp.MustCompile(`\ba\.(\w+)`)
 
 // Patients lists the patients counted in figure k's numerator, by id,
 // after the id afterID, at most limit; or, when counted is false, those
@@ -430,9 +448,13 @@ func Patients(ctx context.Context, tx *store.Tx, scope Scope, k kpi.Key, counted
 	// 200 ms of every page of its registered, overdue or lost patients.
 	with, join := "", ""
 	var args []any
-	if readsSums.MatchString(cond) {
+	if sums := readsSums.FindAllStringSubmatch(cond, -1); len(sums) > 0 {
+		need := make([]string, len(sums))
+		for i, m := range sums {
+			need[i] = m[1]
+		}
 		var cte string
-		cte, args = perPatient([]Scope{scope})
+		cte, args = perPatient([]Scope{scope}, need)
 		with, join = `WITH a AS MATERIALIZED (`+cte+`) `, ` LEFT JOIN a ON a.patient_id = p.id`
 	}
 	where, _ := scope.args()
