@@ -188,8 +188,8 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 // readAct is act for an action that only reads. The reading runs in a
 // read-only transaction (on SQLite, on a reader connection, beside the one
 // writer rather than holding it), and the audit entry is appended just
-// after, in a short write transaction of its own, before anything is
-// returned: if the entry cannot be written, the caller gets an error and
+// after, in a short write transaction of its own (ahead of the queued
+// writes: store.TransactForRead), before anything is returned: if the entry cannot be written, the caller gets an error and
 // none of what was read. Writes the reading asks for (a figure snapshot
 // worth keeping, see deferredFrom) are made in the audit entry's
 // transaction.
@@ -207,7 +207,7 @@ func (s *Service) readAct(ctx context.Context, action string, fn func(tx *store.
 		return fn(tx, a, &sub)
 	})
 	if err == nil {
-		err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		err = s.db.TransactForRead(ctx, func(tx *store.Tx) error {
 			for _, f := range later {
 				if err := f(tx); err != nil {
 					return err
@@ -223,7 +223,7 @@ func (s *Service) readAct(ctx context.Context, action string, fn func(tx *store.
 	if isDenied(err) {
 		outcome = audit.Denied
 	}
-	if aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+	if aerr := s.db.TransactForRead(ctx, func(tx *store.Tx) error {
 		return s.appendEntries(ctx, tx, a.Username, action, sub, outcome)
 	}); aerr != nil {
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
@@ -278,7 +278,7 @@ func (s *Service) actStale(ctx context.Context, action string, fn func(tx *store
 	case err != nil:
 		outcome = audit.Failed
 	}
-	aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+	aerr := s.db.TransactForRead(ctx, func(tx *store.Tx) error {
 		return s.appendEntries(ctx, tx, a.Username, action, sub, outcome)
 	})
 	if err != nil {

@@ -16,6 +16,14 @@ import (
 // failing function rolls back to its savepoint, taking nothing of the others
 // with it), and no caller hears success before the group's COMMIT has
 // returned, so an acknowledged write survives a crash as before.
+//
+// A read's own write (its audit entry, which must be saved before the read
+// is served) goes ahead of the queued write transactions, and its group is
+// committed right after it: the reader waits for the caller being run and
+// one commit, not for the queue. Beside 8 clients writing follow-ups, a
+// community's figures took 28-61 ms at p99 when their audit entry waited in
+// the queue, where the read itself took 5-13 ms; ahead of it, 24-31 ms
+// (issue 16, item 7).
 
 // maxGroup bounds how many callers share one commit.
 const maxGroup = 64
@@ -28,6 +36,7 @@ type writeReq struct {
 	ctx    context.Context
 	fn     func(*Tx) error
 	result chan error
+	ahead  bool // a read's write (TransactForRead)
 }
 
 // panicked carries a panic from a caller's function back to its goroutine.
@@ -35,13 +44,17 @@ type panicked struct{ value any }
 
 func (p *panicked) Error() string { return fmt.Sprint("store: panic in transaction: ", p.value) }
 
-// groupTransact hands fn to the writer goroutine and waits for the group's
-// outcome.
-func (db *DB) groupTransact(ctx context.Context, fn func(*Tx) error) error {
+// groupTransact hands fn to the writer goroutine, in the lane of reads'
+// writes when ahead, and waits for the group's outcome.
+func (db *DB) groupTransact(ctx context.Context, fn func(*Tx) error, ahead bool) error {
+	lane := db.writes
+	if ahead {
+		lane = db.ahead
+	}
 	for attempt := 0; ; attempt++ {
-		req := &writeReq{ctx: ctx, fn: fn, result: make(chan error, 1)}
+		req := &writeReq{ctx: ctx, fn: fn, result: make(chan error, 1), ahead: ahead}
 		select {
-		case db.writes <- req:
+		case lane <- req:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-db.quit:
@@ -65,14 +78,36 @@ func (db *DB) groupTransact(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) writeLoop() {
 	defer close(db.stopped)
 	for {
+		var first *writeReq
 		select {
-		case first := <-db.writes:
-			db.runGroup(first)
-			// Between groups the writer's connection is free.
-			db.wStmts.prepare(context.Background())
+		case first = <-db.ahead:
+		case first = <-db.writes:
 		case <-db.quit:
 			return
 		}
+		db.runGroup(first)
+		// Between groups the writer's connection is free.
+		db.wStmts.prepare(context.Background())
+	}
+}
+
+// next returns the caller to run next in the group, or nil to commit it:
+// a read's write first; a queued write unless the group already holds a
+// read's write (closing), which is then committed without waiting for them.
+func (db *DB) next(closing bool) *writeReq {
+	select {
+	case r := <-db.ahead:
+		return r
+	default:
+	}
+	if closing {
+		return nil
+	}
+	select {
+	case r := <-db.writes:
+		return r
+	default:
+		return nil
 	}
 }
 
@@ -84,6 +119,7 @@ func (db *DB) runGroup(first *writeReq) {
 	}
 	tx := &Tx{tx: sqlTx, engine: db.engine, detached: true, stmts: db.wStmts}
 	var done []*writeReq
+	closing := false
 	for next := first; next != nil; {
 		err := runSaved(tx, next)
 		switch {
@@ -99,12 +135,10 @@ func (db *DB) runGroup(first *writeReq) {
 		default:
 			done = append(done, next)
 		}
+		closing = closing || next.ahead
 		next = nil
 		if len(done) < maxGroup {
-			select {
-			case next = <-db.writes:
-			default:
-			}
+			next = db.next(closing)
 		}
 	}
 	if len(done) == 0 {

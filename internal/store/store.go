@@ -49,8 +49,10 @@ type DB struct {
 	name   string // the DSN without credentials, for messages
 
 	// SQLite's group commit (group.go): write transactions queue on
-	// writes for the one goroutine that runs them.
+	// writes for the one goroutine that runs them, reads' writes on
+	// ahead.
 	writes    chan *writeReq
+	ahead     chan *writeReq
 	quit      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
@@ -114,7 +116,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// (renewReaders).
 	r.SetConnMaxLifetime(readerLifetime)
 	db := &DB{engine: SQLite, w: w, r: r, name: "sqlite:" + path,
-		writes: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{}),
+		writes: make(chan *writeReq), ahead: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{}),
 		wStmts: newStmtCache(w), rStmts: newStmtCache(r)}
 	go db.writeLoop()
 	if err := db.w.PingContext(ctx); err != nil {
@@ -431,7 +433,19 @@ func (tx *Tx) replanned(args []any) []any {
 // group.go); fn's work is still atomic and alone in failing.
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes != nil {
-		return db.groupTransact(ctx, fn)
+		return db.groupTransact(ctx, fn, false)
+	}
+	return db.transact(ctx, db.w, nil, fn)
+}
+
+// TransactForRead is Transact for the short write that serving a read
+// needs before it answers (its audit entry). On SQLite it goes ahead of the
+// write transactions queued for the one writer (see group.go); on
+// PostgreSQL, where every transaction commits on its own connection, it is
+// Transact.
+func (db *DB) TransactForRead(ctx context.Context, fn func(*Tx) error) error {
+	if db.writes != nil {
+		return db.groupTransact(ctx, fn, true)
 	}
 	return db.transact(ctx, db.w, nil, fn)
 }
