@@ -511,17 +511,7 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	}
 	var streak, inYear int
 	var emergencyDue, discharged, flagOn sql.NullString
-	err := tx.QueryRow(ctx, `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
-		COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
-		(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
-			AND f.date > COALESCE(l.date, '')),
-		(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
-			AND f.date >= substr(COALESCE(l.date, ''), 1, 4) || '-01-01' AND f.date <= COALESCE(l.date, '')),
-		(SELECT min(follow_up_by) FROM emergencies e WHERE e.patient_id = p.id AND e.occurred_at > COALESCE(l.date, '')),
-		`+dischargedSQL+`, `+openFlagSQL+`
-		FROM patients p LEFT JOIN (SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level
-			FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1) l ON 1 = 1
-		WHERE p.id = ?`, false, true, clinical.HighRiskLevel, true, id, true, id).
+	err := tx.QueryRow(ctx, summaryInputsSQL, summaryInputsArgs(id)...).
 		Scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
 			&streak, &inYear, &emergencyDue, &discharged, &flagOn)
 	if err != nil {
@@ -555,6 +545,25 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 		return setStatus(ctx, tx, id, string(clinical.StatusManaged), today.String(), "reached again", actor)
 	}
 	return nil
+}
+
+// summaryInputsSQL reads all refreshSummary depends on, for the patient
+// of summaryInputsArgs. On SQLite its counts are read from the index
+// follow_ups_reached alone (migration 00029, TestSummaryInputsFromIndex).
+var summaryInputsSQL = `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
+	COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
+	(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+		AND f.date > COALESCE(l.date, '')),
+	(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
+		AND f.date >= substr(COALESCE(l.date, ''), 1, 4) || '-01-01' AND f.date <= COALESCE(l.date, '')),
+	(SELECT min(follow_up_by) FROM emergencies e WHERE e.patient_id = p.id AND e.occurred_at > COALESCE(l.date, '')),
+	` + dischargedSQL + `, ` + openFlagSQL + `
+	FROM patients p LEFT JOIN (SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level
+		FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1) l ON 1 = 1
+	WHERE p.id = ?`
+
+func summaryInputsArgs(id int64) []any {
+	return []any{false, true, clinical.HighRiskLevel, true, id, true, id}
 }
 
 var followUpColumns = `id, patient_id, classification, rule, next_due_on, next_due_rule, next_due_reason, details, author,
