@@ -372,8 +372,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		"district, a record page's data, and a follow-up submission (which writes). Use a database filled by\n"+
 		"kith demo -patients N, never a real one.\n\n"+
 		"With -clients, measures throughput instead: N clients post follow-ups over real HTTP (to Kith's server\n"+
-		"started in this process, or to -url) for -duration each, with tx/s and p50/p99, a district's figures read\n"+
-		"meanwhile, and on PostgreSQL pgbench's reference figures side by side in the same run.\n\n"+
+		"started in this process, or to -url) for -duration each, with tx/s and p50/p99, a district's figures, a\n"+
+		"community's and a patient's record read meanwhile, and on PostgreSQL pgbench's reference figures side by\n"+
+		"side in the same run.\n\n"+
 		"With -fhir, also measures FHIR Patient?name= and Encounter?patient= over real HTTP.\n\n"+
 		"With -import, measures the import instead: writes a registry of N patients as the CSV template, imports it\n"+
 		"with every check and rule as kith import does, and reports records a second and the peak heap beside\n"+
@@ -383,7 +384,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&clients, "clients", "", "concurrent mode: the numbers of clients to measure, e.g. 4,8,16")
 	fs.DurationVar(&duration, "duration", 20*time.Second, "concurrent mode: how long each measurement lasts")
 	fs.StringVar(&url, "url", "", "concurrent mode: a running Kith to drive instead of one started in this process")
-	fs.BoolVar(&figures, "figures", true, "concurrent mode: read a district's figures meanwhile and report their latency")
+	fs.BoolVar(&figures, "figures", true, "concurrent mode: read a district's figures, a community's and a patient's record meanwhile and report their latency")
 	fs.BoolVar(&staleFigures, "stale-figures", true, "concurrent mode, in-process: serve stale figure snapshots while refreshing them in the background, as kith serve does (false: recount when read)")
 	fs.BoolVar(&fhirSearch, "fhir", false, "also measure two FHIR searches over HTTP")
 	fs.IntVar(&importN, "import", 0, "import mode: the patients of the generated registry")

@@ -41,8 +41,8 @@ type LoadOptions struct {
 	// empty skips them.
 	DSN string
 	// Figures, when set, reads the figures of the written district and of
-	// its busiest community over HTTP all along, by turns, and reports
-	// their latency under the write load.
+	// its busiest community, and a patient's record, over HTTP all along,
+	// by turns, and reports their latency under the write load.
 	Figures bool
 	// StaleFigures, in-process only, serves stale figure snapshots for up
 	// to this long while they are refreshed in the background, as kith
@@ -102,7 +102,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 		return nil, err
 	}
 	var reader string
-	var units []string
+	var reads []probe
 	if opts.Figures {
 		if reader, err = token(ctx, client, base, "bench-fig-"+strings.ToLower(district)); err != nil {
 			return nil, err
@@ -111,7 +111,17 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 		if err != nil {
 			return nil, err
 		}
-		units = []string{district, community}
+		now := time.Now()
+		period := now.Format("2006") + "-Q" + strconv.Itoa((int(now.Month())+2)/3)
+		figures := func(unit string) func(int) string {
+			return func(int) string { return "/api/v1/figures?org_unit=" + unit + "&period=" + period }
+		}
+		reads = []probe{
+			{"district figures this quarter", figures(district)},
+			{"community " + community + " figures this quarter", figures(community)},
+			// A clinician opening a record while others save follow-ups.
+			{"a patient's record", func(i int) string { return "/api/v1/patients/" + strconv.FormatInt(ids[i%len(ids)], 10) }},
+		}
 	}
 	pg := pgbenchPath()
 	if opts.DSN == "" || pg == "" {
@@ -139,7 +149,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 				print(r)
 			}
 		}
-		r, probes, err := drive(ctx, client, base, writer, reader, units, ids, n, opts.Duration)
+		r, probes, err := drive(ctx, client, base, writer, reader, reads, ids, n, opts.Duration)
 		if err != nil {
 			return out, err
 		}
@@ -236,10 +246,17 @@ var followUp = func() []byte {
 	return b
 }()
 
+// probe is a read made while the clients write: what it is, and the path
+// of its i-th request.
+type probe struct {
+	what string
+	path func(i int) string
+}
+
 // drive runs n clients posting follow-ups for d, and, when reader is set,
-// one more reading the figures this quarter of units (the district and a
-// community of it) by turns, one every 20 ms.
-func drive(ctx context.Context, client *http.Client, base, writer, reader string, units []string, ids []int64, n int, d time.Duration) (LoadResult, []LoadResult, error) {
+// one more making the reads by turns (the district's figures this quarter,
+// a community's, a patient's record), one every 20 ms.
+func drive(ctx context.Context, client *http.Client, base, writer, reader string, reads []probe, ids []int64, n int, d time.Duration) (LoadResult, []LoadResult, error) {
 	call := func(method, url, tok string, body []byte) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -253,10 +270,10 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader string
 		return res.StatusCode, nil
 	}
 	var errs atomic.Int64
-	probeErrs := make([]int64, len(units)) // written by the one reader goroutine, read after wg.Wait
+	probeErrs := make([]int64, len(reads)) // written by the one reader goroutine, read after wg.Wait
 	var mu sync.Mutex
 	var lats []time.Duration
-	probe := make([][]time.Duration, len(units))
+	probed := make([][]time.Duration, len(reads))
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
@@ -288,18 +305,17 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			now := time.Now()
-			period := now.Format("2006") + "-Q" + strconv.Itoa((int(now.Month())+2)/3)
-			for i := 0; time.Now().Before(deadline); i = (i + 1) % len(units) {
+			for k := 0; time.Now().Before(deadline); k++ {
+				i := k % len(reads)
 				start := time.Now()
-				code, err := call("GET", base+"/api/v1/figures?org_unit="+units[i]+"&period="+period, reader, nil)
+				code, err := call("GET", base+reads[i].path(k/len(reads)), reader, nil)
 				if err != nil || code != http.StatusOK {
 					if probeErrs[i]++; firstProbeErr == "" {
-						firstProbeErr = fmt.Sprintf("status %d, %v", code, err)
+						firstProbeErr = fmt.Sprintf("%s: status %d, %v", reads[i].what, code, err)
 					}
 					continue
 				}
-				probe[i] = append(probe[i], time.Since(start))
+				probed[i] = append(probed[i], time.Since(start))
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
@@ -311,17 +327,13 @@ func drive(ctx context.Context, client *http.Client, base, writer, reader string
 		fmt.Fprintf(os.Stderr, "bench: first failed follow-up: %s\n", v)
 	}
 	if firstProbeErr != "" {
-		fmt.Fprintf(os.Stderr, "bench: first failed figures read: %s\n", firstProbeErr)
+		fmt.Fprintf(os.Stderr, "bench: first failed read: %s\n", firstProbeErr)
 	}
 	r := summarise(fmt.Sprintf("Kith: POST follow-up over HTTP"), n, lats, elapsed)
 	r.Errors = errs.Load()
 	var probes []LoadResult
-	for i, unit := range units {
-		what := "  meanwhile: district figures this quarter (GET)"
-		if i > 0 {
-			what = "  meanwhile: community " + unit + " figures this quarter (GET)"
-		}
-		p := summarise(what, n, probe[i], elapsed)
+	for i, read := range reads {
+		p := summarise("  meanwhile: "+read.what+" (GET)", n, probed[i], elapsed)
 		p.TPS, p.Errors = 0, probeErrs[i]
 		probes = append(probes, p)
 	}
