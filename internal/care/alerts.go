@@ -100,7 +100,7 @@ func (s *Service) Alerts(ctx context.Context, q AlertQuery, pg Page) ([]Alert, s
 		return nil, "", invalid("state", "must be open, acknowledged or all")
 	}
 	var out []Alert
-	err = s.act(ctx, "alert.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "alert.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID, sub.Unit, sub.Path = "alerts", a.UnitCode, a.UnitCode, a.UnitPath
 		if !Allow(a, ReadAlerts, Target{Path: a.UnitPath}) {
 			return errForbidden()

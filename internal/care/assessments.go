@@ -184,7 +184,7 @@ func (s *Service) Assessments(ctx context.Context, patientID int64, q Assessment
 		return nil, "", invalid("instrument", "is not an instrument Kith knows")
 	}
 	var out []Assessment
-	err = s.act(ctx, "assessment.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "assessment.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := s.assessmentReader(ctx, tx, a, patientID, sub); err != nil {
 			return err
 		}

@@ -74,7 +74,7 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery, p Page) ([]audit.E
 		return nil, "", err
 	}
 	var out []audit.Entry
-	err = s.act(ctx, "audit.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "audit.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID, sub.Unit, sub.Path = "audit_log", q.SubjectID, a.UnitCode, a.UnitPath
 		target := a.UnitPath
 		if a.Role == auth.Admin {

@@ -171,7 +171,7 @@ func glassOf(ctx context.Context, tx *store.Tx, patientID int64) ([]Glass, error
 // district's psychiatrists and administrator are shown on their home page.
 func (s *Service) RecentGlass(ctx context.Context) ([]Glass, error) {
 	var out []Glass
-	err := s.act(ctx, "break_glass.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "break_glass.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.Unit, sub.Path = "break_glass", a.UnitCode, a.UnitPath
 		if !Allow(a, ReadGlass, Target{Path: a.UnitPath}) {
 			return errForbidden()

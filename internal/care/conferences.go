@@ -224,7 +224,7 @@ func (s *Service) RecordConference(ctx context.Context, in ConferenceInput) (*Co
 // newest first, each with only that patient's part (at most 100).
 func (s *Service) PatientConferences(ctx context.Context, patientID int64) ([]Conference, error) {
 	var out []Conference
-	err := s.act(ctx, "conference.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "conference.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
 			return err
 		}

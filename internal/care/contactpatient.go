@@ -19,7 +19,7 @@ import (
 // handle them in its community; the read is audited.
 func (s *Service) ContactRequest(ctx context.Context, id int64) (*ContactRequest, error) {
 	var out ContactRequest
-	err := s.act(ctx, "contact.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "contact.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		c, err := contactForWrite(ctx, tx, a, id, sub)
 		if err != nil {
 			return err

@@ -184,7 +184,7 @@ func scanCrisis(sc interface{ Scan(...any) error }) (*CrisisEvent, string, error
 // record, or, with no patient, whose jurisdiction holds where it happened.
 func (s *Service) Crisis(ctx context.Context, id int64) (*CrisisEvent, error) {
 	var out *CrisisEvent
-	err := s.act(ctx, "crisis.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "crisis.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID = "crisis", strconv.FormatInt(id, 10)
 		c, path, err := scanCrisis(tx.QueryRow(ctx, `SELECT `+crisisColumns+crisisFrom+` WHERE c.id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -231,7 +231,7 @@ func (s *Service) CrisisEvents(ctx context.Context, q CrisisQuery, pg Page) ([]C
 		return nil, "", err
 	}
 	var out []CrisisEvent
-	err = s.act(ctx, "crisis.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "crisis.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "crisis_list"
 		scope, err := scopeFor(ctx, tx, a, ReadPatient, q.OrgUnit, sub)
 		if err != nil {

@@ -386,7 +386,7 @@ func visibleEvent(ctx context.Context, tx *store.Tx, a *Actor, act Action, id in
 // reading the list is audited, as it says who came.
 func (s *Service) Event(ctx context.Context, id int64) (*Event, error) {
 	var out *Event
-	err := s.act(ctx, "event.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "event.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		e, err := visibleEvent(ctx, tx, a, ReadEvents, id, sub)
 		if err != nil {
 			return err

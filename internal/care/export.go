@@ -542,7 +542,7 @@ func (s *Service) endExport(ctx context.Context, owner, id, failure string) erro
 // records.
 func (s *Service) ExportFile(ctx context.Context, id, typ string, write func(body string) error) error {
 	var seqs []int64
-	err := s.act(ctx, "export.download", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "export.download", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID, sub.Detail = "export", id, typ
 		j, _, err := exportRow(ctx, tx, a, id)
 		if err != nil {

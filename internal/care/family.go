@@ -53,7 +53,7 @@ func errSecondGuardian() error {
 // the guardian only, without notes.
 func (s *Service) Family(ctx context.Context, patientID int64) ([]FamilyMember, error) {
 	var out []FamilyMember
-	err := s.act(ctx, "family.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "family.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
 			return err
 		}

@@ -268,7 +268,7 @@ type Dashboard struct {
 // dashboard has read it once, not once for each of its parts.
 func (s *Service) FigureDashboard(ctx context.Context, q DashboardQuery) (*Dashboard, error) {
 	var out Dashboard
-	err := s.act(ctx, "figures.dashboard", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "figures.dashboard", func(tx *store.Tx, a *Actor, sub *subject) error {
 		u, err := s.figureScope(ctx, tx, a, q.OrgUnit, sub)
 		if err != nil {
 			return err

@@ -614,7 +614,7 @@ func (s *Service) FollowUps(ctx context.Context, patientID int64, p Page) ([]Fol
 	}
 	beforeDate, beforeID := after.key, after.id
 	var out []FollowUp
-	err = s.act(ctx, "followup.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "followup.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, ReadPatient, patientID, sub); err != nil {
 			return err
 		}
@@ -672,7 +672,7 @@ type FollowUpStart struct {
 // last reached follow-up, for a new follow-up; one audited read.
 func (s *Service) StartFollowUp(ctx context.Context, patientID int64) (*FollowUpStart, error) {
 	var out FollowUpStart
-	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		var err error
 		if out.Patient, err = s.readPatient(ctx, tx, a, patientID, sub); err != nil {
 			return err

@@ -546,7 +546,7 @@ func viewName(v View) string {
 // the national ID masked (RevealNationalID shows it). The read is audited.
 func (s *Service) Patient(ctx context.Context, id int64) (*Patient, error) {
 	var out *Patient
-	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		var err error
 		out, err = s.readPatient(ctx, tx, a, id, sub)
 		return err

@@ -510,7 +510,7 @@ func (s *Service) ReviewPlan(ctx context.Context, planID int64, in ReviewInput) 
 // Plan returns one version of a plan with its reviews.
 func (s *Service) Plan(ctx context.Context, planID int64) (*Plan, error) {
 	var out *Plan
-	err := s.act(ctx, "plan.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "plan.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		_, r, err := planFor(ctx, tx, a, ReadPatient, planID, sub)
 		if err != nil {
 			return err
@@ -530,7 +530,7 @@ func (s *Service) Plan(ctx context.Context, planID int64) (*Plan, error) {
 // has a handful; at most 100 are returned).
 func (s *Service) Plans(ctx context.Context, patientID int64) ([]Plan, error) {
 	var out []Plan
-	err := s.act(ctx, "plan.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "plan.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		r, err := visible(ctx, tx, a, ReadPatient, patientID, sub)
 		if err != nil {
 			return err

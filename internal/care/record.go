@@ -240,7 +240,7 @@ const timelineLimit = 500
 // changes and transfers, newest first.
 func (s *Service) Timeline(ctx context.Context, id int64) ([]TimelineItem, error) {
 	var out []TimelineItem
-	err := s.act(ctx, "patient.timeline", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "patient.timeline", func(tx *store.Tx, a *Actor, sub *subject) error {
 		if _, err := visible(ctx, tx, a, ReadPatient, id, sub); err != nil {
 			return err
 		}
@@ -512,7 +512,7 @@ func (s *Service) Worklist(ctx context.Context, q WorklistQuery, p Page) ([]Work
 	}
 	yearStart, _ := clinical.CalendarYear(asOf)
 	var out []WorklistItem
-	err = s.act(ctx, "worklist.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "worklist.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type, sub.ID, sub.Detail = "worklist", string(kind), q.AsOf
 		scope, err := patientScope(ctx, tx, a, q.OrgUnit, sub)
 		if err != nil {
@@ -638,7 +638,7 @@ type Record struct {
 // one audit entry: what the record page needs.
 func (s *Service) PatientRecord(ctx context.Context, id int64) (*Record, error) {
 	var out Record
-	err := s.act(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "patient.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		var err error
 		if out.Patient, err = s.readPatient(ctx, tx, a, id, sub); err != nil {
 			return err
@@ -734,7 +734,7 @@ type WorklistCounts struct {
 func (s *Service) WorklistCounts(ctx context.Context, orgUnit string) (*WorklistCounts, error) {
 	asOf := s.today()
 	var out WorklistCounts
-	err := s.act(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "worklist.count", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "worklist"
 		scope, err := patientScope(ctx, tx, a, orgUnit, sub)
 		if err != nil {

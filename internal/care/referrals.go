@@ -547,7 +547,7 @@ func referralByID(ctx context.Context, tx *store.Tx, a *Actor, id int64, sub *su
 // Referral returns one referral with its summaries, as the actor may see it.
 func (s *Service) Referral(ctx context.Context, id int64) (*HospitalReferral, error) {
 	var out *HospitalReferral
-	err := s.act(ctx, "referral.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "referral.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		r, err := referralByID(ctx, tx, a, id, sub)
 		if err != nil {
 			return err
@@ -707,7 +707,7 @@ func (s *Service) Referrals(ctx context.Context, q ReferralQuery, pg Page) ([]Ho
 		return nil, "", err
 	}
 	var out []HospitalReferral
-	err = s.act(ctx, "referral.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "referral.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "referral_list"
 		scope, err := scopeFor(ctx, tx, a, ReadPatient, q.OrgUnit, sub)
 		if err != nil {

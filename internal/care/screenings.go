@@ -335,7 +335,7 @@ func (s *Service) ContactRequests(ctx context.Context, q ContactQuery, pg Page) 
 		return nil, "", invalid("state", "must be open, closed or all")
 	}
 	var out []ContactRequest
-	err = s.act(ctx, "contact.list", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err = s.view(ctx, "contact.list", func(tx *store.Tx, a *Actor, sub *subject) error {
 		sub.Type = "contact_requests"
 		scope, err := scopeFor(ctx, tx, a, ReadContacts, q.OrgUnit, sub)
 		if err != nil {

@@ -185,14 +185,29 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 	return nil
 }
 
+// view is act for an action that only reads. On SQLite it is readAct: the
+// reading runs on a reader connection beside the one writer, and only the
+// audit entry goes to the writer, ahead of the queued writes. Through act,
+// a record page or a worklist was read inside the writer's transaction: it
+// waited in the queue behind the follow-ups being saved, and held the
+// writer while it read. On PostgreSQL, where each transaction has a
+// connection of its own, it is act: the reading and its entry are one
+// transaction, a round trip fewer than two.
+func (s *Service) view(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
+	if s.db.Engine() == store.SQLite {
+		return unavailable(s.readAct(ctx, action, fn))
+	}
+	return s.act(ctx, action, fn)
+}
+
 // readAct is act for an action that only reads. The reading runs in a
 // read-only transaction (on SQLite, on a reader connection, beside the one
 // writer rather than holding it), and the audit entry is appended just
 // after, in a short write transaction of its own (ahead of the queued
-// writes: store.TransactForRead), before anything is returned: if the entry cannot be written, the caller gets an error and
-// none of what was read. Writes the reading asks for (a figure snapshot
-// worth keeping, see deferredFrom) are made in the audit entry's
-// transaction.
+// writes: store.TransactForRead), before anything is returned: if the
+// entry cannot be written, the caller gets an error and none of what was
+// read. Writes the reading asks for (a figure snapshot worth keeping, see
+// deferredFor) are made in the audit entry's transaction.
 func (s *Service) readAct(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
 	a := ActorFrom(ctx)
 	if a == nil {

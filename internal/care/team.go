@@ -127,7 +127,7 @@ func mayChangeTeam(ctx context.Context, tx *store.Tx, a *Actor, patient int64, p
 // Team returns a patient's care team, its contacts and its history.
 func (s *Service) Team(ctx context.Context, patientID int64) (*Team, error) {
 	var out *Team
-	err := s.act(ctx, "team.read", func(tx *store.Tx, a *Actor, sub *subject) error {
+	err := s.view(ctx, "team.read", func(tx *store.Tx, a *Actor, sub *subject) error {
 		r, err := visible(ctx, tx, a, ReadPatient, patientID, sub)
 		if err != nil {
 			return err

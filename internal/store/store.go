@@ -100,7 +100,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", base)
+	// The readers may not write (query_only): a write belongs to the one
+	// writer and its group commit, and one made on a reader would wait for
+	// the write lock outside them.
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, err
