@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"kith/internal/store"
 	"kith/internal/store/storetest"
@@ -88,80 +87,20 @@ func TestGroupCommitKeepsEachCallerAtomic(t *testing.T) {
 }
 
 // TestReadsWriteAhead: a read's write (TransactForRead) queued behind
-// waiting write transactions runs next and is committed in its own group,
-// without them. The queued writes wait here until the read's write has
-// returned: had it been queued behind them, or grouped with them, it could
-// not return first, and they give up after five seconds.
+// waiting write transactions runs next and is committed in a group of its
+// own, before them (storetest.AheadOfQueuedWrites).
 func TestReadsWriteAhead(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
-	insert := func(tx *store.Tx, code string) error {
-		_, err := tx.Exec(ctx, `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
-			VALUES (?, ?, 'district', ?, ?, ?)`, code, code, "/"+code+"/", store.FormatTime(tx.Now()), store.FormatTime(tx.Now()))
-		return err
-	}
-	holding, release := make(chan struct{}), make(chan struct{})
-	returned := make(chan struct{})
-	var mu sync.Mutex
-	var order []string
-	ran := func(what string) {
-		mu.Lock()
-		order = append(order, what)
-		mu.Unlock()
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	wg.Add(1)
-	go func() { // holds the writer while the others queue
-		defer wg.Done()
-		errs <- db.Transact(ctx, func(tx *store.Tx) error {
-			close(holding)
-			<-release
-			ran("first")
-			return insert(tx, "F")
+	storetest.AheadOfQueuedWrites(t, db, func() error {
+		return db.TransactForRead(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
+				VALUES ('R', 'R', 'district', '/R/', ?, ?)`, store.FormatTime(tx.Now()), store.FormatTime(tx.Now()))
+			return err
 		})
-	}()
-	<-holding
-	for i := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- db.Transact(ctx, func(tx *store.Tx) error {
-				ran("write")
-				select {
-				case <-returned:
-				case <-time.After(5 * time.Second):
-					return errors.New("the read's write waited for a queued write")
-				}
-				return insert(tx, fmt.Sprintf("W%d", i))
-			})
-		}()
-	}
-	time.Sleep(100 * time.Millisecond) // the writes are queued
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := db.TransactForRead(ctx, func(tx *store.Tx) error {
-			ran("read")
-			return insert(tx, "R")
-		})
-		close(returned)
-		errs <- err
-	}()
-	time.Sleep(100 * time.Millisecond) // the read's write is queued
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	if len(order) != 5 || order[0] != "first" || order[1] != "read" {
-		t.Errorf("ran %v, want first, read, then the writes", order)
-	}
+	})
 	var n int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code IN ('F', 'R', 'W0', 'W1', 'W2')`).Scan(&n); err != nil || n != 5 {
-		t.Errorf("%d rows (%v), want 5", n, err)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code = 'R'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the read's row: %d (%v), want 1", n, err)
 	}
 }
