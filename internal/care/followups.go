@@ -550,7 +550,7 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 // summaryInputsSQL reads all refreshSummary depends on, for the patient
 // of summaryInputsArgs. On SQLite its counts are read from the index
 // follow_ups_reached alone (migration 00029, TestSummaryInputsFromIndex).
-var summaryInputsSQL = `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
+const summaryInputsSQL = `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
 	COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
 	(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
 		AND f.date > COALESCE(l.date, '')),
