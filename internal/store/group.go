@@ -91,10 +91,10 @@ func (db *DB) writeLoop() {
 	}
 }
 
-// next returns the caller to run next in the group, or nil to commit it:
+// nextCaller returns the caller to run next in the group, or nil to commit it:
 // a read's write first; a queued write unless the group already holds a
 // read's write (closing), which is then committed without waiting for them.
-func (db *DB) next(closing bool) *writeReq {
+func (db *DB) nextCaller(closing bool) *writeReq {
 	select {
 	case r := <-db.ahead:
 		return r
@@ -138,7 +138,7 @@ func (db *DB) runGroup(first *writeReq) {
 		closing = closing || next.ahead
 		next = nil
 		if len(done) < maxGroup {
-			next = db.next(closing)
+			next = db.nextCaller(closing)
 		}
 	}
 	if len(done) == 0 {
