@@ -48,7 +48,8 @@ func TestSealerReadsOnlyRecent(t *testing.T) {
 	}
 	n := 0
 	prepared := regexp.MustCompile(`\?`).ReplaceAllStringFunc(unsealedPG, func(string) string { n++; return "$" + strconv.Itoa(n) })
-	if err := db.Read(ctx, func(tx *store.Tx) error {
+	// In a transaction of its own for SET LOCAL (a Read sends none).
+	if err := db.Transact(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
 			return err
 		}

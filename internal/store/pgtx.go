@@ -28,7 +28,12 @@ import (
 //     a summary's update, a counter's bump) to go with the next one;
 //   - Exec sends the queue and its statement in one batch (pgx's pipeline);
 //   - the commit sends what is queued and COMMIT in one batch, and a
-//     transaction that sent nothing sends nothing.
+//     transaction that sent nothing sends nothing;
+//   - a read-only transaction at READ COMMITTED (Read) sends no BEGIN and
+//     no COMMIT at all: at that level each statement takes its own
+//     snapshot inside a transaction too, so the two round trips bought
+//     nothing but PostgreSQL's refusal of writes, which Exec and Later
+//     give instead (errWriteInRead).
 //
 // Query and QueryRow run through database/sql on the same connection, after
 // the queue is sent. A queued statement's error stops the batch there
@@ -78,7 +83,10 @@ func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	}
 	tx := &Tx{conn: conn, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
 		readOnly: opts != nil && opts.ReadOnly}
-	tx.queued = append(tx.queued, queued{query: begin})
+	tx.autocommit = tx.readOnly && (opts.Isolation == sql.LevelDefault || opts.Isolation == sql.LevelReadCommitted)
+	if !tx.autocommit {
+		tx.queued = append(tx.queued, queued{query: begin})
+	}
 	defer func() {
 		p := recover()
 		if p == nil && err == nil {
@@ -151,7 +159,13 @@ func (tx *Tx) flush(ctx context.Context) error {
 	return err
 }
 
+// errWriteInRead refuses a write in a read-only transaction on PostgreSQL.
+var errWriteInRead = errors.New("store: a write in a read-only transaction")
+
 func (tx *Tx) commit(ctx context.Context) error {
+	if tx.autocommit {
+		return nil
+	}
 	if !tx.sent && len(tx.queued) == 1 {
 		// Nothing but BEGIN: there is nothing to send.
 		tx.queued = nil
@@ -172,7 +186,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 
 func (tx *Tx) rollback(ctx context.Context) {
 	tx.queued = nil
-	if !tx.sent {
+	if !tx.sent || tx.autocommit {
 		return
 	}
 	// Not cancelled with the request: the connection must leave the

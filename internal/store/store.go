@@ -323,8 +323,10 @@ type Tx struct {
 	// and the error of a queued statement, which ends the transaction.
 	conn   *sql.Conn
 	queued []queued
-	sent   bool
-	failed error
+	// autocommit: a read-only transaction sent without BEGIN (see pgtx.go).
+	autocommit bool
+	sent       bool
+	failed     error
 }
 
 func (tx *Tx) ctx(ctx context.Context) context.Context {
@@ -348,6 +350,9 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 // Exec runs a statement written with ? placeholders. On PostgreSQL the
 // statements queued by Later go with it.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.autocommit {
+		return nil, errWriteInRead
+	}
 	if tx.conn != nil {
 		tag, err := tx.send(ctx, rebind(tx.engine, query), args...)
 		if err != nil {
@@ -368,7 +373,7 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // back with its error. On SQLite, where a statement costs no round trip, it
 // runs at once.
 func (tx *Tx) Later(ctx context.Context, query string, args ...any) error {
-	if tx.conn == nil {
+	if tx.conn == nil || tx.autocommit {
 		_, err := tx.Exec(ctx, query, args...)
 		return err
 	}

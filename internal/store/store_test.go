@@ -287,6 +287,49 @@ func TestLater(t *testing.T) {
 	})
 }
 
+// TestReadsSendNoTransaction: on PostgreSQL a Read sends neither BEGIN nor
+// COMMIT (pgtx.go): at READ COMMITTED each statement took its own snapshot
+// inside the transaction too, and the two cost a round trip each on every
+// read. Each statement is then a transaction of its own, with its own
+// transaction id. A write in a Read is refused on both engines, and leaves
+// nothing.
+func TestReadsSendNoTransaction(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.Engine() == store.Postgres {
+			var xids [2]int64
+			err := db.Read(ctx, func(tx *store.Tx) error {
+				for i := range xids {
+					if err := tx.QueryRow(ctx, `SELECT txid_current()`).Scan(&xids[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if xids[0] == xids[1] {
+				t.Error("the two statements of a Read ran in one transaction")
+			}
+		}
+		const insert = `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
+			VALUES (?, '单位', 'district', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`
+		for _, write := range []func(tx *store.Tx) error{
+			func(tx *store.Tx) error { _, err := tx.Exec(ctx, insert, "R1", "/R1/"); return err },
+			func(tx *store.Tx) error { return tx.Later(ctx, insert, "R1", "/R1/") },
+		} {
+			if err := db.Read(ctx, write); err == nil {
+				t.Error("a write in a Read was not refused")
+			}
+		}
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code = 'R1'`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("a refused write in a Read left %d rows, %v", n, err)
+		}
+	})
+}
+
 // TestReadersLoadStatistics: on SQLite the statistics that opening computes
 // (PRAGMA optimize) reach the reader connections, which load them once,
 // when they open: a reader opened before them planned a district's plan
