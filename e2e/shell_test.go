@@ -61,6 +61,7 @@ func startKithWithPatients(t *testing.T, n int) *httptest.Server {
 		t.Fatal(err)
 	}
 	svc := care.New(db, keys)
+	t.Cleanup(svc.Drain) // before the database closes
 	if _, err := demo.Seed(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	svc := care.New(db, keys)
+	t.Cleanup(svc.Drain) // before the database closes
 	if _, err := demo.Seed(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}

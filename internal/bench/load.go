@@ -68,6 +68,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 	if base == "" {
 		srvCtx, stop := context.WithCancel(ctx)
 		defer stop()
+		defer svc.Drain() // after the server is closed
 		go audit.RunSealer(srvCtx, db, time.Second)
 		if opts.StaleFigures > 0 {
 			// As kith serve does: stale snapshots served with their time,

@@ -21,7 +21,9 @@ func newService(t *testing.T, db *store.DB) *care.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return care.New(db, keys)
+	svc := care.New(db, keys)
+	t.Cleanup(svc.Drain) // before the database closes
+	return svc
 }
 
 var adminActor = &care.Actor{Username: "root", Role: auth.Admin}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"kith/internal/care"
+	"kith/internal/kpi"
 	"kith/internal/store"
 	"kith/internal/store/storetest"
 )
@@ -36,4 +38,81 @@ func TestReadsDoNotQueueBehindWrites(t *testing.T) {
 	if n := reads(); n != before+1 {
 		t.Errorf("%d entries of the record's reads, want %d", n, before+1)
 	}
+}
+
+// TestCountsDoNotWaitForTheirAudit: a read of figures, which holds counts
+// and nothing of any patient, is answered while its audit entry cannot yet
+// be written, and the entry is written once it can; a record's read waits
+// for its entry (issue 16, items 1 and 7). The audit log is held by a
+// transaction that holds SQLite's one writer, or locks audit_log on
+// PostgreSQL.
+func TestCountsDoNotWaitForTheirAudit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		tree(t, svc)
+		p := register(t, svc, manager, care.PatientInput{Name: "李明"})
+		q, _ := kpi.ParsePeriod("2025-Q2")
+		// Counted and saved once, so that the next read has nothing to save.
+		if _, err := svc.Figures(as(psychiatrist), "C1", q, kpi.DefaultTargets()); err != nil {
+			t.Fatal(err)
+		}
+		svc.Drain()
+		entries := func(action string) int {
+			return count(t, db, `SELECT count(*) FROM audit_log WHERE action = ?`, action)
+		}
+		figuresBefore, recordBefore := entries("figures.read"), entries("patient.read")
+
+		holding, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			held <- db.Transact(ctx, func(tx *store.Tx) error {
+				if db.Engine() == store.Postgres {
+					if _, err := tx.Exec(ctx, `LOCK TABLE audit_log IN EXCLUSIVE MODE`); err != nil {
+						close(holding)
+						return err
+					}
+				}
+				close(holding)
+				<-release
+				return nil
+			})
+		}()
+		<-holding
+		figures, record := make(chan error, 1), make(chan error, 1)
+		go func() {
+			_, err := svc.Figures(as(psychiatrist), "C1", q, kpi.DefaultTargets())
+			figures <- err
+		}()
+		go func() {
+			_, err := svc.Patient(as(manager), p.ID)
+			record <- err
+		}()
+		select {
+		case err := <-figures:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("a figures read waited for its audit entry")
+		}
+		select {
+		case <-record:
+			t.Error("a record was read while its audit entry could not be written")
+		case <-time.After(200 * time.Millisecond):
+		}
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-record; err != nil {
+			t.Fatal(err)
+		}
+		svc.Drain()
+		if n := entries("figures.read") - figuresBefore; n != 1 {
+			t.Errorf("%d audit entries of the figures read, want 1", n)
+		}
+		if n := entries("patient.read") - recordBefore; n != 1 {
+			t.Errorf("%d audit entries of the record's read, want 1", n)
+		}
+	})
 }

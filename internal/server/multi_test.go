@@ -40,6 +40,7 @@ func TestSeveralServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		dbs[i], svcs[i] = db, care.New(db, keys)
+		t.Cleanup(svcs[i].Drain) // before the database closes
 		// The sessions are under test here, not the administrator's second
 		// factor, which would send every page to its enrolment.
 		svcs[i].SetTOTPRoles(nil)

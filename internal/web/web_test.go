@@ -40,6 +40,7 @@ func start(t *testing.T, db *store.DB) (*httptest.Server, *care.Service) {
 	svc.SetTOTPRoles(nil)
 	srv := httptest.NewServer(server.New(svc, server.Options{}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(svc.Drain) // before the database closes
 	return srv, svc
 }
 
