@@ -44,6 +44,9 @@ type LoadOptions struct {
 	// its busiest community, and a patient's record, over HTTP all along,
 	// by turns, and reports their latency under the write load.
 	Figures bool
+	// Floor, on PostgreSQL, also drives a bare HTTP server doing only
+	// pgbench's reference transaction (floorServer) with the same clients.
+	Floor bool
 	// StaleFigures, in-process only, serves stale figure snapshots for up
 	// to this long while they are refreshed in the background, as kith
 	// serve does; zero recounts them when read (the old way, to compare).
@@ -149,6 +152,13 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 				}
 				print(r)
 			}
+		}
+		if opts.Floor && db.Engine() == store.Postgres {
+			r, err := floor(ctx, db, client, writer, ids, n, opts.Duration)
+			if err != nil {
+				return out, err
+			}
+			print(r)
 		}
 		r, probes, err := drive(ctx, client, base, writer, reader, reads, ids, n, opts.Duration)
 		if err != nil {
