@@ -116,3 +116,31 @@ func TestCountsDoNotWaitForTheirAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionTouchDoesNotQueueBehindWrites: on SQLite, the once-a-minute
+// update of a session's last use, which a request waits for before it is
+// served, goes ahead of the write transactions queued for the one writer
+// (storetest.AheadOfQueuedWrites), as a read's audit entry does.
+func TestSessionTouchDoesNotQueueBehindWrites(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	svc := newService(t, db)
+	ctx := context.Background()
+	if _, err := svc.CreateAdmin(ctx, "root", "Root", "a long password"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := svc.Login(ctx, care.Credentials{Username: "root", Password: "a long password"}, care.WebSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := store.FormatTime(time.Now().Add(-5 * time.Minute))
+	if _, err := db.Exec(ctx, `UPDATE sessions SET last_seen_at = ?`, long); err != nil {
+		t.Fatal(err)
+	}
+	storetest.AheadOfQueuedWrites(t, db, func() error {
+		_, err := svc.ResolveSession(ctx, tok, care.WebSession)
+		return err
+	})
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE last_seen_at > ?`, long); n != 1 {
+		t.Errorf("%d sessions touched, want 1", n)
+	}
+}
