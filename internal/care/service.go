@@ -197,7 +197,9 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 // waited in the queue behind the follow-ups being saved, and held the
 // writer while it read. On PostgreSQL, where each transaction has a
 // connection of its own, it is act: the reading and its entry are one
-// transaction, a round trip fewer than two.
+// transaction, a round trip fewer than two; except for a read of counts
+// (countsOnly), which is readAct on both engines, its entry written after
+// the answer.
 func (s *Service) view(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
 	if s.db.Engine() == store.SQLite || countsOnly[action] {
 		return unavailable(s.readAct(ctx, action, fn))
@@ -211,8 +213,10 @@ func (s *Service) view(ctx context.Context, action string, fn func(tx *store.Tx,
 // after, in a short write transaction of its own (ahead of the queued
 // writes: store.TransactForRead), before anything is returned: if the
 // entry cannot be written, the caller gets an error and none of what was
-// read. Writes the reading asks for (a figure snapshot worth keeping, see
-// deferredFor) are made in the audit entry's transaction.
+// read. A read of counts (countsOnly) that asks for no write is the
+// exception: its entry is appended after the answer (auditAfter). Writes
+// the reading asks for (a figure snapshot worth keeping, see deferredFor)
+// are made in the audit entry's transaction.
 func (s *Service) readAct(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
 	a := ActorFrom(ctx)
 	if a == nil {
@@ -331,7 +335,8 @@ type Freshness struct {
 // exports, searches. With a read pool (store.OpenStandby) fn runs in a
 // read-only transaction on the standby, and the audit entry is then
 // appended on the primary before anything is returned: a read whose entry
-// could not be written is not served. Without one it is readAct.
+// could not be written is not served (a read of counts: after it,
+// auditAfter). Without one it is readAct.
 func (s *Service) actStale(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) (Freshness, error) {
 	if !s.db.HasStandby() {
 		f := Freshness{AsOf: time.Now().UTC().Truncate(time.Second)}

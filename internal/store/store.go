@@ -469,8 +469,9 @@ func (db *DB) TransactSnapshot(ctx context.Context, fn func(*Tx) error) error {
 	return db.transact(ctx, db.w, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
 }
 
-// Read runs fn in a read-only transaction on the reader pool, so that all its
-// queries see one snapshot.
+// Read runs fn in a read-only transaction on the reader pool. On SQLite all
+// its queries see one snapshot; on PostgreSQL, at READ COMMITTED, each sees
+// its own, and no BEGIN or COMMIT is sent (see pgtx.go).
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	return db.transact(ctx, db.r, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
 }
