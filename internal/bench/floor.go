@@ -61,24 +61,13 @@ func floorServer(db *store.DB) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
-// pgbenchTables makes pgbench's reference tables afresh (pgbenchSetup),
-// through Kith's own pool.
-func pgbenchTables(ctx context.Context, db *store.DB) error {
-	for _, stmt := range strings.Split(pgbenchSetup, ";\n") {
-		if _, err := db.Exec(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // floor measures n clients posting follow-ups to floorServer for d, on
 // pgbench's tables made afresh and dropped after.
 func floor(ctx context.Context, db *store.DB, client *http.Client, token string, ids []int64, n int, d time.Duration) (LoadResult, error) {
 	if err := pgbenchTables(ctx, db); err != nil {
 		return LoadResult{}, err
 	}
-	defer db.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS kith_pgbench CASCADE`)
+	defer dropPgbenchTables(ctx, db)
 	base, stop, err := floorServer(db)
 	if err != nil {
 		return LoadResult{}, err

@@ -19,7 +19,7 @@ func TestFloorWritesPgbenchsRows(t *testing.T) {
 	if err := pgbenchTables(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Exec(ctx, `DROP SCHEMA IF EXISTS kith_pgbench CASCADE`) })
+	t.Cleanup(func() { dropPgbenchTables(ctx, db) })
 	base, stop, err := floorServer(db)
 	if err != nil {
 		t.Fatal(err)

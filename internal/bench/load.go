@@ -146,7 +146,7 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 	for _, n := range opts.Clients {
 		if opts.DSN != "" && pg != "" {
 			for _, head := range []bool{false, true} {
-				r, err := pgbench(ctx, pg, opts.DSN, n, opts.Duration, head)
+				r, err := pgbench(ctx, db, pg, opts.DSN, n, opts.Duration, head)
 				if err != nil {
 					return out, err
 				}
@@ -397,6 +397,22 @@ CREATE TABLE kith_pgbench.audit (seq BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, ac
 CREATE TABLE kith_pgbench.head (id INT PRIMARY KEY, seq BIGINT NOT NULL);
 INSERT INTO kith_pgbench.head VALUES (1, 0);`
 
+// pgbenchTables makes the reference tables afresh (pgbenchSetup), for
+// pgbench and the floor's server.
+func pgbenchTables(ctx context.Context, db *store.DB) error {
+	for _, stmt := range strings.Split(pgbenchSetup, ";\n") {
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropPgbenchTables drops them, even after the run was cancelled.
+func dropPgbenchTables(ctx context.Context, db *store.DB) {
+	db.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS kith_pgbench CASCADE`)
+}
+
 const pgbenchScript = `\set pid random(1, 20000)
 BEGIN;
 INSERT INTO kith_pgbench.follow_ups (patient_id, on_date, body) VALUES (:pid, '2026-11-30', repeat('x', 700));
@@ -407,7 +423,7 @@ INSERT INTO kith_pgbench.audit (at, actor, action, detail) VALUES (now()::text, 
 var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 var latRe = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
 
-func pgbench(ctx context.Context, path, dsn string, n int, d time.Duration, head bool) (LoadResult, error) {
+func pgbench(ctx context.Context, db *store.DB, path, dsn string, n int, d time.Duration, head bool) (LoadResult, error) {
 	what := "pgbench: insert follow-up row + audit row"
 	extra := ""
 	if head {
@@ -419,16 +435,12 @@ func pgbench(ctx context.Context, path, dsn string, n int, d time.Duration, head
 		return LoadResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	setup, script := filepath.Join(dir, "setup.sql"), filepath.Join(dir, "tx.sql")
-	os.WriteFile(setup, []byte(pgbenchSetup), 0o600)
+	script := filepath.Join(dir, "tx.sql")
 	os.WriteFile(script, []byte(fmt.Sprintf(pgbenchScript, extra)), 0o600)
-	if out, err := exec.CommandContext(ctx, filepath.Join(filepath.Dir(path), "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f", setup, dsn).CombinedOutput(); err != nil {
-		// psql may live elsewhere; try the PATH.
-		if out2, err2 := exec.CommandContext(ctx, "psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", setup, dsn).CombinedOutput(); err2 != nil {
-			return LoadResult{}, fmt.Errorf("bench: pgbench setup: %v: %s %s", err2, out, out2)
-		}
+	if err := pgbenchTables(ctx, db); err != nil {
+		return LoadResult{}, fmt.Errorf("bench: pgbench setup: %w", err)
 	}
-	defer exec.Command("psql", "-q", "-c", "DROP SCHEMA IF EXISTS kith_pgbench CASCADE", dsn).Run()
+	defer dropPgbenchTables(ctx, db)
 	cmd := exec.CommandContext(ctx, path, "-n", "-f", script, "-c", strconv.Itoa(n), "-j", strconv.Itoa(n),
 		"-T", strconv.Itoa(int(d.Seconds())), dsn)
 	outb, err := cmd.CombinedOutput()

@@ -447,7 +447,7 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // TransactForRead is Transact for the short write that serving a read
-// needs before it answers (its audit entry). On SQLite it goes ahead of the
+// needs (its audit entry, a session's touch). On SQLite it goes ahead of the
 // write transactions queued for the one writer (see group.go); on
 // PostgreSQL, where every transaction commits on its own connection, it is
 // Transact.
