@@ -41,19 +41,90 @@ func (s *Service) figureScope(ctx context.Context, tx *store.Tx, a *Actor, code 
 	if err != nil {
 		return nil, err
 	}
-	sub.Type, sub.ID = "figures", code
-	if u == nil || !Allow(a, ReadUnit, Target{Path: u.Path}) {
-		return nil, invalid("org_unit", "no org unit you may see has this code")
+	if err := checkFigureScope(a, code, u, sub); err != nil {
+		return nil, err
 	}
-	sub.Unit, sub.Path = u.Code, u.Path
-	if !Allow(a, ReadFigures, Target{Path: u.Path}) {
-		return nil, errForbidden()
-	}
+	s.unitPaths.Store(code, u.Path)
 	return u, nil
 }
 
+// checkFigureScope checks that the actor may read the figures of unit u,
+// found by code (nil if none has it).
+func checkFigureScope(a *Actor, code string, u *unitRow, sub *subject) error {
+	sub.Type, sub.ID = "figures", code
+	if u == nil || !Allow(a, ReadUnit, Target{Path: u.Path}) {
+		return invalid("org_unit", "no org unit you may see has this code")
+	}
+	sub.Unit, sub.Path = u.Code, u.Path
+	if !Allow(a, ReadFigures, Target{Path: u.Path}) {
+		return errForbidden()
+	}
+	return nil
+}
+
+// figuresOf is figureScope and figureSets together: the figures of the
+// unit of code for each of periods, once check (of the request's other
+// fields) passes. Reading the unit first cost a round trip of its own, a
+// turn to wait for a processor under write load (issue 16, item 7). So
+// when the unit was read before (s.unitPaths) and the actor may read the
+// figures of its path then, it is read again in the round trip of the
+// figures (report.SnapshotCounts), and the policy checked on it before
+// anything is answered; the figures stand if it still has that path.
+// Otherwise (the first time, a unit moved since, an actor who may not)
+// the unit is read and checked first.
+func (s *Service) figuresOf(ctx context.Context, tx *store.Tx, a *Actor, code string, sub *subject, periods []kpi.Period,
+	targets kpi.Targets, check func() error) ([]FigureSet, error) {
+	if code == "" {
+		code = a.UnitCode
+	}
+	if v, ok := s.unitPaths.Load(code); ok {
+		path := v.(string)
+		if Allow(a, ReadUnit, Target{Path: path}) && Allow(a, ReadFigures, Target{Path: path}) && check() == nil {
+			var u *unitRow
+			unit := store.Query{SQL: unitByCodeSQL, Args: []any{code}, Row: func(scan func(...any) error) (err error) {
+				u, err = scanUnitRow(scanner(scan))
+				return err
+			}}
+			counts, asOf, err := report.SnapshotCounts(ctx, tx, s.scopes(tx, path, periods), 0, unit)
+			if err != nil {
+				return nil, err
+			}
+			if u != nil && u.Path == path {
+				if err := checkFigureScope(a, code, u, sub); err != nil {
+					return nil, err
+				}
+				return s.sets(tx, u, periods, counts, asOf, targets), nil
+			}
+		}
+	}
+	u, err := s.figureScope(ctx, tx, a, code, sub)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	return s.figureSets(ctx, tx, u, periods, targets)
+}
+
+// scanner is a row's Scan as store.Query gives it, for the scan functions
+// that take a row.
+type scanner func(dest ...any) error
+
+func (f scanner) Scan(dest ...any) error { return f(dest...) }
+
 func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
 	return report.Scope{Path: u.Path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures}
+}
+
+// scopes are the report scopes of the unit at path for periods, in tx.
+func (s *Service) scopes(tx *store.Tx, path string, periods []kpi.Period) []report.Scope {
+	scopes := make([]report.Scope, len(periods))
+	deferred := s.deferredFor(tx)
+	for i, p := range periods {
+		scopes[i] = report.Scope{Path: path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures, Defer: deferred}
+	}
+	return scopes
 }
 
 // judgedOn is the day overdue is judged on for period p: its last day, or
@@ -79,16 +150,14 @@ func (s *Service) ServeStaleFigures(maxAge time.Duration) { s.staleFigures = max
 func (s *Service) Figures(ctx context.Context, unitCode string, p kpi.Period, targets kpi.Targets) (*FigureSet, error) {
 	var out *FigureSet
 	f, err := s.actStale(ctx, "figures.read", func(tx *store.Tx, a *Actor, sub *subject) error {
-		u, err := s.figureScope(ctx, tx, a, unitCode, sub)
+		sets, err := s.figuresOf(ctx, tx, a, unitCode, sub, []kpi.Period{p, p.Previous()}, targets,
+			func() error { return s.checkPeriod("period", p) })
 		if err != nil {
 			return err
 		}
-		if err := s.checkPeriod("period", p); err != nil {
-			return err
-		}
 		sub.Detail = p.String()
-		out, err = s.figureSet(ctx, tx, u, p, targets, true)
-		return err
+		out = withPrevious(sets)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -118,14 +187,20 @@ func (s *Service) figureSet(ctx context.Context, tx *store.Tx, u *unitRow, p kpi
 	if err != nil {
 		return nil, err
 	}
+	return withPrevious(sets), nil
+}
+
+// withPrevious is the first of sets, with the second's figures as its
+// previous period's if there is one.
+func withPrevious(sets []FigureSet) *FigureSet {
 	fs := &sets[0]
-	if previous {
+	if len(sets) > 1 {
 		fs.Previous = sets[1].Figures
 		if sets[1].Stale && sets[1].AsOf.Before(fs.AsOf) {
 			fs.AsOf, fs.Stale = sets[1].AsOf, true
 		}
 	}
-	return fs, nil
+	return fs
 }
 
 // figureSets counts unit u's figures for each of periods, read together
@@ -135,25 +210,26 @@ func (s *Service) figureSets(ctx context.Context, tx *store.Tx, u *unitRow, peri
 	// A community's figures too come from its snapshot: under write load a
 	// direct count waited its turn for a processor at every read, while a
 	// snapshot is one row (issue 16, item 7).
-	scopes := make([]report.Scope, len(periods))
-	deferred := s.deferredFor(tx)
-	for i, p := range periods {
-		scopes[i] = s.scope(u, p)
-		scopes[i].Defer = deferred
-	}
-	counts, asOf, err := report.SnapshotCounts(ctx, tx, scopes, u.Population)
+	counts, asOf, err := report.SnapshotCounts(ctx, tx, s.scopes(tx, u.Path, periods), u.Population)
 	if err != nil {
 		return nil, err
 	}
+	return s.sets(tx, u, periods, counts, asOf, targets), nil
+}
+
+// sets are unit u's figure sets for periods from their counts, and the
+// times of the oldest stale snapshots they were summed from (zero if none).
+func (s *Service) sets(tx *store.Tx, u *unitRow, periods []kpi.Period, counts []kpi.Counts, asOf []time.Time, targets kpi.Targets) []FigureSet {
 	out := make([]FigureSet, len(periods))
 	for i, p := range periods {
+		counts[i].Population = u.Population
 		out[i] = FigureSet{OrgUnit: u.Code, Name: u.Name, Level: u.Level, From: p.From.String(), To: p.To.String(),
 			AsOf: tx.Now(), Figures: kpi.Compute(counts[i], targets)}
 		if !asOf[i].IsZero() && asOf[i].Before(out[i].AsOf) {
 			out[i].AsOf, out[i].Stale = asOf[i], true
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ChildFigures returns the figures of each unit directly beneath an org

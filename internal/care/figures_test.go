@@ -215,6 +215,62 @@ func deref(v *float64) any {
 	return *v
 }
 
+// TestFiguresOfAMovedUnit: a unit's figures are read together with the
+// unit, at the path it last had (figuresOf). Once it moves, a reader of
+// its old place is refused and a reader of its new place gets its figures,
+// the same as a service that never read it before; so does a reader of
+// both, who read it at its old place.
+func TestFiguresOfAMovedUnit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01", Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}})
+		q, _ := kpi.ParsePeriod("2025-Q2")
+		street1 := &care.Actor{Username: "sw1", Role: auth.SocialWorker, UnitCode: "S1", UnitPath: "/D1/S1/"}
+		street2 := &care.Actor{Username: "sw2", Role: auth.SocialWorker, UnitCode: "S2", UnitPath: "/D1/S2/"}
+		registered := func(svc *care.Service, a *care.Actor) (int64, error) {
+			set, err := svc.Figures(as(a), "C1", q, kpi.DefaultTargets())
+			if err != nil {
+				return 0, err
+			}
+			if set.OrgUnit != "C1" || set.Name != "安宁社区" || set.Level != "community" {
+				t.Fatalf("figures of %s %q (%s), want C1", set.OrgUnit, set.Name, set.Level)
+			}
+			f, _ := kpi.Find(set.Figures, kpi.Registered)
+			return f.Numerator, nil
+		}
+		for i := range 2 { // the unit read first, then with its figures
+			for _, a := range []*care.Actor{street1, districtAdm} {
+				if n, err := registered(svc, a); err != nil || n != 1 {
+					t.Fatalf("read %d by %s: registered %d, %v; want 1", i+1, a.Username, n, err)
+				}
+			}
+		}
+		if _, err := registered(svc, street2); kind(err) != care.Invalid || fieldOf(err) != "org_unit" {
+			t.Fatalf("another street's reader: %v; want org_unit refused", err)
+		}
+		if _, err := svc.UpdateUnit(as(adminActor), "C1", care.UnitPatch{ParentCode: ptr("S2")}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := registered(svc, street1); kind(err) != care.Invalid || fieldOf(err) != "org_unit" {
+			t.Fatalf("the old street's reader after the move: registered %d, %v; want org_unit refused", n, err)
+		}
+		want, err := registered(newService(t, db), street2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			// The district's reader read it where it lay before.
+			for _, a := range []*care.Actor{districtAdm, street2} {
+				if n, err := registered(svc, a); err != nil || n != want {
+					t.Fatalf("read %d by %s after the move: registered %d, %v; want %d", i+1, a.Username, n, err, want)
+				}
+			}
+		}
+	})
+}
+
 // TestStaleFiguresServedWithTheirTime: with stale snapshots allowed (as
 // kith serve runs), a district's or a community's figures right after a
 // write are the last snapshot's, marked stale with the time it was

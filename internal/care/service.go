@@ -61,6 +61,9 @@ type Service struct {
 	// reads were answered (auditAfter), and after counts them for Drain.
 	afterSlots chan struct{}
 	after      sync.WaitGroup
+	// unitPaths holds each org unit's path as figures last found it, by
+	// code (see figuresOf).
+	unitPaths sync.Map
 }
 
 // New returns a service over db using keys.

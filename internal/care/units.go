@@ -126,12 +126,15 @@ func districtOf(path string) string {
 
 // unitByCode loads a unit by code; it returns nil if there is none.
 func unitByCode(ctx context.Context, tx *store.Tx, code string) (*unitRow, error) {
-	r, err := scanUnitRow(tx.QueryRow(ctx, `SELECT u.id, `+unitColumns+unitFrom+` WHERE u.code = ?`, code))
+	r, err := scanUnitRow(tx.QueryRow(ctx, unitByCodeSQL, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return r, err
 }
+
+// unitByCodeSQL reads the unit of a code, for scanUnitRow.
+const unitByCodeSQL = `SELECT u.id, ` + unitColumns + unitFrom + ` WHERE u.code = ?`
 
 // scanUnitRow scans u.id and unitColumns.
 func scanUnitRow(sc interface{ Scan(...any) error }) (*unitRow, error) {

@@ -67,15 +67,18 @@ func CachedCounts(ctx context.Context, tx *store.Tx, scope Scope, population int
 }
 
 // SnapshotCounts is CachedCounts for several periods of one unit (scopes
-// that differ in Period and AsOf only): the stale snapshots of every period
-// are listed in one statement, those to recount are counted together
-// (countStale), then the sums of the snapshots of all periods are one
-// more statement. A figures page with its previous period, or a year's
-// trend, is then two round trips when nothing needs recounting (under
-// write load each round trip waits its turn for a processor).
+// that differ in Period and AsOf only): one statement lists the stale
+// snapshots of every period and another sums the saved snapshots of all
+// periods, both in one round trip (store.Tx.QueryAll), with the statements
+// of also, if any. When nothing is to be recounted (every snapshot current,
+// or stale and served: Scope.MaxStale, as under write load) the sums stand,
+// and a figures page with its previous period, or a year's trend, is that
+// one round trip: under write load each round trip waits its turn for a
+// processor (issue 16, item 7). Otherwise those to recount are counted
+// together (countStale) and the others summed again.
 // asOf[i] is the time of the oldest stale snapshot served for scopes[i]
 // (see Scope.MaxStale), or zero when every one was up to date.
-func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, population int64) (counts []kpi.Counts, asOf []time.Time, err error) {
+func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, population int64, also ...store.Query) (counts []kpi.Counts, asOf []time.Time, err error) {
 	counts, asOf = make([]kpi.Counts, len(scopes)), make([]time.Time, len(scopes))
 	var cached []int // the scopes counted through the snapshots
 	for i, scope := range scopes {
@@ -86,10 +89,15 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 		}
 	}
 	if len(cached) == 0 {
-		return counts, asOf, nil
+		return counts, asOf, tx.QueryAll(ctx, also...)
 	}
-	stales, err := staleSnapshots(ctx, tx, scopes, cached)
-	if err != nil {
+	stales := map[int][]stale{}
+	saved := make([]kpi.Counts, len(scopes)) // the sums of every saved snapshot
+	queries := append(slices.Clip(also), staleQuery(scopes, cached, stales))
+	if q, ok := sumsQuery(scopes, cached, nil, saved); ok {
+		queries = append(queries, q)
+	}
+	if err := tx.QueryAll(ctx, queries...); err != nil {
 		return nil, nil, err
 	}
 	recounts := map[int][]stale{}
@@ -104,6 +112,13 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 			}
 			recounts[i] = append(recounts[i], st)
 		}
+	}
+	if len(recounts) == 0 {
+		for _, i := range cached {
+			counts[i] = saved[i]
+			counts[i].Population = population
+		}
+		return counts, asOf, nil
 	}
 	recounted, err := countStale(ctx, tx, scopes, recounts)
 	if err != nil {
@@ -135,21 +150,40 @@ func SnapshotCounts(ctx context.Context, tx *store.Tx, scopes []Scope, populatio
 
 // sumSnapshots adds to counts[i], for each scope i of cached, the sum of
 // the snapshots of its communities, taking the recounted ones' counts from
-// fresh (their saved snapshots may not be written yet). When a scope's
-// recount was a grouped pass over the whole unit, fresh holds every
-// community and its snapshots are not read. The others' are one statement
-// for all their periods, kept prepared: its plan does not depend on the
-// unit (a range of paths of the few org units, and their snapshots by key).
+// fresh (their saved snapshots may not be written yet).
 func sumSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, cached []int, recounts map[int][]stale,
 	fresh map[int]map[int64]kpi.Counts, counts []kpi.Counts) error {
+	q, ok := sumsQuery(scopes, cached, recounts, counts)
+	for i, list := range recounts {
+		if len(list) > fewStale { // a grouped pass
+			for _, x := range fresh[i] {
+				addSnapshot(&counts[i], x)
+			}
+			continue
+		}
+		for _, st := range list {
+			addSnapshot(&counts[i], fresh[i][st.id])
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return tx.QueryAll(ctx, q)
+}
+
+// sumsQuery is the statement that adds to counts[i], for each scope i of
+// cached, the sum of the saved snapshots of its communities but those of
+// recounts[i], and false if there is none to read. When a scope's recount
+// was a grouped pass over the whole unit (more than fewStale), none of its
+// snapshots is read. The others' are one statement for all their periods,
+// kept prepared: its plan does not depend on the unit (a range of paths of
+// the few org units, and their snapshots by key).
+func sumsQuery(scopes []Scope, cached []int, recounts map[int][]stale, counts []kpi.Counts) (store.Query, bool) {
 	byPeriod := map[string][]int{} // the scopes whose saved snapshots are read
 	var periods, skip []string
 	var args, skipArgs []any
 	for _, i := range cached {
 		if len(recounts[i]) > fewStale { // a grouped pass
-			for _, x := range fresh[i] {
-				addSnapshot(&counts[i], x)
-			}
 			continue
 		}
 		period := scopes[i].Period.String()
@@ -164,34 +198,30 @@ func sumSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, cached []in
 			}
 		}
 		byPeriod[period] = append(byPeriod[period], i)
-		for _, st := range recounts[i] {
-			addSnapshot(&counts[i], fresh[i][st.id])
-		}
 	}
 	if len(periods) == 0 {
-		return nil
+		return store.Query{}, false
 	}
 	lo, hi := store.Beneath(scopes[cached[0]].Path)
-	rows, err := tx.Query(ctx, `SELECT s.period, `+sumColumns+` FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
-		WHERE s.period IN (`+strings.Join(periods, ", ")+`) AND o.path >= ? AND o.path < ?`+strings.Join(skip, "")+`
-		GROUP BY s.period`, append(append(args, lo, hi), skipArgs...)...)
-	if err != nil {
-		return fmt.Errorf("report: snapshots: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var period string
-		var x kpi.Counts
-		if err := rows.Scan(&period, &x.Registered, &x.Managed, &x.Standardised, &x.Medicated, &x.RegularMedication,
-			&x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies, &x.Overdue, &x.Lost, &x.PlanCovered,
-			&x.ReviewsOnTime, &x.ReviewsDue, &x.GoalsAchieved, &x.GoalsReviewed); err != nil {
-			return err
-		}
-		for _, i := range byPeriod[period] {
-			addSnapshot(&counts[i], x)
-		}
-	}
-	return rows.Err()
+	return store.Query{
+		SQL: `SELECT s.period, ` + sumColumns + ` FROM figure_snapshots s JOIN org_units o ON o.id = s.unit_id
+		WHERE s.period IN (` + strings.Join(periods, ", ") + `) AND o.path >= ? AND o.path < ?` + strings.Join(skip, "") + `
+		GROUP BY s.period`,
+		Args: append(append(args, lo, hi), skipArgs...),
+		Row: func(scan func(...any) error) error {
+			var period string
+			var x kpi.Counts
+			if err := scan(&period, &x.Registered, &x.Managed, &x.Standardised, &x.Medicated, &x.RegularMedication,
+				&x.FaceToFace, &x.Stable, &x.HealthChecked, &x.Emergencies, &x.Overdue, &x.Lost, &x.PlanCovered,
+				&x.ReviewsOnTime, &x.ReviewsDue, &x.GoalsAchieved, &x.GoalsReviewed); err != nil {
+				return fmt.Errorf("report: snapshots: %w", err)
+			}
+			for _, i := range byPeriod[period] {
+				addSnapshot(&counts[i], x)
+			}
+			return nil
+		},
+	}, true
 }
 
 // sumColumns are the sums of the snapshots' counts, in the order of
@@ -328,6 +358,15 @@ type stale struct {
 // share their path), the communities whose snapshot for the scope's
 // period is missing or stale.
 func staleSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, which []int) (map[int][]stale, error) {
+	out := map[int][]stale{}
+	if err := tx.QueryAll(ctx, staleQuery(scopes, which, out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// staleQuery is staleSnapshots' statement, which adds its list to out.
+func staleQuery(scopes []Scope, which []int, out map[int][]stale) store.Query {
 	// The periods wanted, with the day each counts overdue on, as a
 	// derived table of one row each.
 	var want []string
@@ -337,29 +376,26 @@ func staleSnapshots(ctx context.Context, tx *store.Tx, scopes []Scope, which []i
 		args = append(args, scopes[i].Period.String(), scopes[i].AsOf.String())
 	}
 	lo, hi := store.Beneath(scopes[which[0]].Path)
-	rows, err := tx.Query(ctx, `SELECT w.i, o.id, o.path, COALESCE(v.version, 0), COALESCE(s.computed_at, '')
-		FROM org_units o CROSS JOIN (`+strings.Join(want, " UNION ALL ")+`) w
+	return store.Query{
+		SQL: `SELECT w.i, o.id, o.path, COALESCE(v.version, 0), COALESCE(s.computed_at, '')
+		FROM org_units o CROSS JOIN (` + strings.Join(want, " UNION ALL ") + `) w
 		LEFT JOIN figure_versions v ON v.unit_id = o.id
 		LEFT JOIN figure_snapshots s ON s.unit_id = o.id AND s.period = w.period
 		WHERE o.level = 'community' AND o.path >= ? AND o.path < ?
 		AND (s.unit_id IS NULL OR s.version <> COALESCE(v.version, 0) OR s.counted_on <> w.counted_on)`,
-		append(args, lo, hi)...)
-	if err != nil {
-		return nil, fmt.Errorf("report: stale snapshots: %w", err)
+		Args: append(args, lo, hi),
+		Row: func(scan func(...any) error) error {
+			var i int
+			var st stale
+			var computed string
+			if err := scan(&i, &st.id, &st.path, &st.version, &computed); err != nil {
+				return fmt.Errorf("report: stale snapshots: %w", err)
+			}
+			st.computed = store.MustTime(computed)
+			out[i] = append(out[i], st)
+			return nil
+		},
 	}
-	defer rows.Close()
-	out := map[int][]stale{}
-	for rows.Next() {
-		var i int
-		var st stale
-		var computed string
-		if err := rows.Scan(&i, &st.id, &st.path, &st.version, &computed); err != nil {
-			return nil, err
-		}
-		st.computed = store.MustTime(computed)
-		out[i] = append(out[i], st)
-	}
-	return out, rows.Err()
 }
 
 // countStale counts the figures of the communities listed for each of

@@ -152,6 +152,38 @@ func (tx *Tx) send(ctx context.Context, then string, args ...any) (pgconn.Comman
 	return tag, err
 }
 
+// sendQueries is QueryAll on PostgreSQL: the queued statements and the
+// queries in one batch. A query's error, or its Row's, ends the
+// transaction as a queued statement's does.
+func (tx *Tx) sendQueries(ctx context.Context, queries []Query) error {
+	if tx.failed != nil {
+		return tx.failed
+	}
+	var b pgx.Batch
+	for _, q := range tx.queued {
+		b.Queue(q.query, q.args...)
+	}
+	tx.queued = tx.queued[:0]
+	for _, q := range queries {
+		b.Queue(rebind(tx.engine, q.SQL), q.Args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := q.Row(rows.Scan); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+	}
+	tx.sent = true
+	err := tx.conn.Raw(func(dc any) error {
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		tx.failed = err
+	}
+	return err
+}
+
 // flush sends the queued statements, if any, before a statement that
 // cannot go with them (Query, QueryRow, COPY).
 func (tx *Tx) flush(ctx context.Context) error {

@@ -330,6 +330,73 @@ func TestReadsSendNoTransaction(t *testing.T) {
 	})
 }
 
+// TestQueryAll: QueryAll runs its queries after what Later queued, in
+// order, and hands every row to its query's Row; a query that fails, or a
+// Row that does, fails the transaction, which leaves nothing written. On
+// PostgreSQL the queries go in one round trip: in a Read, whose statements
+// otherwise run each in a transaction of its own (TestReadsSendNoTransaction),
+// they share the one that a pipeline's single sync gives them.
+func TestQueryAll(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const insert = `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
+			VALUES (?, '单位', 'district', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`
+		var codes []string
+		var n int
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			if err := tx.Later(ctx, insert, "Q1", "/Q1/"); err != nil {
+				return err
+			}
+			return tx.QueryAll(ctx,
+				store.Query{SQL: `SELECT code FROM org_units WHERE code IN (?, ?) ORDER BY code`, Args: []any{"Q1", "Q2"},
+					Row: func(scan func(...any) error) error {
+						var c string
+						err := scan(&c)
+						codes = append(codes, c)
+						return err
+					}},
+				store.Query{SQL: `SELECT count(*) FROM org_units WHERE code LIKE ?`, Args: []any{"Q%"},
+					Row: func(scan func(...any) error) error { return scan(&n) }})
+		})
+		if err != nil || !slices.Equal(codes, []string{"Q1"}) || n != 1 {
+			t.Fatalf("QueryAll after Later: codes %v, count %d, %v; want [Q1], 1", codes, n, err)
+		}
+		failures := map[string]store.Query{
+			"a query that fails": {SQL: `SELECT code FROM no_such_table`, Row: func(func(...any) error) error { return nil }},
+			"a Row that fails": {SQL: `SELECT code FROM org_units WHERE code = ?`, Args: []any{"Q1"},
+				Row: func(func(...any) error) error { return errors.New("refused") }},
+		}
+		for what, q := range failures {
+			err := db.Transact(ctx, func(tx *store.Tx) error {
+				if err := tx.Later(ctx, insert, "Q2", "/Q2/"); err != nil {
+					return err
+				}
+				return tx.QueryAll(ctx, q)
+			})
+			var left int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units WHERE code = 'Q2'`).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if err == nil || left != 0 {
+				t.Errorf("%s: error %v, %d rows left of its transaction's insert; want an error and none", what, err, left)
+			}
+		}
+		if db.Engine() == store.Postgres {
+			var at [2]string
+			err := db.Read(ctx, func(tx *store.Tx) error {
+				return tx.QueryAll(ctx,
+					store.Query{SQL: `SELECT CAST(transaction_timestamp() AS TEXT) FROM pg_sleep(0.02)`,
+						Row: func(scan func(...any) error) error { return scan(&at[0]) }},
+					store.Query{SQL: `SELECT CAST(transaction_timestamp() AS TEXT)`,
+						Row: func(scan func(...any) error) error { return scan(&at[1]) }})
+			})
+			if err != nil || at[0] != at[1] {
+				t.Errorf("QueryAll in a Read: transactions started at %v, %v; want one round trip, one transaction", at, err)
+			}
+		}
+	})
+}
+
 // TestReadersLoadStatistics: on SQLite the statistics that opening computes
 // (PRAGMA optimize) reach the reader connections, which load them once,
 // when they open: a reader opened before them planned a district's plan
