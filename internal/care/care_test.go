@@ -149,6 +149,44 @@ func TestUnits(t *testing.T) {
 	})
 }
 
+// TestMovedUnitTakesItsRecords: a community moved to another street takes
+// its patients along: the new street's staff see them and the old
+// street's no longer do; the audit log keeps where things happened.
+func TestMovedUnitTakesItsRecords(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01", Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}})
+		street1 := &care.Actor{Username: "sw1", Role: auth.SocialWorker, UnitCode: "S1", UnitPath: "/D1/S1/"}
+		street2 := &care.Actor{Username: "sw2", Role: auth.SocialWorker, UnitCode: "S2", UnitPath: "/D1/S2/"}
+		sees := func(a *care.Actor) bool {
+			_, err := svc.Patient(as(a), p.ID)
+			if err != nil && kind(err) != care.NotFound {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		if !sees(street1) || sees(street2) {
+			t.Fatal("before the move: the patient is not seen by C1's street alone")
+		}
+		logged := count(t, db, `SELECT count(*) FROM audit_log WHERE org_path = '/D1/S1/C1/'`)
+		if _, err := svc.UpdateUnit(as(adminActor), "C1", care.UnitPatch{ParentCode: ptr("S2")}); err != nil {
+			t.Fatal(err)
+		}
+		if sees(street1) || !sees(street2) {
+			t.Errorf("after C1 moved to S2: seen by S1 %v, by S2 %v; want S2 only", sees(street1), sees(street2))
+		}
+		if n := count(t, db, `SELECT count(*) FROM patients WHERE org_path = '/D1/S2/C1/'`); n != 1 {
+			t.Errorf("%d patients at C1's new path, want 1", n)
+		}
+		// (The move's own entry is there too.)
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE org_path = '/D1/S1/C1/'`); n < logged || logged == 0 {
+			t.Errorf("%d audit entries at C1's old path after the move, %d before; want them kept", n, logged)
+		}
+	})
+}
+
 func TestUnitsJurisdiction(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		svc := newService(t, db)

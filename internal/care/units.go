@@ -307,8 +307,17 @@ func (s *Service) Units(ctx context.Context, under string, p Page) ([]Unit, stri
 	return out, next, nil
 }
 
+// movedPaths are the columns that hold the org path of the unit a record
+// belongs to now, which follow a unit that moves (UpdateUnit).
+var movedPaths = []struct{ table, column string }{
+	{"patients", "org_path"}, {"subsidies", "org_path"}, {"crisis_events", "org_path"},
+	{"referrals", "from_path"}, {"referrals", "to_path"}, {"case_conferences", "org_path"},
+	{"events", "org_path"}, {"courses", "org_path"}, {"articles", "org_path"}, {"services", "org_path"},
+	{"screenings", "org_path"}, {"contact_requests", "org_path"},
+}
+
 // UpdateUnit changes an org unit. Moving it under another parent moves
-// everything beneath it along.
+// everything beneath it along, units and records (movedPaths).
 func (s *Service) UpdateUnit(ctx context.Context, code string, in UnitPatch) (*Unit, error) {
 	var out *Unit
 	err := s.act(ctx, "unit.update", func(tx *store.Tx, a *Actor, sub *subject) error {
@@ -377,6 +386,17 @@ func (s *Service) UpdateUnit(ctx context.Context, code string, in UnitPatch) (*U
 			if _, err := tx.Exec(ctx, `UPDATE org_units SET path = CAST(? AS TEXT) || substr(path, CAST(? AS INTEGER)), updated_at = ?
 				WHERE path >= ? AND path < ?`, newPath, len(oldPath)+1, now, lo, hi); err != nil {
 				return err
+			}
+			// The records that belong to the units moved carry their
+			// paths, which the policy reads for jurisdiction: they move too.
+			// Records of what happened at the time keep the path it
+			// happened at (the audit log, break-glass accesses, access
+			// announcements).
+			for _, c := range movedPaths {
+				if _, err := tx.Exec(ctx, `UPDATE `+c.table+` SET `+c.column+` = CAST(? AS TEXT) || substr(`+c.column+`, CAST(? AS INTEGER))
+					WHERE `+c.column+` >= ? AND `+c.column+` < ?`, newPath, len(oldPath)+1, lo, hi); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE org_units SET name = ?, population = ?, updated_at = ? WHERE id = ?`,
