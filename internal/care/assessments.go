@@ -130,7 +130,10 @@ func (s *Service) Assess(ctx context.Context, patientID int64, in AssessmentInpu
 }
 
 // assess scores and stores a response in tx and, if raise, its alert; the
-// follow-up's risk assessment comes through here too.
+// follow-up's risk assessment comes through here too. That one, when it
+// raises no alert, is queued to go with the transaction's next statement
+// (store.Tx.Later; the summary's read, then) and returned without its id,
+// which nobody reads: a round trip less for every follow-up (issue 16).
 func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in AssessmentInput, followUp *int64, raise bool) (*Assessment, error) {
 	sc, err := s.scoreAnswers(in.Instrument, in.Answers)
 	if err != nil {
@@ -140,11 +143,15 @@ func (s *Service) assess(ctx context.Context, tx *store.Tx, a *Actor, p *patient
 	as := &Assessment{PatientID: p.ID, Instrument: d.ID, Version: d.Version, Date: in.Date, Answers: in.Answers,
 		Score: r.Score, Subscales: r.Subscales, Band: r.Band, Flags: r.Flags, FollowUpID: followUp,
 		Author: a.Username, AuthorName: a.FullName, CreatedAt: tx.Now()}
-	if err := tx.QueryRow(ctx, `INSERT INTO assessments (`+strings.Join(assessmentColumns, ", ")+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, sc.values(a, p.ID, in.Date, followUp, tx.Now())...).Scan(&as.ID); err != nil {
+	alert := raise && d.Alerts(r.Flags)
+	insert := `INSERT INTO assessments (` + strings.Join(assessmentColumns, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	if followUp != nil && !alert {
+		return as, tx.Later(ctx, insert, sc.values(a, p.ID, in.Date, followUp, tx.Now())...)
+	}
+	if err := tx.QueryRow(ctx, insert+` RETURNING id`, sc.values(a, p.ID, in.Date, followUp, tx.Now())...).Scan(&as.ID); err != nil {
 		return nil, err
 	}
-	if raise && d.Alerts(r.Flags) {
+	if alert {
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO alerts (patient_id, assessment_id, flags, raised_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			p.ID, as.ID, strings.Join(alertFlags(d, r.Flags), " "), store.FormatTime(tx.Now())).Scan(&id); err != nil {

@@ -263,11 +263,14 @@ func (in *FollowUpInput) validate(f *fields, registeredOn string) (clinical.Date
 func (s *Service) RecordFollowUp(ctx context.Context, patientID int64, in FollowUpInput) (*FollowUp, error) {
 	var out *FollowUp
 	err := s.act(ctx, "followup.create", func(tx *store.Tx, a *Actor, sub *subject) error {
-		p, err := visible(ctx, tx, a, WriteFollowUp, patientID, sub)
+		// The previous reached follow-up (for R-NEXT) is read with the
+		// patient: a round trip less for every follow-up (issue 16).
+		prev := new(reachedFollowUp)
+		p, err := visible(ctx, tx, a, WriteFollowUp, patientID, sub, previousReachedQuery(patientID, in.Date, 0, prev))
 		if err != nil {
 			return err
 		}
-		out, err = s.insertFollowUp(ctx, tx, a, p, in, 0)
+		out, err = s.insertFollowUp(ctx, tx, a, p, in, 0, prev)
 		if err == nil {
 			sub.Detail = "follow-up " + strconv.FormatInt(out.ID, 10)
 		}
@@ -308,17 +311,24 @@ func (s *Service) CorrectFollowUp(ctx context.Context, patientID, followUpID int
 		case tx.Now().Sub(store.MustTime(created)) > CorrectionWindow:
 			return errConflict("a follow-up can be corrected only within 24 hours of recording it")
 		}
-		out, err = s.insertFollowUp(ctx, tx, a, p, in, followUpID)
+		out, err = s.insertFollowUp(ctx, tx, a, p, in, followUpID, nil)
 		return err
 	})
 	return out, err
 }
 
 // insertFollowUp validates, classifies and stores a follow-up; replaces,
-// if not 0, is the follow-up it corrects.
-func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64) (*FollowUp, error) {
-	var prev reachedFollowUp // read for a reached follow-up only
+// if not 0, is the follow-up it corrects. read is the previous reached
+// follow-up if already read (previousReachedQuery), or nil: it is then
+// read for a reached follow-up only.
+func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p *patientRow, in FollowUpInput, replaces int64,
+	read *reachedFollowUp) (*FollowUp, error) {
+	var prev reachedFollowUp
 	pl, err := s.planFollowUp(tx.Now(), a, p, in, func() (clinical.Classification, error) {
+		if read != nil {
+			prev = *read
+			return prev.class, nil
+		}
 		var err error
 		prev, err = previousReached(ctx, tx, p.ID, in.Date, replaces)
 		return prev.class, err
@@ -470,15 +480,23 @@ type reachedFollowUp struct {
 // the alerts (followUpAlerts), in one read.
 func previousReached(ctx context.Context, tx *store.Tx, patientID int64, date string, replaces int64) (reachedFollowUp, error) {
 	var r reachedFollowUp
-	var c string
-	err := tx.QueryRow(ctx, `SELECT classification, risk_level, medication_adherence FROM follow_ups
-		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
-		ORDER BY date DESC, id DESC LIMIT 1`, patientID, true, date, replaces).Scan(&c, &r.risk, &r.adherence)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, nil
-	}
-	r.found, r.class = err == nil, clinical.Classification(c)
+	err := tx.QueryAll(ctx, previousReachedQuery(patientID, date, replaces, &r))
 	return r, err
+}
+
+// previousReachedQuery is previousReached's query, which reads into r.
+func previousReachedQuery(patientID int64, date string, replaces int64, r *reachedFollowUp) store.Query {
+	return store.Query{SQL: `SELECT classification, risk_level, medication_adherence FROM follow_ups
+		WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL AND date <= ? AND id <> ?
+		ORDER BY date DESC, id DESC LIMIT 1`, Args: []any{patientID, true, date, replaces},
+		Row: func(scan func(...any) error) error {
+			var c string
+			if err := scan(&c, &r.risk, &r.adherence); err != nil {
+				return err
+			}
+			r.found, r.class = true, clinical.Classification(c)
+			return nil
+		}}
 }
 
 // setStatus changes a patient's status and records it in the history. A
@@ -511,9 +529,17 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	}
 	var streak, inYear int
 	var emergencyDue, discharged, flagOn sql.NullString
-	err := tx.QueryRow(ctx, summaryInputsSQL, summaryInputsArgs(id)...).
-		Scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
+	found := false
+	// QueryAll: what the transaction queued (a follow-up's risk
+	// assessment) goes in the same round trip.
+	err := tx.QueryAll(ctx, store.Query{SQL: summaryInputsSQL, Args: summaryInputsArgs(id), Row: func(scan func(...any) error) error {
+		found = true
+		return scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
 			&streak, &inYear, &emergencyDue, &discharged, &flagOn)
+	}})
+	if err == nil && !found {
+		err = sql.ErrNoRows
+	}
 	if err != nil {
 		return err
 	}

@@ -463,19 +463,26 @@ func scanPatient(sc interface{ Scan(...any) error }) (*patientRow, error) {
 	return &r, err
 }
 
-func patientByID(ctx context.Context, tx *store.Tx, id int64) (*patientRow, error) {
-	r, err := scanPatient(tx.QueryRow(ctx, patientSelect+` WHERE p.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+// patientByID loads a patient, or nil if there is none. The queries of
+// also go in the same round trip (store.Tx.QueryAll), as does the BEGIN of
+// a transaction that has sent nothing yet.
+func patientByID(ctx context.Context, tx *store.Tx, id int64, also ...store.Query) (*patientRow, error) {
+	var r *patientRow
+	err := tx.QueryAll(ctx, append([]store.Query{{SQL: patientSelect + ` WHERE p.id = ?`, Args: []any{id},
+		Row: func(scan func(...any) error) (err error) {
+			r, err = scanPatient(scanner(scan))
+			return err
+		}}}, also...)...)
 	return r, err
 }
 
 // visible loads a patient for action act by the actor, or returns a hidden
-// not-found (audited as denied) when the actor may not reach them.
-func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, sub *subject) (*patientRow, error) {
+// not-found (audited as denied) when the actor may not reach them. The
+// reads of also go with the patient's (patientByID); what they read may
+// be used only once visible has allowed the action.
+func visible(ctx context.Context, tx *store.Tx, a *Actor, act Action, id int64, sub *subject, also ...store.Query) (*patientRow, error) {
 	sub.Type, sub.ID = "patient", strconv.FormatInt(id, 10)
-	r, err := patientByID(ctx, tx, id)
+	r, err := patientByID(ctx, tx, id, also...)
 	if err != nil {
 		return nil, err
 	}
