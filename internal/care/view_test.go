@@ -144,3 +144,46 @@ func TestSessionTouchDoesNotQueueBehindWrites(t *testing.T) {
 		t.Errorf("%d sessions touched, want 1", n)
 	}
 }
+
+// TestRoundTrips counts, on PostgreSQL, the round trips of a follow-up
+// and of a community's figures (issue 16: under write load each is a turn
+// to wait for a processor). A follow-up: BEGIN with the patient and the
+// previous reached follow-up; the follow-up's insert; its risk assessment
+// with the summary's read; the summary's update, the audit entry and
+// COMMIT. A community's figures, once its unit is known: the unit, the
+// stale snapshots and the sums together; then, after the answer, the
+// audit entry's transaction.
+func TestRoundTrips(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		if db.Engine() != store.Postgres {
+			t.Skip("round trips are PostgreSQL's")
+		}
+		svc := newService(t, db)
+		tree(t, svc)
+		clock(svc, "2025-04-15")
+		svc.ServeStaleFigures(time.Hour)
+		p := register(t, svc, manager, care.PatientInput{Name: "P", RegisteredOn: "2024-01-01", Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}})
+		q, _ := kpi.ParsePeriod("2025-Q2")
+		trips := func(what string, want int64, do func() error) {
+			t.Helper()
+			svc.Drain()
+			before := db.RoundTrips()
+			if err := do(); err != nil {
+				t.Fatal(err)
+			}
+			svc.Drain()
+			if n := db.RoundTrips() - before; n != want {
+				t.Errorf("%s: %d round trips, want %d", what, n, want)
+			}
+		}
+		for i, day := range []string{"2025-04-01", "2025-04-10"} {
+			if i == 0 { // statements are prepared on first use
+				svc.RecordFollowUp(as(manager), p.ID, form(day, 0))
+				continue
+			}
+			trips("a follow-up", 4, func() error { _, err := svc.RecordFollowUp(as(manager), p.ID, form(day, 0)); return err })
+		}
+		svc.Figures(as(districtAdm), "C1", q, kpi.DefaultTargets())
+		trips("a community's figures", 2, func() error { _, err := svc.Figures(as(districtAdm), "C1", q, kpi.DefaultTargets()); return err })
+	})
+}

@@ -81,7 +81,7 @@ func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{conn: conn, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
+	tx := &Tx{conn: conn, trips: &db.roundTrips, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
 		readOnly: opts != nil && opts.ReadOnly}
 	tx.autocommit = tx.readOnly && (opts.Isolation == sql.LevelDefault || opts.Isolation == sql.LevelReadCommitted)
 	if !tx.autocommit {
@@ -134,6 +134,7 @@ func (tx *Tx) send(ctx context.Context, then string, args ...any) (pgconn.Comman
 	}
 	tx.queued = tx.queued[:0]
 	tx.sent = true
+	tx.trips.Add(1)
 	var tag pgconn.CommandTag
 	err := tx.conn.Raw(func(dc any) error {
 		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b)
@@ -175,6 +176,7 @@ func (tx *Tx) sendQueries(ctx context.Context, queries []Query) error {
 		})
 	}
 	tx.sent = true
+	tx.trips.Add(1)
 	err := tx.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b).Close()
 	})
@@ -225,6 +227,7 @@ func (tx *Tx) rollback(ctx context.Context) {
 	// transaction before it goes back to the pool.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	tx.trips.Add(1)
 	tx.conn.Raw(func(dc any) error {
 		_, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "ROLLBACK")
 		return err

@@ -65,6 +65,9 @@ type DB struct {
 	// staleReads counts the transactions ReadStale ran on the standby
 	// pool, so that tests can see the routing.
 	staleReads atomic.Int64
+	// roundTrips counts the round trips of PostgreSQL's transactions
+	// (pgtx.go), so that tests can see what a request costs.
+	roundTrips atomic.Int64
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or a postgres:// URL.
@@ -322,6 +325,7 @@ type Tx struct {
 	// waiting to go with the next one (BEGIN first); whether any was sent;
 	// and the error of a queued statement, which ends the transaction.
 	conn   *sql.Conn
+	trips  *atomic.Int64 // DB.roundTrips
 	queued []queued
 	// autocommit: a read-only transaction sent without BEGIN (see pgtx.go).
 	autocommit bool
@@ -390,6 +394,7 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 		if err := tx.flush(ctx); err != nil {
 			return nil, err
 		}
+		tx.trips.Add(1)
 		return tx.conn.QueryContext(ctx, rebind(tx.engine, query), args...)
 	}
 	return tx.tx.QueryContext(tx.ctx(ctx), rebind(tx.engine, query), args...)
@@ -439,6 +444,7 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		if err := tx.flush(ctx); err != nil {
 			return notSent.QueryRowContext(ctx, query)
 		}
+		tx.trips.Add(1)
 		return tx.conn.QueryRowContext(ctx, rebind(tx.engine, query), args...)
 	}
 	if s := tx.stmts.lookup(query); s != nil {
@@ -531,6 +537,11 @@ func (db *DB) StandbyName() string { return db.staleName }
 
 // StaleReads is how many transactions ReadStale ran on the standby pool.
 func (db *DB) StaleReads() int64 { return db.staleReads.Load() }
+
+// RoundTrips is how many round trips transactions have made to
+// PostgreSQL (statements and batches sent and answered; a statement's
+// first preparation on a connection not counted apart); 0 on SQLite.
+func (db *DB) RoundTrips() int64 { return db.roundTrips.Load() }
 
 // OpenStandby opens the optional read-only pool that ReadStale uses: a
 // PostgreSQL standby (or any server with the same data), for figures,
