@@ -15,12 +15,13 @@ import (
 // A query is prepared once it has been run twice (queries built with a
 // varying number of placeholders pass once and are not kept), and only
 // between transactions: a statement is prepared on the pool, and inside a
-// transaction on the writer the pool's one connection is taken. Only Exec
-// and QueryRow use the prepared statements. SQLite's statement has one
-// cursor, so running a query again while its earlier rows are still being
-// read would reset them under the reader: Exec leaves no rows open, and a
-// QueryRow's row is read at once, but Query's rows may be open for a loop
-// that runs the same query inside it.
+// transaction on the writer the pool's one connection is taken. Only Exec,
+// QueryRow and QueryAll use the prepared statements. SQLite's statement
+// has one cursor, so running a query again while its earlier rows are
+// still being read would reset them under the reader: Exec leaves no rows
+// open, a QueryRow's row is read at once, and QueryAll reads each query's
+// rows to the end before the next, but Query's rows may be open for a
+// loop that runs the same query inside it.
 
 // maxStmts bounds the statements kept per pool.
 const maxStmts = 512

@@ -402,7 +402,7 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // A Query is one of the queries QueryAll runs: its text, written with ?
 // placeholders, its arguments, and what to do with each row it returns
-// (Row is given the row's Scan).
+// (Row is given the row's Scan; it must not run queries of its own).
 type Query struct {
 	SQL  string
 	Args []any
@@ -413,14 +413,22 @@ type Query struct {
 // query's Row, in order. On PostgreSQL they travel together, with what
 // Later queued, in one round trip (pgx's pipeline): for reads that do not
 // depend on each other, each round trip under load being a turn to wait
-// for a processor (issue 16, item 7). On SQLite they run one by one.
+// for a processor (issue 16, item 7). On SQLite they run one by one, and
+// prepared (stmts.go): each one's rows are read to the end before the
+// next runs.
 func (tx *Tx) QueryAll(ctx context.Context, queries ...Query) error {
 	if tx.conn != nil {
 		return tx.sendQueries(ctx, queries)
 	}
 	for _, q := range queries {
 		if err := func() error {
-			rows, err := tx.Query(ctx, q.SQL, q.Args...)
+			var rows *sql.Rows
+			var err error
+			if s := tx.stmts.lookup(q.SQL); s != nil {
+				rows, err = tx.tx.StmtContext(tx.ctx(ctx), s).QueryContext(tx.ctx(ctx), q.Args...)
+			} else {
+				rows, err = tx.Query(ctx, q.SQL, q.Args...)
+			}
 			if err != nil {
 				return err
 			}
