@@ -113,8 +113,10 @@ type scanner func(dest ...any) error
 
 func (f scanner) Scan(dest ...any) error { return f(dest...) }
 
-func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope {
-	return report.Scope{Path: u.Path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures}
+func (s *Service) scope(u *unitRow, p kpi.Period) report.Scope { return s.scopeAt(u.Path, p) }
+
+func (s *Service) scopeAt(path string, p kpi.Period) report.Scope {
+	return report.Scope{Path: path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures}
 }
 
 // scopes are the report scopes of the unit at path for periods, in tx.
@@ -122,7 +124,8 @@ func (s *Service) scopes(tx *store.Tx, path string, periods []kpi.Period) []repo
 	scopes := make([]report.Scope, len(periods))
 	deferred := s.deferredFor(tx)
 	for i, p := range periods {
-		scopes[i] = report.Scope{Path: path, Period: p, AsOf: judgedOn(p, s.today()), MaxStale: s.staleFigures, Defer: deferred}
+		scopes[i] = s.scopeAt(path, p)
+		scopes[i].Defer = deferred
 	}
 	return scopes
 }
@@ -204,8 +207,8 @@ func withPrevious(sets []FigureSet) *FigureSet {
 }
 
 // figureSets counts unit u's figures for each of periods, read together
-// (report.SnapshotCounts: one statement for the stale snapshots of them
-// all, then one a period, when no snapshot needs recounting).
+// (report.SnapshotCounts: one round trip when no snapshot needs
+// recounting).
 func (s *Service) figureSets(ctx context.Context, tx *store.Tx, u *unitRow, periods []kpi.Period, targets kpi.Targets) ([]FigureSet, error) {
 	// A community's figures too come from its snapshot: under write load a
 	// direct count waited its turn for a processor at every read, while a
