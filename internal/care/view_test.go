@@ -147,10 +147,10 @@ func TestSessionTouchDoesNotQueueBehindWrites(t *testing.T) {
 
 // TestRoundTrips counts, on PostgreSQL, the round trips of a follow-up
 // and of a community's figures (issue 16: under write load each is a turn
-// to wait for a processor). A follow-up: BEGIN with the patient and the
-// previous reached follow-up; the follow-up's insert; its risk assessment
-// with the summary's read; the summary's update, the audit entry and
-// COMMIT. A community's figures, once its unit is known: the unit, the
+// to wait for a processor). A follow-up: BEGIN with the patient, the
+// previous reached follow-up and the follow-up's id; the follow-up's and
+// its risk assessment's inserts with the summary's read; the summary's
+// update, the audit entry and COMMIT. A community's figures, once its unit is known: the unit, the
 // stale snapshots and the sums together; then, after the answer, the
 // audit entry's transaction.
 func TestRoundTrips(t *testing.T) {
@@ -181,7 +181,7 @@ func TestRoundTrips(t *testing.T) {
 				svc.RecordFollowUp(as(manager), p.ID, form(day, 0))
 				continue
 			}
-			trips("a follow-up", 4, func() error { _, err := svc.RecordFollowUp(as(manager), p.ID, form(day, 0)); return err })
+			trips("a follow-up", 3, func() error { _, err := svc.RecordFollowUp(as(manager), p.ID, form(day, 0)); return err })
 		}
 		svc.Figures(as(districtAdm), "C1", q, kpi.DefaultTargets())
 		trips("a community's figures", 2, func() error { _, err := svc.Figures(as(districtAdm), "C1", q, kpi.DefaultTargets()); return err })

@@ -256,6 +256,17 @@ func (tx *Tx) NextIDs(ctx context.Context, table string, n int) ([]int64, error)
 	return ids, nil
 }
 
+// NextID is a query for QueryAll that reserves one id of table's id
+// generator into id, as NextIDs does: a row inserted with it needs no
+// RETURNING, and can go with the transaction's next statement (Later).
+func (tx *Tx) NextID(table string, id *int64) Query {
+	q := `SELECT COALESCE(max(id), 0) + 1 FROM ` + table
+	if tx.engine == Postgres {
+		q = `SELECT nextval(pg_get_serial_sequence('` + table + `', 'id'))`
+	}
+	return Query{SQL: q, Row: func(scan func(...any) error) error { return scan(id) }}
+}
+
 // Marks is n placeholders, comma-separated, for a list of values: IN (…),
 // VALUES (…).
 func Marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
