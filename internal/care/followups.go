@@ -342,15 +342,17 @@ func (s *Service) insertFollowUp(ctx context.Context, tx *store.Tx, a *Actor, p 
 		return nil, err
 	}
 	fu := pl.fu
+	fu.ID = id
+	columns, values := followUpInsertColumns, pl.values()
+	if id == 0 {
+		columns, values = columns[1:], values[1:]
+	}
+	insert := `INSERT INTO follow_ups (` + strings.Join(columns, ", ") + `) VALUES (` + store.Marks(len(columns)) + `)`
 	if id != 0 {
 		// Queued: it goes with the summary's read (refreshSummary).
-		fu.ID = id
-		err = tx.Later(ctx, `INSERT INTO follow_ups (`+strings.Join(followUpInsertColumns, ", ")+`)
-			VALUES (`+store.Marks(len(followUpInsertColumns))+`)`, pl.values()...)
+		err = tx.Later(ctx, insert, values...)
 	} else {
-		err = tx.QueryRow(ctx, `INSERT INTO follow_ups (patient_id, date, mode, reached, risk_level, classification, rule, next_due_on,
-			next_due_rule, next_due_reason, medication_adherence, details, author, created_at, health_check)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, pl.values()[1:]...).Scan(&fu.ID)
+		err = tx.QueryRow(ctx, insert+` RETURNING id`, values...).Scan(&fu.ID)
 	}
 	if err != nil {
 		return nil, err
@@ -542,8 +544,8 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	var streak, inYear int
 	var emergencyDue, discharged, flagOn sql.NullString
 	found := false
-	// QueryAll: what the transaction queued (a follow-up's risk
-	// assessment) goes in the same round trip.
+	// QueryAll: what the transaction queued (a follow-up's insert and its
+	// risk assessment's) goes in the same round trip.
 	err := tx.QueryAll(ctx, store.Query{SQL: summaryInputsSQL, Args: summaryInputsArgs(id), Row: func(scan func(...any) error) error {
 		found = true
 		return scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
