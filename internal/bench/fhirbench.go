@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,14 +21,11 @@ import (
 // Encounter?patient= (one patient's follow-ups), n runs each, with the
 // bearer token, the policy and the audit entry of each read.
 func FHIR(ctx context.Context, db *store.DB, svc *care.Service, n int, w io.Writer) ([]Result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stop, err := serveLocal(server.New(svc, server.Options{}))
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: server.New(svc, server.Options{}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer stop()
 	district, ids, err := benchDistrict(ctx, db, svc)
 	if err != nil {
 		return nil, err

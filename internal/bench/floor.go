@@ -52,11 +52,17 @@ func floorServer(db *store.DB) (string, func(), error) {
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(map[string]any{"patient_id": id})
 	})
+	return serveLocal(mux)
+}
+
+// serveLocal serves h over HTTP on a free local port, and returns its
+// address and a function that stops it.
+func serveLocal(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

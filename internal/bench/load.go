@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -84,14 +83,12 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 			return nil, err
 		}
 		fmt.Fprintf(w, "warming the figure snapshots: %s\n", time.Since(start).Round(time.Millisecond))
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		var closeServer func()
+		var err error
+		if base, closeServer, err = serveLocal(server.New(svc, server.Options{})); err != nil {
 			return nil, err
 		}
-		srv := &http.Server{Handler: server.New(svc, server.Options{}), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		base = "http://" + ln.Addr().String()
+		defer closeServer()
 	}
 	district, ids, err := benchDistrict(ctx, db, svc)
 	if err != nil {
