@@ -5,7 +5,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -67,26 +69,120 @@ func Register(mux *http.ServeMux, svc *care.Service) {
 
 // wrap authenticates the request (unless the route is public), runs the
 // route's handler and maps its error to a response.
+//
+// An API token resolved in the last minute is taken from memory and
+// verified with the request's first statements (care.ResolveToken): the
+// response is held back until it is known to stand (verifiedWriter). If it
+// does not, nothing was written and nothing answered, and the token is
+// resolved afresh: gone, the answer is 401; changed (a new role or unit), a
+// read is served again with the account as it is now, and a write is
+// refused with 503, to be sent again, since its body was read.
 func (h *handler) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if !rt.Public {
-			a, err := h.authenticate(r)
-			if err != nil {
-				writeError(w, r, err)
-				return
-			}
-			if a.MustEnrol && !rt.Enrol {
-				writeError(w, r, care.ErrEnrolTOTP)
-				return
-			}
-			r = r.WithContext(care.WithActor(r.Context(), a))
+		if rt.Public {
+			h.serve(rt, w, r)
+			return
 		}
-		if err := rt.Handle(h, w, r); err != nil {
-			writeError(w, r, h.refuseFirst(r, rt, err))
+		a, err := h.authenticate(r, h.svc.ResolveToken)
+		if err != nil {
+			writeError(w, r, err)
+			return
 		}
+		ctx := care.WithActor(r.Context(), a)
+		vw := &verifiedWriter{ResponseWriter: w, verify: func() error { return h.svc.Verify(ctx) }}
+		if a.MustEnrol && !rt.Enrol {
+			writeError(vw, r, care.ErrEnrolTOTP)
+		} else {
+			h.serve(rt, vw, r.WithContext(ctx))
+		}
+		if !vw.changed {
+			return
+		}
+		clear(w.Header())
+		w.Header().Set("Cache-Control", "no-store")
+		if a, err = h.authenticate(r, func(ctx context.Context, tok string) (*care.Actor, error) {
+			return h.svc.ResolveSession(ctx, tok, care.APIToken)
+		}); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, r, &care.Error{Kind: care.Unavailable, RetryAfter: time.Second,
+				Message: "the account of this API token changed while the request ran; nothing was saved: send it again"})
+			return
+		}
+		if a.MustEnrol && !rt.Enrol {
+			writeError(w, r, care.ErrEnrolTOTP)
+			return
+		}
+		h.serve(rt, w, r.WithContext(care.WithActor(r.Context(), a)))
 	})
 }
+
+// serve runs the route's handler and maps its error to a response. The
+// error of a remembered token that no longer stands is verifiedWriter's.
+func (h *handler) serve(rt route, w http.ResponseWriter, r *http.Request) {
+	err := rt.Handle(h, w, r)
+	if vw, ok := w.(*verifiedWriter); ok && care.TokenChanged(err) {
+		vw.changed = true
+		return
+	}
+	if err != nil {
+		writeError(w, r, h.refuseFirst(r, rt, err))
+	}
+}
+
+// verifiedWriter holds a response back until the request's remembered API
+// token is known to stand (care.Verify: at once if a transaction of the
+// request already verified it, else one query). If it does not, nothing
+// is sent, and changed tells wrap to answer instead.
+type verifiedWriter struct {
+	http.ResponseWriter
+	verify  func() error
+	checked bool
+	changed bool
+}
+
+// ok verifies the token the first time it is asked.
+func (w *verifiedWriter) ok() bool {
+	if !w.checked {
+		w.checked = true
+		if err := w.verify(); err != nil {
+			w.changed = true
+			if !care.TokenChanged(err) {
+				// The database could not say: answer nothing from memory.
+				slog.Error("verifying an API token", "error", err)
+			}
+		}
+	}
+	return !w.changed
+}
+
+func (w *verifiedWriter) WriteHeader(code int) {
+	if w.ok() {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *verifiedWriter) Write(p []byte) (int, error) {
+	if !w.ok() {
+		return 0, errHeldBack
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// errHeldBack is a write's error when the token did not stand.
+var errHeldBack = errors.New("api: response held back: the API token did not stand")
+
+// Flush is http.Flusher's, held back as the rest.
+func (w *verifiedWriter) Flush() {
+	if w.ok() {
+		http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+func (w *verifiedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // refuseFirst names the permission each write route needs. A body the
 // route cannot read is refused (403/404) rather than described when the
@@ -163,12 +259,13 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-func (h *handler) authenticate(r *http.Request) (*care.Actor, error) {
+// authenticate resolves the request's API token with resolve.
+func (h *handler) authenticate(r *http.Request, resolve func(context.Context, string) (*care.Actor, error)) (*care.Actor, error) {
 	tok := bearer(r)
 	if tok == "" {
 		return nil, &care.Error{Kind: care.Unauthenticated, Message: "an API token is required: Authorization: Bearer TOKEN (get one from POST /api/v1/auth/token)"}
 	}
-	a, err := h.svc.ResolveSession(r.Context(), tok, care.APIToken)
+	a, err := resolve(r.Context(), tok)
 	if care.ErrorKind(err) == care.Unauthenticated {
 		return nil, &care.Error{Kind: care.Unauthenticated, Message: "the API token is invalid or has expired"}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"kith/internal/auth"
+	"kith/internal/store"
 )
 
 // Actor is the signed-in user on whose behalf the service acts.
@@ -37,6 +38,9 @@ type Actor struct {
 	// but enrol (Allow refuses everything else).
 	TOTP      bool
 	MustEnrol bool
+	// check, for an actor taken from memory (ResolveToken), is what the
+	// request's first statements verify.
+	check *store.Check
 }
 
 // RequestInfo describes where a request came from, for the audit log.
@@ -51,6 +55,10 @@ type requestKey struct{}
 
 // WithActor returns a context carrying the acting user.
 func WithActor(ctx context.Context, a *Actor) context.Context {
+	if a != nil && a.check != nil {
+		// The actor came from memory: the context's transactions verify it.
+		ctx = store.WithCheck(ctx, a.check)
+	}
 	return context.WithValue(ctx, actorKey{}, a)
 }
 

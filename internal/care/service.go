@@ -64,6 +64,8 @@ type Service struct {
 	// unitPaths holds each org unit's path as figures last found it, by
 	// code (see figuresOf).
 	unitPaths sync.Map
+	// tokens holds API tokens as last resolved, by hash (ResolveToken).
+	tokens sync.Map
 }
 
 // New returns a service over db using keys.
@@ -166,7 +168,16 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 		return s.appendEntries(ctx, tx, actor, action, sub, audit.Allowed)
 	})
 	if err == nil {
+		if accountAction(action) {
+			// Accounts and units as API tokens remember them changed:
+			// resolve them afresh (ResolveToken).
+			s.tokens.Clear()
+		}
 		return nil
+	}
+	if TokenChanged(err) {
+		// Nobody known acted: nothing to record, as for a missing token.
+		return err
 	}
 	outcome := audit.Failed
 	if isDenied(err) {
@@ -178,6 +189,17 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
 	}
 	return unavailable(err)
+}
+
+// accountAction reports whether action changes what an actor is made of:
+// an account, its second factor, an org unit.
+func accountAction(action string) bool {
+	for _, p := range []string{"user.", "account.", "unit."} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendEntries appends the entry for sub and those of sub.also.

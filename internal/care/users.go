@@ -542,8 +542,10 @@ func (s *Service) SetLanguage(ctx context.Context, lang string) error {
 	if a == nil {
 		return errUnauthenticated
 	}
-	return s.db.Transact(ctx, func(tx *store.Tx) error {
+	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE users SET language = ?, updated_at = ? WHERE id = ?`, lang, store.FormatTime(tx.Now()), a.UserID)
 		return err
 	})
+	s.tokens.Clear()
+	return err
 }

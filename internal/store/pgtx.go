@@ -47,6 +47,7 @@ import (
 type queued struct {
 	query string // rebound for PostgreSQL
 	args  []any
+	check bool // the request's Check (check.go)
 }
 
 // beginSQL is the BEGIN statement for opts.
@@ -77,8 +78,19 @@ func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	if err != nil {
 		return err
 	}
+	c := checkOf(ctx)
+	if c != nil && !c.claim() {
+		// Answered false, or out with another transaction of the request.
+		if err := db.Verify(ctx); err != nil {
+			return err
+		}
+		c = nil
+	}
 	conn, err := pool.Conn(ctx)
 	if err != nil {
+		if c != nil {
+			c.unclaim()
+		}
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{conn: conn, trips: &db.roundTrips, engine: Postgres, now: time.Now().UTC().Truncate(time.Microsecond),
@@ -86,6 +98,11 @@ func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	tx.autocommit = tx.readOnly && (opts.Isolation == sql.LevelDefault || opts.Isolation == sql.LevelReadCommitted)
 	if !tx.autocommit {
 		tx.queued = append(tx.queued, queued{query: begin})
+	}
+	if c != nil {
+		// Right after BEGIN: the first batch carries it ahead of the rest.
+		tx.check = c
+		tx.queued = append(tx.queued, queued{query: c.pgCheckSQL(), args: c.Args, check: true})
 	}
 	defer func() {
 		p := recover()
@@ -100,6 +117,7 @@ func (db *DB) tryPG(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 			}
 			tx.rollback(ctx)
 		}
+		tx.dropQueued() // a read that sent nothing leaves its check for the next
 		tx.release()
 		if p != nil {
 			panic(p)
@@ -129,24 +147,33 @@ func (tx *Tx) send(ctx context.Context, then string, args ...any) (pgconn.Comman
 		return pgconn.CommandTag{}, nil
 	}
 	var b pgx.Batch
-	for _, q := range tx.queued {
+	check := -1
+	for i, q := range tx.queued {
+		if q.check {
+			check = i
+		}
 		b.Queue(q.query, q.args...)
 	}
 	tx.queued = tx.queued[:0]
 	tx.sent = true
 	tx.trips.Add(1)
 	var tag pgconn.CommandTag
+	answered := false
 	err := tx.conn.Raw(func(dc any) error {
 		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b)
-		for range b.Len() {
+		for i := range b.Len() {
 			var err error
 			if tag, err = res.Exec(); err != nil {
 				res.Close()
 				return err
 			}
+			answered = answered || i == check
 		}
 		return res.Close()
 	})
+	if check >= 0 {
+		err = tx.check.settle(answered, err)
+	}
 	if err != nil {
 		tx.failed = err
 	}
@@ -161,8 +188,13 @@ func (tx *Tx) sendQueries(ctx context.Context, queries []Query) error {
 		return tx.failed
 	}
 	var b pgx.Batch
+	carried, answered := false, false
 	for _, q := range tx.queued {
-		b.Queue(q.query, q.args...)
+		qq := b.Queue(q.query, q.args...)
+		if q.check {
+			carried = true
+			qq.Exec(func(pgconn.CommandTag) error { answered = true; return nil })
+		}
 	}
 	tx.queued = tx.queued[:0]
 	for _, q := range queries {
@@ -180,6 +212,9 @@ func (tx *Tx) sendQueries(ctx context.Context, queries []Query) error {
 	err := tx.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b).Close()
 	})
+	if carried {
+		err = tx.check.settle(answered, err)
+	}
 	if err != nil {
 		tx.failed = err
 	}
@@ -200,9 +235,10 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if tx.autocommit {
 		return nil
 	}
-	if !tx.sent && len(tx.queued) == 1 {
-		// Nothing but BEGIN: there is nothing to send.
-		tx.queued = nil
+	if !tx.sent && !tx.wrote() {
+		// Nothing but BEGIN (and the check, left for the next
+		// transaction): there is nothing to send.
+		tx.dropQueued()
 		return nil
 	}
 	tag, err := tx.send(ctx, "COMMIT")
@@ -218,8 +254,28 @@ func (tx *Tx) commit(ctx context.Context) error {
 	return nil
 }
 
-func (tx *Tx) rollback(ctx context.Context) {
+// wrote reports whether anything but BEGIN and the check is queued.
+func (tx *Tx) wrote() bool {
+	for i, q := range tx.queued {
+		if i > 0 && !q.check {
+			return true
+		}
+	}
+	return false
+}
+
+// dropQueued forgets what was not sent, handing back an unsent check.
+func (tx *Tx) dropQueued() {
+	for _, q := range tx.queued {
+		if q.check {
+			tx.check.unclaim()
+		}
+	}
 	tx.queued = nil
+}
+
+func (tx *Tx) rollback(ctx context.Context) {
+	tx.dropQueued()
 	if !tx.sent || tx.autocommit {
 		return
 	}
@@ -255,12 +311,15 @@ var errNotSent = errors.New("store: not sent: an earlier statement of the transa
 // send a query after a queued statement failed. Sending it would not do: a
 // queued statement that failed to prepare took BEGIN with it, and the query
 // would run, and commit, outside the transaction.
-var notSent = sql.OpenDB(notSentConnector{})
+var notSent = sql.OpenDB(failing{errNotSent})
 
-type notSentConnector struct{}
+// checkFailed is notSent for a request whose check did not hold.
+var checkFailed = sql.OpenDB(failing{ErrCheckFailed})
 
-func (notSentConnector) Connect(context.Context) (driver.Conn, error) { return nil, errNotSent }
-func (notSentConnector) Driver() driver.Driver                        { return nil }
+type failing struct{ err error }
+
+func (f failing) Connect(context.Context) (driver.Conn, error) { return nil, f.err }
+func (failing) Driver() driver.Driver                          { return nil }
 
 // pgResult is an Exec's result on PostgreSQL, from its command tag.
 type pgResult struct{ tag pgconn.CommandTag }

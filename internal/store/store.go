@@ -331,6 +331,8 @@ type Tx struct {
 	autocommit bool
 	sent       bool
 	failed     error
+	// check is the request's Check when this transaction carries it.
+	check *Check
 }
 
 func (tx *Tx) ctx(ctx context.Context) context.Context {
@@ -493,6 +495,9 @@ func (tx *Tx) replanned(args []any) []any {
 // group.go); fn's work is still atomic and alone in failing.
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes != nil {
+		if err := db.Verify(ctx); err != nil {
+			return err
+		}
 		return db.groupTransact(ctx, fn, false)
 	}
 	return db.transact(ctx, db.w, nil, fn)
@@ -505,6 +510,9 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 // Transact.
 func (db *DB) TransactForRead(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes != nil {
+		if err := db.Verify(ctx); err != nil {
+			return err
+		}
 		return db.groupTransact(ctx, fn, true)
 	}
 	return db.transact(ctx, db.w, nil, fn)
@@ -546,10 +554,18 @@ func (db *DB) StandbyName() string { return db.staleName }
 // StaleReads is how many transactions ReadStale ran on the standby pool.
 func (db *DB) StaleReads() int64 { return db.staleReads.Load() }
 
-// RoundTrips is how many round trips transactions have made to
-// PostgreSQL (statements and batches sent and answered; a statement's
+// RoundTrips is how many round trips have been made to PostgreSQL by
+// transactions, by the queries outside them (DB.Query, QueryRow, Exec)
+// and by Verify (statements and batches sent and answered; a statement's
 // first preparation on a connection not counted apart); 0 on SQLite.
 func (db *DB) RoundTrips() int64 { return db.roundTrips.Load() }
+
+// trip counts a round trip outside a transaction.
+func (db *DB) trip() {
+	if db.engine == Postgres {
+		db.roundTrips.Add(1)
+	}
+}
 
 // OpenStandby opens the optional read-only pool that ReadStale uses: a
 // PostgreSQL standby (or any server with the same data), for figures,
@@ -604,6 +620,12 @@ func (db *DB) ReadStale(ctx context.Context, fn func(*Tx) error) (Freshness, err
 }
 
 func (db *DB) transact(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	if db.engine != Postgres || pool == db.stale {
+		// Only PostgreSQL's primary carries a check with the work.
+		if err := db.Verify(ctx); err != nil {
+			return err
+		}
+	}
 	const attempts = 4
 	var err error
 	for i := 0; i < attempts; i++ {
@@ -664,11 +686,19 @@ func (db *DB) trySQLite(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, 
 
 // Query runs a read query outside a transaction on the reader pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := db.Verify(ctx); err != nil {
+		return nil, err
+	}
+	db.trip()
 	return db.r.QueryContext(ctx, rebind(db.engine, query), args...)
 }
 
 // QueryRow runs a read query that returns at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := db.Verify(ctx); err != nil {
+		return checkFailed.QueryRowContext(ctx, query)
+	}
+	db.trip()
 	if s := db.rStmts.lookup(query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -678,6 +708,10 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // Exec runs a statement outside a transaction on the writer. Tests use it to
 // play an intruder with direct database access.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := db.Verify(ctx); err != nil {
+		return nil, err
+	}
+	db.trip()
 	return db.w.ExecContext(ctx, rebind(db.engine, query), args...)
 }
 
