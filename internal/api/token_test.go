@@ -34,7 +34,7 @@ func TestRememberedToken(t *testing.T) {
 		}
 		fu := map[string]any{"date": today, "mode": "home_visit", "reached": true, "risk_level": 1,
 			"psychotic_symptoms": "none", "insight": "complete", "adverse_reaction": "none", "physical_illness": "none",
-			"social_function": map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "good", "social_contact": "fair"},
+			"social_function":      map[string]string{"self_care": "good", "housework": "good", "work": "fair", "learning": "good", "social_contact": "fair"},
 			"medication_adherence": "regular"}
 		next := 0
 		post := func(tok string) response {
