@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 
@@ -152,7 +153,13 @@ func (db *DB) Verify(ctx context.Context) error {
 	// at this moment, and asking again is cheaper than waiting for it.
 	var ok bool
 	db.trip()
-	if err := db.r.QueryRowContext(ctx, rebind(db.engine, c.SQL), c.Args...).Scan(&ok); err != nil {
+	row := (*sql.Row)(nil)
+	if s := db.rStmts.lookup(c.SQL); s != nil { // SQLite: prepared, as DB.QueryRow
+		row = s.QueryRowContext(ctx, c.Args...)
+	} else {
+		row = db.r.QueryRowContext(ctx, rebind(db.engine, c.SQL), c.Args...)
+	}
+	if err := row.Scan(&ok); err != nil {
 		return err
 	}
 	if !ok {
