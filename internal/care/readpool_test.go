@@ -133,6 +133,9 @@ func TestReadPool(t *testing.T) {
 	}
 	routed("child figures, trend, distribution, the list behind a figure, screenings", 5)
 
+	// The figures' audit entries are written after their answers: let
+	// them land before the search's, which lastAudit must find last.
+	svc.Drain()
 	ctxNote, note = care.WithFreshnessNote(as(manager))
 	list, _, err := svc.Patients(ctxNote, care.PatientQuery{Q: "chen"}, care.Page{})
 	if err != nil || len(list) != 1 {
