@@ -210,8 +210,7 @@ func (s *Service) ResolveSession(ctx context.Context, token string, kind Session
 		if err != nil {
 			s.tokens.Delete(h)
 		} else {
-			c := *a
-			s.tokens.Store(h, &knownToken{actor: c, seen: seen, expires: expires})
+			s.tokens.Store(h, &knownToken{actor: *a, seen: seen, expires: expires})
 		}
 	}
 	return a, err
@@ -243,16 +242,20 @@ func (s *Service) ResolveToken(ctx context.Context, token string) (*Actor, error
 		k := v.(*knownToken)
 		if now.Sub(k.seen) <= touchEvery && now.Before(k.expires) {
 			a := k.actor
-			a.check = &store.Check{SQL: `SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-				LEFT JOIN org_units o ON o.id = u.org_unit_id
-				WHERE s.token_hash = ? AND s.kind = 'api' AND s.expires_at > ? AND u.id = ? AND u.role = ?
-				AND NOT u.disabled AND COALESCE(o.code, '') = ? AND COALESCE(o.path, '') = ? AND (u.totp_secret <> '') = ?)`,
+			a.check = &store.Check{SQL: tokenCheckSQL,
 				Args: []any{h, store.FormatTime(now), a.UserID, string(a.Role), a.UnitCode, a.UnitPath, a.TOTP}}
 			return &a, nil
 		}
 	}
 	return s.ResolveSession(ctx, token, APIToken)
 }
+
+// tokenCheckSQL is true while an API token's row says what ResolveToken
+// remembered of it.
+const tokenCheckSQL = `SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+	LEFT JOIN org_units o ON o.id = u.org_unit_id
+	WHERE s.token_hash = ? AND s.kind = 'api' AND s.expires_at > ? AND u.id = ? AND u.role = ?
+	AND NOT u.disabled AND COALESCE(o.code, '') = ? AND COALESCE(o.path, '') = ? AND (u.totp_secret <> '') = ?)`
 
 // Verify makes sure that the token of ctx's actor (ResolveToken) was
 // found as remembered, asking the database if no transaction of the

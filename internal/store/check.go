@@ -153,7 +153,7 @@ func (db *DB) Verify(ctx context.Context) error {
 	// at this moment, and asking again is cheaper than waiting for it.
 	var ok bool
 	db.trip()
-	row := (*sql.Row)(nil)
+	var row *sql.Row
 	if s := db.rStmts.lookup(c.SQL); s != nil { // SQLite: prepared, as DB.QueryRow
 		row = s.QueryRowContext(ctx, c.Args...)
 	} else {
