@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var addr, dirFile, drugFile, totpRoles, baseURL, dbRead, referralTargets string
 	var withDemo, trustProxy bool
 	var maxBody int64
+	var writers int64
 	var glassFor, exportKeep time.Duration
 	var trainingHours float64
 	var subsidyFile string
@@ -49,6 +50,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&dirFile, "directory", env("KITH_DIRECTORY", ""), "JSON file of the hotlines and services that seed an empty service network; default: the national hotlines, or the demo district's with -demo (env KITH_DIRECTORY)")
 	fs.StringVar(&drugFile, "drugs", env("KITH_DRUGS", ""), "JSON file of the drug names the follow-up form suggests, shaped as internal/catalog/drugs.json; default: common antipsychotics and mood stabilisers (env KITH_DRUGS)")
 	fs.StringVar(&dbRead, "db-read", env("KITH_DB_READ", ""), "optional read-only PostgreSQL URL (a standby) for figures, exports and searches, which then say as of when their data is (env KITH_DB_READ)")
+	fs.Int64Var(&writers, "db-writers", envInt("KITH_DB_WRITERS", int64(store.DefaultWriters())),
+		"PostgreSQL: how many write transactions run at once; more wait for their turn before they begin (env KITH_DB_WRITERS)")
 	fs.Int64Var(&maxBody, "max-body", envInt("KITH_MAX_BODY", 1<<20), "largest request body in bytes (env KITH_MAX_BODY)")
 	fs.StringVar(&totpRoles, "totp-roles", env("KITH_TOTP_ROLES", "admin,district_admin"), "comma-separated roles that must sign in with a second factor (TOTP), or none (env KITH_TOTP_ROLES)")
 	fs.StringVar(&baseURL, "base-url", env("KITH_BASE_URL", ""), "URL the server is reached at from outside, for the activation links it hands out; default: the host each request came to (env KITH_BASE_URL)")
@@ -63,6 +66,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		"how long the files of a FHIR bulk export are kept for download (env KITH_EXPORT_KEEP)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if writers < 1 || writers > 1000 {
+		return &exitError{2, fmt.Errorf("serve: -db-writers must lie between 1 and 1000, not %d", writers)}
 	}
 	if exportKeep <= 0 {
 		return &exitError{2, fmt.Errorf("serve: -export-keep must be positive, not %v", exportKeep)}
@@ -84,6 +90,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer sealAndClose(db)
+	db.SetWriters(int(writers))
 	svc.SetTOTPRoles(roles)
 	svc.SetBaseURL(baseURL)
 	if dbRead != "" {

@@ -159,8 +159,15 @@ func (s *Service) act(ctx context.Context, action string, fn func(tx *store.Tx, 
 
 // record is act for an actor known only by name (a sign-in, the command line).
 func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *store.Tx, sub *subject) error) error {
+	return s.recordOn(ctx, s.db.Transact, actor, action, fn)
+}
+
+// recordOn is record with fn run by transact (DB.Transact, or
+// DB.TransactForRead for a read).
+func (s *Service) recordOn(ctx context.Context, transact func(context.Context, func(*store.Tx) error) error,
+	actor, action string, fn func(tx *store.Tx, sub *subject) error) error {
 	var sub subject
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
+	err := transact(ctx, func(tx *store.Tx) error {
 		sub = subject{}
 		if err := fn(tx, &sub); err != nil {
 			return err
@@ -183,7 +190,7 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 	if isDenied(err) {
 		outcome = audit.Denied
 	}
-	if aerr := s.db.Transact(ctx, func(tx *store.Tx) error {
+	if aerr := transact(ctx, func(tx *store.Tx) error {
 		return s.appendEntries(ctx, tx, actor, action, sub, outcome)
 	}); aerr != nil {
 		slog.ErrorContext(ctx, "audit of a refused attempt failed", "action", action, "error", aerr)
@@ -221,15 +228,20 @@ func (s *Service) appendEntries(ctx context.Context, tx *store.Tx, actor, action
 // a record page or a worklist was read inside the writer's transaction: it
 // waited in the queue behind the follow-ups being saved, and held the
 // writer while it read. On PostgreSQL, where each transaction has a
-// connection of its own, it is act: the reading and its entry are one
-// transaction, a round trip fewer than two; except for a read of counts
-// (countsOnly), which is readAct on both engines, its entry written after
-// the answer.
+// connection of its own, it is act on the readers' pool
+// (store.TransactForRead), not waiting for the writers' turns: the reading
+// and its entry are one transaction, a round trip fewer than two; except
+// for a read of counts (countsOnly), which is readAct on both engines, its
+// entry written after the answer.
 func (s *Service) view(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
 	if s.db.Engine() == store.SQLite || countsOnly[action] {
 		return unavailable(s.readAct(ctx, action, fn))
 	}
-	return s.act(ctx, action, fn)
+	a := ActorFrom(ctx)
+	if a == nil {
+		return errUnauthenticated
+	}
+	return s.recordOn(ctx, s.db.TransactForRead, a.Username, action, func(tx *store.Tx, sub *subject) error { return fn(tx, a, sub) })
 }
 
 // readAct is act for an action that only reads. The reading runs in a

@@ -2,6 +2,7 @@ package care_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -37,6 +38,61 @@ func TestReadsDoNotQueueBehindWrites(t *testing.T) {
 	})
 	if n := reads(); n != before+1 {
 		t.Errorf("%d entries of the record's reads, want %d", n, before+1)
+	}
+}
+
+// TestReadsBesideWriters: on PostgreSQL, with every writer's turn taken
+// (store.SetWriters), a record and a community's figures are still read
+// and audited: reads and their entries run on the readers' pool, not in
+// the writers' turns (issue 16: reads that only read should not wait on
+// writes).
+func TestReadsBesideWriters(t *testing.T) {
+	if !slices.Contains(storetest.Engines(), store.Postgres) {
+		t.Skip("PostgreSQL not configured (" + storetest.EnvPostgres + ")")
+	}
+	db := storetest.Open(t, store.Postgres)
+	db.SetWriters(1)
+	svc := newService(t, db)
+	tree(t, svc)
+	clock(svc, "2025-04-15")
+	p := register(t, svc, manager, care.PatientInput{Name: "李明", RegisteredOn: "2024-01-01", Diagnoses: []care.Diagnosis{{Code: "schizophrenia"}}})
+	q, _ := kpi.ParsePeriod("2025-Q2")
+
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Transact(context.Background(), func(*store.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	reads := func() (n int) {
+		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action IN ('patient.read', 'figures.read')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := reads()
+	read := func(ctx context.Context) context.Context {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	if _, err := svc.Patient(read(as(manager)), p.ID); err != nil {
+		t.Errorf("a record while the writer's turn is taken: %v", err)
+	}
+	if _, err := svc.Figures(read(as(districtAdm)), "C1", q, kpi.DefaultTargets()); err != nil {
+		t.Errorf("a community's figures while the writer's turn is taken: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	svc.Drain()
+	if n := reads() - before; n != 2 {
+		t.Errorf("audit entries of the two reads = %d, want 2", n)
 	}
 }
 

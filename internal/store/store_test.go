@@ -183,10 +183,9 @@ func TestInsertRows(t *testing.T) {
 func TestLater(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if db.Engine() == store.Postgres {
-			// One connection: a transaction left open on it would show.
-			db.Pools()["main"].SetMaxOpenConns(1)
-		}
+		// One writer's connection on PostgreSQL: a transaction left open
+		// on it would show.
+		db.SetWriters(1)
 		const insert = `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
 			VALUES (?, '单位', 'district', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`
 		later := func(tx *store.Tx, code string) error { return tx.Later(ctx, insert, code, "/"+code+"/") }
@@ -510,4 +509,71 @@ func TestCancelledIsNotUnavailable(t *testing.T) {
 			t.Errorf("a cancelled request: %v, want a cancellation, not an unavailable database", err)
 		}
 	})
+}
+
+// TestWritersInTurn: on PostgreSQL at most SetWriters write transactions
+// run at once and the others wait before they begin, while reads and the
+// short writes that serve them (TransactForRead: a read's audit entry) go
+// on beside them, on a pool of their own.
+func TestWritersInTurn(t *testing.T) {
+	if !slices.Contains(storetest.Engines(), store.Postgres) {
+		t.Skip("PostgreSQL not configured (" + storetest.EnvPostgres + ")")
+	}
+	db := storetest.Open(t, store.Postgres)
+	db.SetWriters(1)
+	ctx := context.Background()
+	insert := func(ctx context.Context, tx *store.Tx, code string) error {
+		_, err := tx.Exec(ctx, `INSERT INTO org_units (code, name, level, path, created_at, updated_at)
+			VALUES (?, '名字', 'district', ?, ?, ?)`, code, "/"+code+"/", store.FormatTime(tx.Now()), store.FormatTime(tx.Now()))
+		return err
+	}
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Transact(ctx, func(tx *store.Tx) error {
+			if err := insert(ctx, tx, "D1"); err != nil {
+				return err
+			}
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+
+	// The second writer's turn has not come when its time runs out.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	began := false
+	err := db.Transact(short, func(tx *store.Tx) error {
+		began = true
+		return insert(short, tx, "D2")
+	})
+	cancel()
+	if began || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a second writer while the only one is busy: began %v, error %v; want it waiting until its deadline", began, err)
+	}
+
+	// A read and a read's audit entry do not wait for the writer.
+	soon, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var n int
+	if err := db.Read(soon, func(tx *store.Tx) error {
+		return tx.QueryRow(soon, `SELECT count(*) FROM org_units`).Scan(&n)
+	}); err != nil || n != 0 {
+		t.Errorf("read beside the writer: %d units, %v; want 0 (its insert not committed yet)", n, err)
+	}
+	if err := db.TransactForRead(soon, func(tx *store.Tx) error { return insert(soon, tx, "D3") }); err != nil {
+		t.Errorf("a read's short write beside the writer: %v", err)
+	}
+
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Transact(ctx, func(tx *store.Tx) error { return insert(ctx, tx, "D2") }); err != nil {
+		t.Errorf("the next writer once the first is done: %v", err)
+	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM org_units`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("units = %d, %v; want 3", n, err)
+	}
 }
