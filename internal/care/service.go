@@ -150,11 +150,18 @@ type extraEntry struct {
 // it wrote remains, and the attempt is recorded as denied (the policy
 // refused) or failed (anything else) in a transaction of its own.
 func (s *Service) act(ctx context.Context, action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
+	return s.actOn(ctx, s.db.Transact, action, fn)
+}
+
+// actOn is act with fn run by transact (DB.Transact, or DB.TransactForRead
+// for a read).
+func (s *Service) actOn(ctx context.Context, transact func(context.Context, func(*store.Tx) error) error,
+	action string, fn func(tx *store.Tx, a *Actor, sub *subject) error) error {
 	a := ActorFrom(ctx)
 	if a == nil {
 		return errUnauthenticated
 	}
-	return s.record(ctx, a.Username, action, func(tx *store.Tx, sub *subject) error { return fn(tx, a, sub) })
+	return s.recordOn(ctx, transact, a.Username, action, func(tx *store.Tx, sub *subject) error { return fn(tx, a, sub) })
 }
 
 // record is act for an actor known only by name (a sign-in, the command line).
@@ -162,8 +169,7 @@ func (s *Service) record(ctx context.Context, actor, action string, fn func(tx *
 	return s.recordOn(ctx, s.db.Transact, actor, action, fn)
 }
 
-// recordOn is record with fn run by transact (DB.Transact, or
-// DB.TransactForRead for a read).
+// recordOn is record with fn run by transact, as actOn.
 func (s *Service) recordOn(ctx context.Context, transact func(context.Context, func(*store.Tx) error) error,
 	actor, action string, fn func(tx *store.Tx, sub *subject) error) error {
 	var sub subject
@@ -237,11 +243,7 @@ func (s *Service) view(ctx context.Context, action string, fn func(tx *store.Tx,
 	if s.db.Engine() == store.SQLite || countsOnly[action] {
 		return unavailable(s.readAct(ctx, action, fn))
 	}
-	a := ActorFrom(ctx)
-	if a == nil {
-		return errUnauthenticated
-	}
-	return s.recordOn(ctx, s.db.TransactForRead, a.Username, action, func(tx *store.Tx, sub *subject) error { return fn(tx, a, sub) })
+	return s.actOn(ctx, s.db.TransactForRead, action, fn)
 }
 
 // readAct is act for an action that only reads. The reading runs in a
