@@ -543,16 +543,21 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 	}
 	var streak, inYear int
 	var emergencyDue, discharged, flagOn sql.NullString
+	var flagged bool
 	found := false
 	// QueryAll: what the transaction queued (a follow-up's insert and its
 	// risk assessment's) goes in the same round trip.
 	err := tx.QueryAll(ctx, store.Query{SQL: summaryInputsSQL, Args: summaryInputsArgs(id), Row: func(scan func(...any) error) error {
 		found = true
 		return scan(&status, &registered, &last.date, &last.class, &last.due, &last.rule, &last.adherence, &last.risk,
-			&streak, &inYear, &emergencyDue, &discharged, &flagOn)
+			&streak, &inYear, &emergencyDue, &discharged, &flagged)
 	}})
 	if err == nil && !found {
 		err = sql.ErrNoRows
+	}
+	if err == nil && flagged {
+		err = tx.QueryRow(ctx, `SELECT `+openFlagSQL+` FROM patients p WHERE p.id = ?`,
+			clinical.HighRiskLevel, true, id).Scan(&flagOn)
 	}
 	if err != nil {
 		return err
@@ -590,6 +595,12 @@ func refreshSummary(ctx context.Context, tx *store.Tx, id int64, actor string, a
 // summaryInputsSQL reads all refreshSummary depends on, for the patient
 // of summaryInputsArgs. On SQLite its counts are read from the index
 // follow_ups_reached alone (migration 00029, TestSummaryInputsFromIndex).
+// Whether a flag is open (openFlagSQL) is asked only of a patient with a
+// flag at all, by a second statement: on PostgreSQL a prepared statement's
+// plan locks and sets up every partition its query names at each run,
+// taken branch or not, and openFlagSQL names five partitioned tables. With
+// it here, the statement alone ran at about 4,900 a second at 8 clients;
+// without, about 6,300 (pgbench, 20,000-patient demo; issue 16).
 const summaryInputsSQL = `SELECT p.status, p.registered_on, COALESCE(l.date, ''), COALESCE(l.classification, ''),
 	COALESCE(l.next_due_on, ''), COALESCE(l.next_due_rule, ''), COALESCE(l.medication_adherence, ''), l.risk_level,
 	(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
@@ -597,13 +608,13 @@ const summaryInputsSQL = `SELECT p.status, p.registered_on, COALESCE(l.date, '')
 	(SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND f.reached = ? AND f.superseded_by IS NULL
 		AND f.date >= substr(COALESCE(l.date, ''), 1, 4) || '-01-01' AND f.date <= COALESCE(l.date, '')),
 	(SELECT min(follow_up_by) FROM emergencies e WHERE e.patient_id = p.id AND e.occurred_at > COALESCE(l.date, '')),
-	` + dischargedSQL + `, ` + openFlagSQL + `
+	` + dischargedSQL + `, EXISTS (SELECT 1 FROM alerts al WHERE al.patient_id = p.id AND al.kind = 'flag')
 	FROM patients p LEFT JOIN (SELECT date, classification, next_due_on, next_due_rule, medication_adherence, risk_level
 		FROM follow_ups WHERE patient_id = ? AND reached = ? AND superseded_by IS NULL ORDER BY date DESC, id DESC LIMIT 1) l ON 1 = 1
 	WHERE p.id = ?`
 
 func summaryInputsArgs(id int64) []any {
-	return []any{false, true, clinical.HighRiskLevel, true, id, true, id}
+	return []any{false, true, id, true, id}
 }
 
 var followUpColumns = `id, patient_id, classification, rule, next_due_on, next_due_rule, next_due_reason, details, author,
