@@ -372,7 +372,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	var n int
 	var clients, url, cpuProfile string
 	var duration time.Duration
-	var figures, staleFigures, fhirSearch, floor bool
+	var figures, staleFigures, fhirSearch, floor, ceiling bool
 	var importN, importFollowUps, importBatch int
 	fs := newFlagSet("bench", "kith bench [-n N] [-fhir] [flags]\n"+
 		"kith bench -clients 4,8,16 [-duration 20s] [-url URL] [flags]\n"+
@@ -384,7 +384,8 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		"started in this process, or to -url) for -duration each, with tx/s and p50/p99, a district's figures, a\n"+
 		"community's and a patient's record read meanwhile, and on PostgreSQL pgbench's reference figures side by\n"+
 		"side in the same run; with -floor, also the same clients against a bare HTTP server that does only\n"+
-		"pgbench's transaction (what HTTP and Go cost in front of it).\n\n"+
+		"pgbench's transaction (what HTTP and Go cost in front of it); with -ceiling, also Kith's own follow-up\n"+
+		"transaction run by pgbench with the same clients (what PostgreSQL alone does of Kith's work).\n\n"+
 		"With -fhir, also measures FHIR Patient?name= and Encounter?patient= over real HTTP.\n\n"+
 		"With -import, measures the import instead: writes a registry of N patients as the CSV template, imports it\n"+
 		"with every check and rule as kith import does, and reports records a second and the peak heap beside\n"+
@@ -398,6 +399,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&staleFigures, "stale-figures", true, "concurrent mode, in-process: serve stale figure snapshots while refreshing them in the background, as kith serve does (false: recount when read)")
 	fs.BoolVar(&fhirSearch, "fhir", false, "also measure two FHIR searches over HTTP")
 	fs.BoolVar(&floor, "floor", false, "concurrent mode, PostgreSQL: also measure a bare HTTP server doing only pgbench's transaction, with the same clients")
+	fs.BoolVar(&ceiling, "ceiling", false, "concurrent mode, PostgreSQL: also run Kith's own follow-up transaction in pgbench, with the same clients")
 	fs.IntVar(&importN, "import", 0, "import mode: the patients of the generated registry")
 	fs.IntVar(&importFollowUps, "import-followups", 10, "import mode: the follow-ups of each patient")
 	fs.IntVar(&importBatch, "import-batch", 0, "import mode: patients per transaction (default as kith import)")
@@ -451,7 +453,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(counts) > 0 {
-		opts := bench.LoadOptions{Clients: counts, Duration: duration, URL: url, Figures: figures, Floor: floor}
+		opts := bench.LoadOptions{Clients: counts, Duration: duration, URL: url, Figures: figures, Floor: floor, Ceiling: ceiling}
 		if staleFigures {
 			opts.StaleFigures = jobs.StaleFiguresFor
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,6 +47,10 @@ type LoadOptions struct {
 	// Floor, on PostgreSQL, also drives a bare HTTP server doing only
 	// pgbench's reference transaction (floorServer) with the same clients.
 	Floor bool
+	// Ceiling, on PostgreSQL, also runs Kith's own follow-up transaction
+	// in pgbench (followup.sql) with the same clients: what the database
+	// alone does of the work, with no server in front of it.
+	Ceiling bool
 	// StaleFigures, in-process only, serves stale figure snapshots for up
 	// to this long while they are refreshed in the background, as kith
 	// serve does; zero recounts them when read (the old way, to compare).
@@ -149,6 +154,13 @@ func Load(ctx context.Context, db *store.DB, svc *care.Service, opts LoadOptions
 				}
 				print(r)
 			}
+		}
+		if opts.Ceiling && opts.DSN != "" && pg != "" {
+			r, err := ceiling(ctx, pg, opts.DSN, ids, n, opts.Duration)
+			if err != nil {
+				return out, err
+			}
+			print(r)
 		}
 		if opts.Floor && db.Engine() == store.Postgres {
 			r, err := floor(ctx, db, client, writer, ids, n, opts.Duration)
@@ -431,20 +443,43 @@ func pgbench(ctx context.Context, db *store.DB, path, dsn string, n int, d time.
 		what = "pgbench: same + one global head row updated"
 		extra = "UPDATE kith_pgbench.head SET seq = seq + 1 WHERE id = 1;\n"
 	}
+	if err := pgbenchTables(ctx, db); err != nil {
+		return LoadResult{}, fmt.Errorf("bench: pgbench setup: %w", err)
+	}
+	defer dropPgbenchTables(ctx, db)
+	return runPgbench(ctx, path, dsn, fmt.Sprintf(pgbenchScript, extra), what, n, d)
+}
+
+// ceilingScript is Kith's own transaction for a follow-up as pgbench runs
+// it: the statements, in the round trips, that saving one sends.
+//
+//go:embed followup.sql
+var ceilingScript string
+
+// ceiling runs ceilingScript with n clients for the patients of ids, which
+// must be every id between the least and the greatest (as kith demo makes
+// them), with prepared statements as Kith's connections use them.
+func ceiling(ctx context.Context, path, dsn string, ids []int64, n int, d time.Duration) (LoadResult, error) {
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	return runPgbench(ctx, path, dsn, ceilingScript, "pgbench: Kith's own follow-up transaction, no server", n, d,
+		"-M", "prepared", "-D", "lo="+strconv.FormatInt(lo, 10), "-D", "hi="+strconv.FormatInt(hi, 10))
+}
+
+// runPgbench runs script with n clients for d and reads its rate and
+// average latency.
+func runPgbench(ctx context.Context, path, dsn, script, what string, n int, d time.Duration, args ...string) (LoadResult, error) {
 	dir, err := os.MkdirTemp("", "kith-pgbench")
 	if err != nil {
 		return LoadResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "tx.sql")
-	os.WriteFile(script, []byte(fmt.Sprintf(pgbenchScript, extra)), 0o600)
-	if err := pgbenchTables(ctx, db); err != nil {
-		return LoadResult{}, fmt.Errorf("bench: pgbench setup: %w", err)
+	file := filepath.Join(dir, "tx.sql")
+	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
+		return LoadResult{}, err
 	}
-	defer dropPgbenchTables(ctx, db)
-	cmd := exec.CommandContext(ctx, path, "-n", "-f", script, "-c", strconv.Itoa(n), "-j", strconv.Itoa(n),
-		"-T", strconv.Itoa(int(d.Seconds())), dsn)
-	outb, err := cmd.CombinedOutput()
+	args = append(args, "-n", "-f", file, "-c", strconv.Itoa(n), "-j", strconv.Itoa(n),
+		"-T", strconv.Itoa(max(1, int(d.Seconds()))), dsn)
+	outb, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("bench: pgbench: %v: %s", err, outb)
 	}
